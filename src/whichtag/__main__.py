@@ -1,0 +1,5 @@
+"""``python -m whichtag``."""
+
+from whichtag.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,222 @@
+"""The ``whichtag`` command: arguments in, one answer out, exit codes scripts can trust.
+
+Exit codes: 0 answered completely; 1 error; 2 bad usage; 3 answered but incomplete.
+Heavy modules (aiohttp) are imported only when a lookup runs, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from typing import TYPE_CHECKING, TextIO
+
+from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, WhichtagError
+
+if TYPE_CHECKING:
+    from whichtag.auth.credentials import Credentials
+    from whichtag.lookup import Result
+
+VERSION = "0.1.0"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="whichtag",
+        description="Show every tag that points at the same image as REF "
+        "(or, for REF@sha256:..., every tag pointing at that digest).",
+        epilog="exit codes: 0 complete answer, 1 error, 2 bad usage, "
+        "3 answered but incomplete (some tags could not be asked)",
+    )
+    parser.add_argument("reference", metavar="REF", help="image reference, e.g. fluent/fluentd:latest")
+    parser.add_argument("--version", action="version", version=f"whichtag {VERSION}")
+    output = parser.add_argument_group("output")
+    output.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    output.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    output.add_argument(
+        "--debug", action="store_true", help="trace requests and show tracebacks (never secrets)"
+    )
+    scan = parser.add_argument_group("scan")
+    scan.add_argument(
+        "--all-tags",
+        action="store_true",
+        help="also ask sha256-<hex>[.sig|.att|...] signature and attestation tags",
+    )
+    scan.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="requests in flight at once (default 32)",
+    )
+    scan.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=600.0,
+        metavar="SECONDS",
+        help="give up on the whole lookup after this long (default 600)",
+    )
+    auth = parser.add_argument_group("registry access")
+    auth.add_argument("-u", "--username", help="user name for the registry")
+    auth.add_argument(
+        "--password-stdin", action="store_true", help="read the password or token from stdin"
+    )
+    auth.add_argument(
+        "--plain-http",
+        action="store_true",
+        help="talk plain HTTP (always so for localhost and 127.0.0.0/8)",
+    )
+    auth.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    auth.add_argument("--ca-cert", metavar="FILE", help="trust the CA certificates in this PEM file")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1024:
+        raise argparse.ArgumentTypeError("must be a whole number from 1 to 1024")
+    return int(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number of seconds") from None
+    if not text.isascii() or not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError("must be between 0 and 86400 seconds")
+    return value
+
+
+class _Progress:
+    """``done/total`` on stderr, redrawn at most ten times a second, only on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._last = 0.0
+        self._drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        self._drawn = True
+        self.stream.write(f"\rscanning tags: {done}/{total}")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _read_credentials(args: argparse.Namespace) -> Credentials | None:
+    from whichtag.auth.credentials import Credentials
+
+    if args.password_stdin and not args.username:
+        raise WhichtagError("--password-stdin needs --username")
+    if args.username and not args.password_stdin:
+        raise WhichtagError(
+            "--username needs --password-stdin", hint="echo \"$PASSWORD\" | whichtag -u USER --password-stdin REF"
+        )
+    if not args.username:
+        return None
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise WhichtagError("no password on stdin")
+    return Credentials(username=args.username, password=password, source="--username")
+
+
+def _print_human(result: Result, out: TextIO) -> None:
+    out.write(f"{result.reference}\n")
+    out.write(f"digest: {result.digest}\n")
+    skipped = f", {result.skipped} signature tags skipped" if result.skipped else ""
+    scanned = f"{result.scanned} of {result.total} tags scanned{skipped}"
+    if result.tags:
+        count = f"{len(result.tags)} tag" + ("s share" if len(result.tags) != 1 else " has")
+        prefix = "at least " if not result.complete else ""
+        out.write(f"{prefix}{count} this digest ({scanned}):\n")
+        for tag in result.tags:
+            out.write(f"  {tag}\n")
+    else:
+        out.write(f"no tag points at this digest ({scanned})\n")
+
+
+def _print_incomplete(result: Result, err: TextIO) -> None:
+    err.write(
+        f"whichtag: incomplete: {len(result.errors)} of {result.total} tags could not be asked; "
+        "the answer above may miss tags\n"
+    )
+    for error in result.errors[:20]:
+        err.write(f"  {error.tag}: {error.error}\n")
+    if len(result.errors) > 20:
+        err.write(f"  ... and {len(result.errors) - 20} more (see --json)\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    debug_lines = (lambda line: sys.stderr.write(f"debug: {line}\n")) if args.debug else None
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
+    try:
+        from whichtag.lookup import Options, find_same_tags_sync
+        from whichtag.reference import parse_reference
+
+        try:
+            credentials = _read_credentials(args)
+            reference = parse_reference(args.reference)
+        except WhichtagError as error:
+            error.exit_code = EXIT_USAGE
+            raise
+        options = Options(
+            credentials=credentials,
+            plain_http=args.plain_http,
+            insecure=args.insecure,
+            ca_cert=args.ca_cert,
+            all_tags=args.all_tags,
+            timeout=args.timeout,
+            progress=progress,
+            debug=debug_lines,
+        )
+        if args.concurrency is not None:
+            options.concurrency = args.concurrency
+        if credentials is not None and debug_lines is not None:
+            debug_lines(f"credentials: {credentials.source} (user {credentials.username!r})")
+        result = find_same_tags_sync(reference, options)
+    except WhichtagError as error:
+        if progress is not None:
+            progress.clear()
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"whichtag: error: {error.message}\n")
+        if error.hint:
+            sys.stderr.write(f"hint: {error.hint}\n")
+        return error.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("whichtag: interrupted\n")
+        return 130
+    except Exception as error:  # a bug: say so in one line unless --debug
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"whichtag: internal error ({error.__class__.__name__})\n")
+        sys.stderr.write("hint: run again with --debug and report the traceback\n")
+        return 1
+    if progress is not None:
+        progress.clear()
+    for warning in result.warnings:
+        sys.stderr.write(f"whichtag: registry warning: {warning}\n")
+    if args.json:
+        json.dump(result.to_json(), sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        _print_human(result, sys.stdout)
+    if not result.complete:
+        _print_incomplete(result, sys.stderr)
+        return EXIT_INCOMPLETE
+    return EXIT_OK

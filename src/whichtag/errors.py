@@ -1,0 +1,111 @@
+"""One exception hierarchy: every failure a user can meet, with a hint and an exit code.
+
+Messages never carry secrets: callers build them from references, hosts and registry error
+codes only, and URLs pass through :func:`redact_url` first.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+
+class WhichtagError(Exception):
+    """Base of all whichtag errors: a one-line message plus an optional hint."""
+
+    exit_code = EXIT_ERROR
+    default_hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint if hint is not None else self.default_hint
+        self.code = code  # the registry's error code (NAME_UNKNOWN, DENIED, ...), when known
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidReferenceError(WhichtagError):
+    """A malformed image reference, repository name, tag or digest (bad usage)."""
+
+    exit_code = EXIT_USAGE
+    default_hint = "references look like nginx, nginx:1.27, ghcr.io/org/app:v1 or app@sha256:<hex>"
+
+
+class UsageError(WhichtagError):
+    """Options that do not fit together."""
+
+    exit_code = EXIT_USAGE
+
+
+class NotFoundError(WhichtagError):
+    """The repository, tag or digest does not exist (or is hidden from this identity)."""
+
+
+class AuthError(WhichtagError):
+    """Authentication was required, refused or could not be carried out."""
+
+    default_hint = "log in with --username/--password-stdin"
+
+
+class ProtocolError(WhichtagError):
+    """The server broke the Distribution API: bad body, bad header, not a registry, over a cap."""
+
+
+class SecurityError(ProtocolError):
+    """The server asked for something whichtag refuses to do (leak credentials, leave the host)."""
+
+
+class TransportError(WhichtagError):
+    """The network failed: unreachable, timed out, reset, TLS failure."""
+
+
+class TLSError(TransportError):
+    """The TLS handshake or certificate check failed."""
+
+    default_hint = "trust the registry's CA with --ca-cert FILE, or skip verification with --insecure"
+
+
+class RegistryError(WhichtagError):
+    """The registry answered with an error status that no more specific class covers."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        hint: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, code=code)
+        self.status = status
+        self.retry_after = retry_after
+
+
+_SECRET_QUERY_KEYS = ("token", "signature", "sig", "credential", "key", "password", "secret")
+
+
+def redact_url(url: str) -> str:
+    """Drop user info and secret-looking query values from a URL before it is shown."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = parts.query
+    if query:
+        kept = []
+        for pair in query.split("&"):
+            key = pair.split("=", 1)[0]
+            if any(word in key.lower() for word in _SECRET_QUERY_KEYS):
+                kept.append(f"{key}=REDACTED")
+            else:
+                kept.append(pair)
+        query = "&".join(kept)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))

@@ -1,0 +1,239 @@
+"""The questions whichtag answers, as library calls: which tags share a reference's digest,
+and the whole repository's map of tag aliases."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from whichtag.auth.credentials import Credentials
+from whichtag.errors import NotFoundError, TransportError, WhichtagError
+from whichtag.listers import GenericLister, ProgressCallback
+from whichtag.reference import Reference, parse_reference
+from whichtag.registry import RegistryClient, TagListing
+from whichtag.tagnames import is_signature_tag, natural_key, natural_sorted
+from whichtag.transport import DEFAULT_CONCURRENCY, Transport, TransportOptions, is_local_host
+
+
+@dataclass
+class Options:
+    """How to reach the registry and how hard to work it."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    credentials: Credentials | None = None
+    plain_http: bool = False
+    insecure: bool = False
+    ca_cert: str | None = None
+    all_tags: bool = False
+    timeout: float | None = 600.0
+    attempts: int = 5
+    backoff_base: float = 0.5
+    read_timeout: float = 30.0
+    connect_timeout: float = 10.0
+    progress: ProgressCallback | None = None
+    debug: Callable[[str], None] | None = None
+
+
+@dataclass
+class TagError:
+    """A tag whose digest could not be learned, and why."""
+
+    tag: str
+    error: str
+
+
+@dataclass
+class Result:
+    """The answer for one reference; ``complete`` is False when any tag could not be asked."""
+
+    reference: Reference
+    digest: str
+    tags: list[str]
+    total: int
+    scanned: int
+    skipped: int
+    errors: list[TagError] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict, repr=False)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` document: a public interface, keys are only ever added."""
+        return {
+            "reference": str(self.reference),
+            "registry": self.reference.registry,
+            "repository": self.reference.repository,
+            "digest": self.digest,
+            "tags": self.tags,
+            "total": self.total,
+            "scanned": self.scanned,
+            "skipped": self.skipped,
+            "complete": self.complete,
+            "errors": [{"tag": error.tag, "error": error.error} for error in self.errors],
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class Group:
+    """Tags that point at one digest, in natural order."""
+
+    digest: str
+    tags: list[str]
+
+
+def registry_url(reference: Reference, options: Options) -> str:
+    """``https://host``, or ``http://host`` for loopback registries or with ``plain_http``."""
+    host = reference.endpoint_host
+    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    scheme = "http" if options.plain_http or is_local_host(hostname) else "https"
+    return f"{scheme}://{host}"
+
+
+def _transport_options(options: Options) -> TransportOptions:
+    return TransportOptions(
+        concurrency=options.concurrency,
+        attempts=options.attempts,
+        backoff_base=options.backoff_base,
+        insecure=options.insecure,
+        ca_cert=options.ca_cert,
+        read_timeout=options.read_timeout,
+        connect_timeout=options.connect_timeout,
+        on_event=options.debug,
+    )
+
+
+async def _with_deadline(coroutine: Any, timeout: float | None) -> Any:
+    if timeout is None:
+        return await coroutine
+    try:
+        return await asyncio.wait_for(coroutine, timeout)
+    except asyncio.TimeoutError:
+        raise TransportError(
+            f"gave up after {timeout:g} s (--timeout)",
+            hint="raise --timeout, or check that the registry is answering",
+        ) from None
+
+
+async def find_same_tags(reference: str | Reference, options: Options | None = None) -> Result:
+    """Every tag of the reference's repository whose manifest digest equals the reference's.
+
+    Given a digest reference this is the reverse lookup: the tags pointing at that digest.
+    """
+    options = options or Options()
+    ref = parse_reference(reference) if isinstance(reference, str) else reference
+    result: Result = await _with_deadline(_find_same_tags(ref, options), options.timeout)
+    return result
+
+
+async def _find_same_tags(ref: Reference, options: Options) -> Result:
+    async with Transport(_transport_options(options)) as transport:
+        client = RegistryClient(
+            transport, registry_url(ref, options), options.credentials, debug=options.debug
+        )
+        await client.ping()
+        algorithm = ref.digest.partition(":")[0] if ref.digest else "sha256"
+        target_ref = ref.digest or ref.tag or "latest"
+        listing_task = asyncio.ensure_future(client.list_tags(ref.repository))
+        try:
+            target_digest = await client.manifest_digest(
+                ref.repository, target_ref, algorithm=algorithm
+            )
+        except NotFoundError as error:
+            listing_error = await _listing_error(listing_task)
+            raise listing_error or error from None
+        except BaseException:
+            listing_task.cancel()
+            raise
+        listing: TagListing = await listing_task
+
+        wanted, skipped = _select(listing.tags, options.all_tags)
+        known = {ref.tag: target_digest} if ref.tag and not ref.digest and ref.tag in wanted else {}
+        lister = GenericLister(client, workers=options.concurrency, algorithm=algorithm)
+        scan = await lister.scan(ref.repository, wanted, known=known, progress=options.progress)
+
+        errors = [TagError(tag, "invalid tag name from the registry; not requested") for tag in listing.invalid]
+        errors += [TagError(tag, message) for tag, message in scan.errors.items()]
+        errors.sort(key=lambda error: natural_key(error.tag))
+        matching = natural_sorted([tag for tag, digest in scan.digests.items() if digest == target_digest])
+        return Result(
+            reference=ref,
+            digest=target_digest,
+            tags=matching,
+            total=len(listing.tags) + len(listing.invalid),
+            scanned=len(scan.digests),
+            skipped=skipped,
+            errors=errors,
+            digests=scan.digests,
+            warnings=client.warnings,
+        )
+
+
+async def _listing_error(task: asyncio.Future[TagListing]) -> WhichtagError | None:
+    """When the target is missing, a missing repository is the better explanation."""
+    try:
+        await task
+    except NotFoundError as error:
+        return error
+    except WhichtagError:
+        return None
+    return None
+
+
+def _select(tags: list[str], all_tags: bool) -> tuple[list[str], int]:
+    if all_tags:
+        return list(tags), 0
+    kept = [tag for tag in tags if not is_signature_tag(tag)]
+    return kept, len(tags) - len(kept)
+
+
+async def tag_map(repository: str | Reference, options: Options | None = None) -> list[Group]:
+    """Group every tag of a repository by digest: the repository's map of tag aliases.
+
+    Raises :class:`WhichtagError` if any tag could not be asked (an incomplete map would
+    mislead); groups are ordered by their first tag in natural order.
+    """
+    options = options or Options()
+    ref = parse_reference(repository) if isinstance(repository, str) else repository
+
+    async def run() -> list[Group]:
+        async with Transport(_transport_options(options)) as transport:
+            client = RegistryClient(
+                transport, registry_url(ref, options), options.credentials, debug=options.debug
+            )
+            await client.ping()
+            listing = await client.list_tags(ref.repository)
+            wanted, _ = _select(listing.tags, options.all_tags)
+            lister = GenericLister(client, workers=options.concurrency)
+            scan = await lister.scan(ref.repository, wanted, progress=options.progress)
+            failed = sorted(scan.errors) + listing.invalid
+            if failed:
+                raise WhichtagError(
+                    f"{len(failed)} tag(s) of {ref.repository} could not be asked: "
+                    + ", ".join(failed[:5])
+                    + (" ..." if len(failed) > 5 else "")
+                )
+            by_digest: dict[str, list[str]] = {}
+            for tag, digest in scan.digests.items():
+                by_digest.setdefault(digest, []).append(tag)
+            groups = [Group(digest, natural_sorted(tags)) for digest, tags in by_digest.items()]
+            groups.sort(key=lambda group: natural_key(group.tags[0]))
+            return groups
+
+    groups: list[Group] = await _with_deadline(run(), options.timeout)
+    return groups
+
+
+def find_same_tags_sync(reference: str | Reference, options: Options | None = None) -> Result:
+    """Blocking wrapper of :func:`find_same_tags` for scripts."""
+    return asyncio.run(find_same_tags(reference, options))
+
+
+def tag_map_sync(repository: str | Reference, options: Options | None = None) -> list[Group]:
+    """Blocking wrapper of :func:`tag_map`."""
+    return asyncio.run(tag_map(repository, options))

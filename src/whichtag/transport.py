@@ -1,0 +1,443 @@
+"""The only module that talks to the network.
+
+One aiohttp session per run: reused connections, a per-origin gate that bounds requests in
+flight and adapts to throttling, retries with full-jitter backoff honouring ``Retry-After``,
+capped body reads, and redirects followed by hand so ``Authorization`` never crosses an origin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import email.utils
+import ipaddress
+import random
+import re
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from whichtag.errors import (
+    ProtocolError,
+    SecurityError,
+    TLSError,
+    TransportError,
+    redact_url,
+)
+from whichtag.links import same_origin
+
+if TYPE_CHECKING:
+    import aiohttp
+    from multidict import CIMultiDictProxy
+
+DEFAULT_CONCURRENCY = 32
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
+MAX_ERROR_BODY = 64 * 1024
+MAX_RETRY_AFTER = 60.0
+
+
+@dataclass
+class TransportOptions:
+    """Knobs of the network layer; defaults suit public registries."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    max_retry_after: float = MAX_RETRY_AFTER
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    insecure: bool = False
+    ca_cert: str | None = None
+    user_agent: str = "whichtag"
+    on_event: Callable[[str], None] | None = None  # debug lines (never secrets)
+
+
+@dataclass
+class Response:
+    """A fully read response: status, headers, capped body, and the URL it came from."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    url: str
+
+    def header_values(self, name: str) -> list[str]:
+        return list(self.headers.getall(name, []))
+
+
+class OriginGate:
+    """Bounds requests in flight to one origin and shares its backoff among them.
+
+    A 429 halves the limit and sets a shared "not before" time, so one throttled request
+    slows its siblings too; a run of successes lets the limit grow back by one.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.maximum = max(1, limit)
+        self.limit = self.maximum
+        self.active = 0
+        self.not_before = 0.0
+        self._successes = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self) -> None:
+        if self.active >= self.limit or self._waiters:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                elif waiter.done() and not waiter.cancelled():
+                    self.active -= 1
+                    self._wake()
+                raise
+        else:
+            self.active += 1
+        delay = self.not_before - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def release(self) -> None:
+        self.active -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self.active < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.active += 1
+                waiter.set_result(None)
+
+    def throttled(self, wait: float) -> None:
+        self.limit = max(1, self.limit // 2)
+        self._successes = 0
+        self.not_before = max(self.not_before, time.monotonic() + wait)
+
+    def succeeded(self) -> None:
+        if self.limit >= self.maximum:
+            return
+        self._successes += 1
+        if self._successes >= 2 * self.limit:
+            self.limit += 1
+            self._successes = 0
+            self._wake()
+
+
+def parse_retry_after(value: str | None, cap: float) -> float | None:
+    """Seconds to wait from ``Retry-After`` (delta-seconds or HTTP-date), capped; None if unusable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"[0-9]{1,10}", value, re.ASCII):
+        return min(float(value), cap)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return min(max(0.0, when.timestamp() - time.time()), cap)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def is_local_host(host: str) -> bool:
+    """Loopback names and addresses: where Docker allows plain HTTP without asking."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_internal_address(host: str) -> bool:
+    """IP literals a public registry must never send us to (SSRF guard)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return (
+        address.is_loopback
+        or address.is_link_local
+        or address.is_private
+        or address.is_unspecified
+        or address.is_reserved
+    )
+
+
+@dataclass
+class _Attempt:
+    number: int = 0
+    last_error: Exception | None = None
+    history: list[str] = field(default_factory=list)
+
+
+class Transport:
+    """Shared HTTP machinery for one run; use as ``async with Transport(options) as t``."""
+
+    def __init__(self, options: TransportOptions | None = None) -> None:
+        self.options = options or TransportOptions()
+        self._session: aiohttp.ClientSession | None = None
+        self._gates: dict[str, OriginGate] = {}
+        self._random = random.Random()
+
+    async def __aenter__(self) -> Transport:
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(
+            limit=0,
+            ssl=self._ssl_context(),
+            ttl_dns_cache=300,
+            enable_cleanup_closed=False,
+        )
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=self.options.connect_timeout,
+            sock_read=self.options.read_timeout,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=timeout,
+            headers={"User-Agent": self.options.user_agent},
+            auto_decompress=False,
+            trust_env=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _ssl_context(self) -> ssl.SSLContext | bool:
+        if self.options.insecure:
+            return False
+        context = ssl.create_default_context()
+        if self.options.ca_cert:
+            try:
+                context.load_verify_locations(cafile=self.options.ca_cert)
+            except (OSError, ssl.SSLError) as error:
+                raise TLSError(
+                    f"cannot load CA certificate {self.options.ca_cert!r}: {error.__class__.__name__}",
+                    hint="--ca-cert takes a PEM file of CA certificates",
+                ) from None
+        return context
+
+    def gate(self, url: str) -> OriginGate:
+        key = origin_of(url)
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = OriginGate(self.options.concurrency)
+        return gate
+
+    def _debug(self, line: str) -> None:
+        if self.options.on_event is not None:
+            self.options.on_event(line)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body_cap: int = MAX_ERROR_BODY,
+        data: Mapping[str, str] | None = None,
+        retry: bool = True,
+        local_ok: bool = True,
+    ) -> Response:
+        """Send one request (with retries and same-origin redirects) and read its body.
+
+        ``body_cap`` bounds a 2xx body; exceeding it raises ProtocolError. Error bodies are
+        read up to a smaller cap and truncated (they are only shown, never trusted).
+        ``local_ok`` is False when the first URL is public: redirects to internal addresses
+        are then refused.
+        """
+        state = _Attempt()
+        while True:
+            state.number += 1
+            gate = self.gate(url)
+            try:
+                await gate.acquire()
+                try:
+                    response = await self._send_following_redirects(
+                        method, url, headers or {}, body_cap, data, local_ok
+                    )
+                finally:
+                    gate.release()
+            except (TransportError, _Retryable) as error:
+                if isinstance(error, TLSError) or not retry or state.number >= self.options.attempts:
+                    raise _surface(error) from None
+                state.last_error = error
+                await self._backoff(state, gate, None)
+                continue
+            if response.status in RETRY_STATUSES and retry and state.number < self.options.attempts:
+                wait = None
+                if response.status in (429, 503):
+                    wait = parse_retry_after(
+                        response.headers.get("Retry-After"), self.options.max_retry_after
+                    )
+                if response.status == 429:
+                    gate.throttled(wait or 0.0)
+                    self._debug(f"429 from {origin_of(url)}; concurrency now {gate.limit}")
+                await self._backoff(state, gate, wait)
+                continue
+            if response.status < 400:
+                gate.succeeded()
+            return response
+
+    async def _backoff(self, state: _Attempt, gate: OriginGate, wait: float | None) -> None:
+        exponential = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (state.number - 1))
+        delay = self._random.uniform(0, exponential)  # full jitter
+        if wait is not None:
+            delay = max(delay, wait)
+        await asyncio.sleep(delay)
+
+    async def _send_following_redirects(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body_cap: int,
+        data: Mapping[str, str] | None,
+        local_ok: bool,
+    ) -> Response:
+        current_url = url
+        current_headers = dict(headers)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await self._send_once(method, current_url, current_headers, body_cap, data)
+            if response.status not in REDIRECT_STATUSES:
+                return response
+            location = response.headers.get("Location")
+            if not location:
+                raise ProtocolError(f"redirect without a Location from {redact_url(current_url)}")
+            target = urljoin(current_url, location)
+            _check_redirect(current_url, target, method, local_ok)
+            if not same_origin(current_url, target):
+                current_headers.pop("Authorization", None)
+                current_headers.pop("authorization", None)
+            if response.status == 303 and method == "POST":
+                method, data = "GET", None
+            current_url = target
+        raise ProtocolError(f"more than {MAX_REDIRECTS} redirects from {redact_url(url)}")
+
+    async def _send_once(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body_cap: int,
+        data: Mapping[str, str] | None,
+    ) -> Response:
+        import aiohttp
+
+        assert self._session is not None, "Transport used outside 'async with'"
+        try:
+            async with self._session.request(
+                method, url, headers=headers, data=data, allow_redirects=False
+            ) as raw:
+                if method == "HEAD":
+                    body = b""
+                else:
+                    cap = body_cap if raw.status < 300 else MAX_ERROR_BODY
+                    body = await _read_capped(raw, cap, truncate=raw.status >= 300, url=url)
+                return Response(raw.status, raw.headers, body, url)
+        except aiohttp.ClientConnectorCertificateError as error:
+            raise TLSError(
+                f"TLS certificate of {urlsplit(url).netloc} not trusted: {error.certificate_error}"
+            ) from None
+        except aiohttp.ClientSSLError as error:
+            raise TLSError(f"TLS failure talking to {urlsplit(url).netloc}: {error}") from None
+        except aiohttp.ClientConnectorError as error:
+            raise TransportError(
+                f"cannot connect to {urlsplit(url).netloc}: {error.strerror or error}",
+                hint="check the registry host and port, and that it is up",
+            ) from None
+        except asyncio.TimeoutError:
+            raise TransportError(
+                f"timed out talking to {urlsplit(url).netloc}",
+                hint="raise --timeout for slow registries",
+            ) from None
+        except aiohttp.ClientPayloadError:
+            raise _Retryable(f"truncated response from {redact_url(url)}") from None
+        except aiohttp.ServerDisconnectedError:
+            raise _Retryable(f"{urlsplit(url).netloc} closed the connection") from None
+        except (aiohttp.ClientOSError, ConnectionError) as error:
+            raise _Retryable(f"connection to {urlsplit(url).netloc} failed: {error}") from None
+        except aiohttp.ClientResponseError as error:
+            raise _Retryable(f"bad HTTP response from {urlsplit(url).netloc}: {error.message}") from None
+        except aiohttp.InvalidURL:
+            raise ProtocolError(f"invalid URL {redact_url(url)}") from None
+
+
+class _Retryable(Exception):
+    """A transient failure worth another attempt; surfaces as TransportError."""
+
+
+def _surface(error: Exception) -> Exception:
+    if isinstance(error, _Retryable):
+        return TransportError(str(error), hint="the registry or the network is failing; retry later")
+    return error
+
+
+async def _read_capped(raw: aiohttp.ClientResponse, cap: int, *, truncate: bool, url: str) -> bytes:
+    length = raw.content_length
+    if length is not None and length > cap and not truncate:
+        raise ProtocolError(
+            f"response from {redact_url(url)} is {length} bytes, over the {cap}-byte limit"
+        )
+    body = bytearray()
+    async for chunk in raw.content.iter_chunked(65536):
+        body += chunk
+        if len(body) > cap:
+            if truncate:
+                return bytes(body[:cap])
+            raise ProtocolError(f"response from {redact_url(url)} is over the {cap}-byte limit")
+    return bytes(body)
+
+
+def _check_redirect(source: str, target: str, method: str, local_ok: bool) -> None:
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https"):
+        raise SecurityError(f"refused a redirect to a non-HTTP URL from {redact_url(source)}")
+    if urlsplit(source).scheme == "https" and parts.scheme == "http":
+        raise SecurityError(f"refused a redirect from HTTPS to plain HTTP ({redact_url(target)})")
+    if not local_ok and is_internal_address(parts.hostname or ""):
+        raise SecurityError(f"refused a redirect to an internal address ({redact_url(target)})")
+    if method == "POST" and not same_origin(source, target):
+        raise SecurityError(f"refused to replay a POST to another host ({redact_url(target)})")
+
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "OriginGate",
+    "Response",
+    "Transport",
+    "TransportOptions",
+    "is_internal_address",
+    "is_local_host",
+    "origin_of",
+    "parse_retry_after",
+]

@@ -1,0 +1,249 @@
+"""Fill a registry through the Distribution API: blobs, images (Docker or OCI), indexes, tags.
+
+Small synthetic images: a config and one layer made from a seed string, so every seed gives
+a distinct, valid image. Pushes go over keep-alive connections, tags in parallel threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import ssl
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """A manifest as stored: its digest, media type and size."""
+
+    digest: str
+    media_type: str
+    size: int
+
+
+class Pusher:
+    """A tiny synchronous registry client for seeding (not part of whichtag)."""
+
+    def __init__(
+        self, base_url: str, *, authorization: str | None = None, ca_file: str | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        parts = urlsplit(self.base_url)
+        self.scheme = parts.scheme
+        self.netloc = parts.netloc
+        self.authorization = authorization
+        self._context = ssl.create_default_context(cafile=ca_file) if self.scheme == "https" else None
+        self._local = threading.local()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            if self.scheme == "https":
+                connection = http.client.HTTPSConnection(self.netloc, context=self._context, timeout=30)
+            else:
+                connection = http.client.HTTPConnection(self.netloc, timeout=30)
+            self._local.connection = connection
+        return connection
+
+    def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        all_headers = dict(headers or {})
+        if self.authorization:
+            all_headers["Authorization"] = self.authorization
+        for attempt in (1, 2):
+            connection = self._connection()
+            try:
+                connection.request(method, path, body=body, headers=all_headers)
+                response = connection.getresponse()
+                data = response.read()
+                return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+            except (http.client.HTTPException, ConnectionError):
+                connection.close()
+                self._local.connection = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def push_blob(self, repository: str, data: bytes) -> str:
+        digest = sha256(data)
+        status, _, _ = self.request("HEAD", f"/v2/{repository}/blobs/{digest}")
+        if status == 200:
+            return digest
+        status, headers, body = self.request("POST", f"/v2/{repository}/blobs/uploads/")
+        if status != 202:
+            raise RuntimeError(f"blob upload start failed: {status} {body[:200]!r}")
+        location = headers["location"]
+        target = urlsplit(location)
+        path = target.path + "?" + (target.query + "&" if target.query else "") + f"digest={digest}"
+        status, _, body = self.request(
+            "PUT", path, data, {"Content-Type": "application/octet-stream"}
+        )
+        if status != 201:
+            raise RuntimeError(f"blob upload failed: {status} {body[:200]!r}")
+        return digest
+
+    def push_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> Pushed:
+        status, headers, answer = self.request(
+            "PUT", f"/v2/{repository}/manifests/{reference}", body, {"Content-Type": media_type}
+        )
+        if status != 201:
+            raise RuntimeError(f"manifest push {repository}:{reference} failed: {status} {answer[:300]!r}")
+        digest = sha256(body)
+        assert headers.get("docker-content-digest", digest) == digest
+        return Pushed(digest=digest, media_type=media_type, size=len(body))
+
+    def push_image(
+        self,
+        repository: str,
+        seed: str,
+        *,
+        oci: bool = False,
+        platform: tuple[str, str] = ("linux", "amd64"),
+        tag: str | None = None,
+    ) -> Pushed:
+        """Push a one-layer image made from ``seed``; tag it, or push it by digest."""
+        config = json.dumps(
+            {
+                "architecture": platform[1],
+                "os": platform[0],
+                "config": {"Labels": {"seed": seed}},
+                "rootfs": {"type": "layers", "diff_ids": [sha256(seed.encode())]},
+            },
+            sort_keys=True,
+        ).encode()
+        layer = f"layer for {seed}".encode()
+        config_digest = self.push_blob(repository, config)
+        layer_digest = self.push_blob(repository, layer)
+        media_type = OCI_MANIFEST if oci else DOCKER_MANIFEST
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": media_type,
+                "config": {
+                    "mediaType": OCI_CONFIG if oci else DOCKER_CONFIG,
+                    "digest": config_digest,
+                    "size": len(config),
+                },
+                "layers": [
+                    {
+                        "mediaType": OCI_LAYER if oci else DOCKER_LAYER,
+                        "digest": layer_digest,
+                        "size": len(layer),
+                    }
+                ],
+            },
+            indent=3,
+        ).encode()
+        return self.push_manifest(repository, tag or sha256(manifest), manifest, media_type)
+
+    def push_index(
+        self,
+        repository: str,
+        children: list[tuple[Pushed, tuple[str, str]]],
+        *,
+        oci: bool = True,
+        tag: str | None = None,
+    ) -> Pushed:
+        media_type = OCI_INDEX if oci else DOCKER_LIST
+        index = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": media_type,
+                "manifests": [
+                    {
+                        "mediaType": child.media_type,
+                        "digest": child.digest,
+                        "size": child.size,
+                        "platform": {"os": os_, "architecture": arch},
+                    }
+                    for child, (os_, arch) in children
+                ],
+            }
+        ).encode()
+        return self.push_manifest(repository, tag or sha256(index), index, media_type)
+
+    def tag(self, repository: str, tags: list[str], manifest_body: bytes, media_type: str) -> None:
+        """Point many tags at one manifest, in parallel."""
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda t: self.push_manifest(repository, t, manifest_body, media_type), tags))
+
+    def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
+        accept = ", ".join([OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST])
+        status, headers, body = self.request(
+            "GET", f"/v2/{repository}/manifests/{reference}", headers={"Accept": accept}
+        )
+        if status != 200:
+            raise RuntimeError(f"manifest get failed: {status}")
+        return body, headers["content-type"]
+
+
+def seed_fluentd(pusher: Pusher, repository: str = "fluent/fluentd") -> dict[str, str]:
+    """The sample modelled on fluent/fluentd: ``latest``, ``stable``, ``v0.12.31`` and
+    ``v0.12`` share one image; other ``v0.12.*``, ``v0.14.*``, ``edge``, ``onbuild`` tags
+    point at other images. Returns tag → digest."""
+    groups: dict[str, list[str]] = {
+        "v0.12.31": ["latest", "stable", "v0.12.31", "v0.12"],
+        "v0.12.30": ["v0.12.30"],
+        "v0.12.29": ["v0.12.29"],
+        "v0.12.9": ["v0.12.9"],
+        "v0.14.1": ["v0.14.1"],
+        "v0.14.2": ["v0.14.2", "v0.14"],
+        "edge": ["edge"],
+        "onbuild": ["onbuild", "v0.12-onbuild", "v0.12.31-onbuild"],
+    }
+    digests: dict[str, str] = {}
+    for seed, tags in groups.items():
+        pushed = pusher.push_image(repository, f"fluentd-{seed}", tag=tags[0])
+        body, media_type = pusher.get_manifest(repository, pushed.digest)
+        pusher.tag(repository, tags[1:], body, media_type)
+        for tag in tags:
+            digests[tag] = pushed.digest
+    return digests
+
+
+def seed_many(
+    pusher: Pusher, repository: str, count: int, *, group_size: int = 4, mixed: bool = True
+) -> dict[str, str]:
+    """``count`` tags in groups of ``group_size`` sharing one manifest; with ``mixed`` the
+    images alternate Docker, OCI and multi-arch indexes. Returns tag → digest."""
+    digests: dict[str, str] = {}
+    jobs: list[tuple[str, bytes, str]] = []
+    groups = (count + group_size - 1) // group_size
+    for group in range(groups):
+        seed = f"{repository}-{group}"
+        kind = group % 3 if mixed else 0
+        if kind == 2:
+            amd = pusher.push_image(repository, seed + "-amd64", oci=True)
+            arm = pusher.push_image(repository, seed + "-arm64", oci=True, platform=("linux", "arm64"))
+            pushed = pusher.push_index(repository, [(amd, ("linux", "amd64")), (arm, ("linux", "arm64"))])
+        else:
+            pushed = pusher.push_image(repository, seed, oci=kind == 1)
+        body, media_type = pusher.get_manifest(repository, pushed.digest)
+        for member in range(group_size):
+            index = group * group_size + member
+            if index >= count:
+                break
+            tag = f"{index // 100}.{index % 100}.{group}"
+            jobs.append((tag, body, media_type))
+            digests[tag] = pushed.digest
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda job: pusher.push_manifest(repository, job[0], job[1], job[2]), jobs))
+    return digests
