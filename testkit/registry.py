@@ -96,7 +96,12 @@ class RegistryProcess:
                 f"    key: {self.tls.key}",
             ]
         if self.htpasswd:
-            lines += ["auth:", "  htpasswd:", "    realm: whichtag-test", f"    path: {self.htpasswd}"]
+            lines += [
+                "auth:",
+                "  htpasswd:",
+                "    realm: whichtag-test",
+                f"    path: {self.htpasswd}",
+            ]
         if self.token:
             lines += [
                 "auth:",
@@ -110,9 +115,7 @@ class RegistryProcess:
 
     def start(self) -> RegistryProcess:
         if not os.path.exists(REGISTRY_BINARY):
-            raise RuntimeError(
-                f"{REGISTRY_BINARY} is missing: apt-get install -y docker-registry"
-            )
+            raise RuntimeError(f"{REGISTRY_BINARY} is missing: apt-get install -y docker-registry")
         config = Path(self._own_dir, "config.yml")
         config.write_text(self._config())
         log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process

@@ -49,14 +49,18 @@ class Pusher:
         self.scheme = parts.scheme
         self.netloc = parts.netloc
         self.authorization = authorization
-        self._context = ssl.create_default_context(cafile=ca_file) if self.scheme == "https" else None
+        self._context = (
+            ssl.create_default_context(cafile=ca_file) if self.scheme == "https" else None
+        )
         self._local = threading.local()
 
     def _connection(self) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
         if connection is None:
             if self.scheme == "https":
-                connection = http.client.HTTPSConnection(self.netloc, context=self._context, timeout=30)
+                connection = http.client.HTTPSConnection(
+                    self.netloc, context=self._context, timeout=30
+                )
             else:
                 connection = http.client.HTTPConnection(self.netloc, timeout=30)
             self._local.connection = connection
@@ -100,12 +104,16 @@ class Pusher:
             raise RuntimeError(f"blob upload failed: {status} {body[:200]!r}")
         return digest
 
-    def push_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> Pushed:
+    def push_manifest(
+        self, repository: str, reference: str, body: bytes, media_type: str
+    ) -> Pushed:
         status, headers, answer = self.request(
             "PUT", f"/v2/{repository}/manifests/{reference}", body, {"Content-Type": media_type}
         )
         if status != 201:
-            raise RuntimeError(f"manifest push {repository}:{reference} failed: {status} {answer[:300]!r}")
+            raise RuntimeError(
+                f"manifest push {repository}:{reference} failed: {status} {answer[:300]!r}"
+            )
         digest = sha256(body)
         assert headers.get("docker-content-digest", digest) == digest
         return Pushed(digest=digest, media_type=media_type, size=len(body))
@@ -183,7 +191,11 @@ class Pusher:
     def tag(self, repository: str, tags: list[str], manifest_body: bytes, media_type: str) -> None:
         """Point many tags at one manifest, in parallel."""
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda t: self.push_manifest(repository, t, manifest_body, media_type), tags))
+            list(
+                pool.map(
+                    lambda t: self.push_manifest(repository, t, manifest_body, media_type), tags
+                )
+            )
 
     def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
         accept = ", ".join([OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST])
@@ -232,8 +244,12 @@ def seed_many(
         kind = group % 3 if mixed else 0
         if kind == 2:
             amd = pusher.push_image(repository, seed + "-amd64", oci=True)
-            arm = pusher.push_image(repository, seed + "-arm64", oci=True, platform=("linux", "arm64"))
-            pushed = pusher.push_index(repository, [(amd, ("linux", "amd64")), (arm, ("linux", "arm64"))])
+            arm = pusher.push_image(
+                repository, seed + "-arm64", oci=True, platform=("linux", "arm64")
+            )
+            pushed = pusher.push_index(
+                repository, [(amd, ("linux", "amd64")), (arm, ("linux", "arm64"))]
+            )
         else:
             pushed = pusher.push_image(repository, seed, oci=kind == 1)
         body, media_type = pusher.get_manifest(repository, pushed.digest)

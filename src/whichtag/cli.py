@@ -30,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 complete answer, 1 error, 2 bad usage, "
         "3 answered but incomplete (some tags could not be asked)",
     )
-    parser.add_argument("reference", metavar="REF", help="image reference, e.g. fluent/fluentd:latest")
+    parser.add_argument(
+        "reference", metavar="REF", help="image reference, e.g. fluent/fluentd:latest"
+    )
     parser.add_argument("--version", action="version", version=f"whichtag {VERSION}")
     output = parser.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -69,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="talk plain HTTP (always so for localhost and 127.0.0.0/8)",
     )
     auth.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
-    auth.add_argument("--ca-cert", metavar="FILE", help="trust the CA certificates in this PEM file")
+    auth.add_argument(
+        "--ca-cert", metavar="FILE", help="trust the CA certificates in this PEM file"
+    )
     return parser
 
 
@@ -119,7 +123,8 @@ def _read_credentials(args: argparse.Namespace) -> Credentials | None:
         raise WhichtagError("--password-stdin needs --username")
     if args.username and not args.password_stdin:
         raise WhichtagError(
-            "--username needs --password-stdin", hint="echo \"$PASSWORD\" | whichtag -u USER --password-stdin REF"
+            "--username needs --password-stdin",
+            hint='echo "$PASSWORD" | whichtag -u USER --password-stdin REF',
         )
     if not args.username:
         return None
@@ -155,6 +160,10 @@ def _print_incomplete(result: Result, err: TextIO) -> None:
         err.write(f"  ... and {len(result.errors) - 20} more (see --json)\n")
 
 
+def _debug_printer(line: str) -> None:
+    sys.stderr.write(f"debug: {line}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
@@ -162,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
-    debug_lines = (lambda line: sys.stderr.write(f"debug: {line}\n")) if args.debug else None
+    debug_lines = _debug_printer if args.debug else None
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     try:
         from whichtag.lookup import Options, find_same_tags_sync

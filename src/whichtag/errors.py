@@ -66,9 +66,19 @@ class TransportError(WhichtagError):
 
 
 class TLSError(TransportError):
-    """The TLS handshake or certificate check failed."""
+    """The TLS handshake or certificate check failed.
 
-    default_hint = "trust the registry's CA with --ca-cert FILE, or skip verification with --insecure"
+    ``certificate`` is True when the server spoke TLS but its certificate was not trusted,
+    False when the handshake itself failed (for example, the server speaks plain HTTP).
+    """
+
+    default_hint = (
+        "trust the registry's CA with --ca-cert FILE, or skip verification with --insecure"
+    )
+
+    def __init__(self, message: str, *, hint: str | None = None, certificate: bool = True) -> None:
+        super().__init__(message, hint=hint)
+        self.certificate = certificate
 
 
 class RegistryError(WhichtagError):

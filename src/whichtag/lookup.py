@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from whichtag.auth.credentials import Credentials
-from whichtag.errors import NotFoundError, TransportError, WhichtagError
+from whichtag.errors import NotFoundError, TLSError, TransportError, WhichtagError
 from whichtag.listers import GenericLister, ProgressCallback
 from whichtag.reference import Reference, parse_reference
 from whichtag.registry import RegistryClient, TagListing
@@ -87,12 +87,37 @@ class Group:
     tags: list[str]
 
 
-def registry_url(reference: Reference, options: Options) -> str:
-    """``https://host``, or ``http://host`` for loopback registries or with ``plain_http``."""
+def registry_urls(reference: Reference, options: Options) -> list[str]:
+    """Base URLs to try, in order.
+
+    HTTPS only, as Docker does, except: ``plain_http`` means HTTP only, and a loopback
+    registry (localhost, 127.0.0.0/8, ::1) is tried over HTTPS first and then over plain
+    HTTP if it does not speak TLS at all (never after a certificate failure).
+    """
     host = reference.endpoint_host
-    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    scheme = "http" if options.plain_http or is_local_host(hostname) else "https"
-    return f"{scheme}://{host}"
+    hostname = host if host.endswith("]") else host.rsplit(":", 1)[0]
+    if options.plain_http:
+        return [f"http://{host}"]
+    if is_local_host(hostname):
+        return [f"https://{host}", f"http://{host}"]
+    return [f"https://{host}"]
+
+
+async def connect(transport: Transport, reference: Reference, options: Options) -> RegistryClient:
+    """A client for the reference's registry, pinged (challenge learned) and ready."""
+    urls = registry_urls(reference, options)
+    for index, url in enumerate(urls):
+        client = RegistryClient(transport, url, options.credentials, debug=options.debug)
+        try:
+            await client.ping()
+        except TLSError as error:
+            if error.certificate or index == len(urls) - 1:
+                raise
+            if options.debug is not None:
+                options.debug(f"{reference.endpoint_host} does not speak TLS; using plain HTTP")
+            continue
+        return client
+    raise AssertionError("registry_urls returned no URL")
 
 
 def _transport_options(options: Options) -> TransportOptions:
@@ -133,10 +158,7 @@ async def find_same_tags(reference: str | Reference, options: Options | None = N
 
 async def _find_same_tags(ref: Reference, options: Options) -> Result:
     async with Transport(_transport_options(options)) as transport:
-        client = RegistryClient(
-            transport, registry_url(ref, options), options.credentials, debug=options.debug
-        )
-        await client.ping()
+        client = await connect(transport, ref, options)
         algorithm = ref.digest.partition(":")[0] if ref.digest else "sha256"
         target_ref = ref.digest or ref.tag or "latest"
         listing_task = asyncio.ensure_future(client.list_tags(ref.repository))
@@ -157,10 +179,15 @@ async def _find_same_tags(ref: Reference, options: Options) -> Result:
         lister = GenericLister(client, workers=options.concurrency, algorithm=algorithm)
         scan = await lister.scan(ref.repository, wanted, known=known, progress=options.progress)
 
-        errors = [TagError(tag, "invalid tag name from the registry; not requested") for tag in listing.invalid]
+        errors = [
+            TagError(tag, "invalid tag name from the registry; not requested")
+            for tag in listing.invalid
+        ]
         errors += [TagError(tag, message) for tag, message in scan.errors.items()]
         errors.sort(key=lambda error: natural_key(error.tag))
-        matching = natural_sorted([tag for tag, digest in scan.digests.items() if digest == target_digest])
+        matching = natural_sorted(
+            [tag for tag, digest in scan.digests.items() if digest == target_digest]
+        )
         return Result(
             reference=ref,
             digest=target_digest,
@@ -203,10 +230,7 @@ async def tag_map(repository: str | Reference, options: Options | None = None) -
 
     async def run() -> list[Group]:
         async with Transport(_transport_options(options)) as transport:
-            client = RegistryClient(
-                transport, registry_url(ref, options), options.credentials, debug=options.debug
-            )
-            await client.ping()
+            client = await connect(transport, ref, options)
             listing = await client.list_tags(ref.repository)
             wanted, _ = _select(listing.tags, options.all_tags)
             lister = GenericLister(client, workers=options.concurrency)

@@ -1,4 +1,4 @@
-"""Manifest media types, digests over exact bytes, and the sanity checks a fetched manifest passes."""
+"""Manifest media types, digests over exact bytes, and the checks a fetched manifest passes."""
 
 from __future__ import annotations
 

@@ -195,11 +195,7 @@ def _check_ipv6_literal(text: str, domain: str) -> None:
 
 def validate_repository(name: str) -> str:
     """Check a repository path (without registry) against the grammar; return it."""
-    if (
-        not isinstance(name, str)
-        or len(name) > MAX_PATH_LENGTH
-        or not _PATH_RE.fullmatch(name)
-    ):
+    if not isinstance(name, str) or len(name) > MAX_PATH_LENGTH or not _PATH_RE.fullmatch(name):
         raise InvalidReferenceError(f"invalid repository name {name[:80]!r}")
     return name
 

@@ -117,7 +117,11 @@ class RegistryClient:
             if attempt == 1:
                 if authorization:
                     self.auth.forget(scope, authorization)
-                if challenge.scheme == "basic" and not authorization and self.auth.credentials is None:
+                if (
+                    challenge.scheme == "basic"
+                    and not authorization
+                    and self.auth.credentials is None
+                ):
                     break
                 continue
         raise self._auth_failure()
@@ -310,4 +314,6 @@ class RegistryClient:
                 f"{self.host} claims digest {claimed[:80]} for {redact_url(url)}, "
                 f"but the bytes hash to {digest}"
             )
-        return Manifest(body=response.body, media_type=media_type or media_type_of(None), digest=digest)
+        return Manifest(
+            body=response.body, media_type=media_type or media_type_of(None), digest=digest
+        )

@@ -13,15 +13,15 @@ _SIGNATURE_TAG_RE = re.compile(
 def natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
     """Sort key where runs of digits compare as numbers: ``1.9 < 1.10``, ``v0.12 < v0.12.31``.
 
-    Each piece is ``(kind, number, text)`` so digits and text never compare with each other
-    and ``01`` sorts next to ``1`` but stays distinct.
+    Each piece is ``(kind, number, text)``: numbers sort before text (as digits do before
+    letters in ASCII and in ``sort -V``), and ``01`` sorts next to ``1`` but stays distinct.
     """
     key: list[tuple[int, int, str]] = []
     for index, piece in enumerate(_DIGITS_RE.split(tag)):
         if index % 2:
-            key.append((1, int(piece), piece))
+            key.append((0, int(piece), piece))
         elif piece:
-            key.append((0, 0, piece))
+            key.append((1, 0, piece))
     return tuple(key)
 
 

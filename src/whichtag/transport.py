@@ -133,7 +133,7 @@ class OriginGate:
 
 
 def parse_retry_after(value: str | None, cap: float) -> float | None:
-    """Seconds to wait from ``Retry-After`` (delta-seconds or HTTP-date), capped; None if unusable."""
+    """Seconds to wait from ``Retry-After`` (seconds or HTTP-date), capped; None if unusable."""
     if value is None:
         return None
     value = value.strip()
@@ -241,7 +241,8 @@ class Transport:
                 context.load_verify_locations(cafile=self.options.ca_cert)
             except (OSError, ssl.SSLError) as error:
                 raise TLSError(
-                    f"cannot load CA certificate {self.options.ca_cert!r}: {error.__class__.__name__}",
+                    f"cannot load CA certificate {self.options.ca_cert!r} "
+                    f"({error.__class__.__name__})",
                     hint="--ca-cert takes a PEM file of CA certificates",
                 ) from None
         return context
@@ -288,7 +289,11 @@ class Transport:
                 finally:
                     gate.release()
             except (TransportError, _Retryable) as error:
-                if isinstance(error, TLSError) or not retry or state.number >= self.options.attempts:
+                if (
+                    isinstance(error, TLSError)
+                    or not retry
+                    or state.number >= self.options.attempts
+                ):
                     raise _surface(error) from None
                 state.last_error = error
                 await self._backoff(state, gate, None)
@@ -309,7 +314,9 @@ class Transport:
             return response
 
     async def _backoff(self, state: _Attempt, gate: OriginGate, wait: float | None) -> None:
-        exponential = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (state.number - 1))
+        exponential = min(
+            self.options.backoff_cap, self.options.backoff_base * 2 ** (state.number - 1)
+        )
         delay = self._random.uniform(0, exponential)  # full jitter
         if wait is not None:
             delay = max(delay, wait)
@@ -369,7 +376,10 @@ class Transport:
                 f"TLS certificate of {urlsplit(url).netloc} not trusted: {error.certificate_error}"
             ) from None
         except aiohttp.ClientSSLError as error:
-            raise TLSError(f"TLS failure talking to {urlsplit(url).netloc}: {error}") from None
+            raise TLSError(
+                f"TLS handshake with {urlsplit(url).netloc} failed: {error.__class__.__name__}",
+                certificate=False,
+            ) from None
         except aiohttp.ClientConnectorError as error:
             raise TransportError(
                 f"cannot connect to {urlsplit(url).netloc}: {error.strerror or error}",
@@ -387,7 +397,9 @@ class Transport:
         except (aiohttp.ClientOSError, ConnectionError) as error:
             raise _Retryable(f"connection to {urlsplit(url).netloc} failed: {error}") from None
         except aiohttp.ClientResponseError as error:
-            raise _Retryable(f"bad HTTP response from {urlsplit(url).netloc}: {error.message}") from None
+            raise _Retryable(
+                f"bad HTTP response from {urlsplit(url).netloc}: {error.message}"
+            ) from None
         except aiohttp.InvalidURL:
             raise ProtocolError(f"invalid URL {redact_url(url)}") from None
 
@@ -398,7 +410,9 @@ class _Retryable(Exception):
 
 def _surface(error: Exception) -> Exception:
     if isinstance(error, _Retryable):
-        return TransportError(str(error), hint="the registry or the network is failing; retry later")
+        return TransportError(
+            str(error), hint="the registry or the network is failing; retry later"
+        )
     return error
 
 

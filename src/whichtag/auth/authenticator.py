@@ -47,15 +47,13 @@ def validate_realm(realm: str, registry_url: str) -> str:
         )
     if parts.scheme == "http" and registry.scheme == "https":
         raise SecurityError(
-            f"the registry asked for a token from a plain-HTTP realm ({redact_url(realm)}); refused",
+            f"refused a plain-HTTP token realm ({redact_url(realm)}) for an HTTPS registry",
             hint="an HTTPS registry must use an HTTPS token service",
         )
     same_host = (parts.hostname or "").lower() == (registry.hostname or "").lower()
     registry_is_internal = is_internal_address(registry.hostname or "")
     if is_internal_address(parts.hostname) and not (same_host or registry_is_internal):
-        raise SecurityError(
-            f"the registry named a token realm on an internal address ({redact_url(realm)}); refused"
-        )
+        raise SecurityError(f"refused a token realm on an internal address ({redact_url(realm)})")
     return realm
 
 
@@ -184,7 +182,9 @@ class Authenticator:
     def _read_token(self, response: Response) -> _Token:
         if response.status in (401, 403):
             if self.credentials is None:
-                raise AuthError("authentication required: the token service refused anonymous access")
+                raise AuthError(
+                    "authentication required: the token service refused anonymous access"
+                )
             raise AuthError(
                 f"authentication failed: the token service refused the credentials "
                 f"from {self.credentials.source}",

@@ -1,0 +1,228 @@
+"""Fixtures: real registries (plain, TLS, htpasswd, token), seeded through the registry API."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import bcrypt
+import pytest
+import trustme
+from testkit.front import Front
+from testkit.registry import RegistryProcess, TLSFiles, TokenAuth
+from testkit.seed import Pusher, seed_fluentd, seed_many
+from testkit.tokenserver import TokenPolicy, TokenServer
+
+from whichtag.cli import main
+
+USER, PASSWORD = "alice", "s3cret-canary-Pw!"
+
+
+@dataclass
+class Seeded:
+    """A running registry and what was pushed into it."""
+
+    registry: RegistryProcess
+    pusher: Pusher
+    fluentd: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def host(self) -> str:
+        return self.registry.host
+
+
+@dataclass
+class CliRun:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> dict[str, object]:
+        document: dict[str, object] = json.loads(self.out)
+        return document
+
+
+@pytest.fixture(scope="session")
+def plain() -> Iterator[Seeded]:
+    """A plain-HTTP registry with the fluentd sample, an OCI-only image, a multi-arch index
+    and a signed repository."""
+    with RegistryProcess() as registry:
+        pusher = Pusher(registry.url)
+        seeded = Seeded(registry, pusher, seed_fluentd(pusher))
+        oci = pusher.push_image("oci/only", "oci-image", oci=True, tag="v1")
+        body, media_type = pusher.get_manifest("oci/only", oci.digest)
+        pusher.tag("oci/only", ["stable"], body, media_type)
+        pusher.push_image("oci/only", "oci-other", oci=True, tag="v2")
+        seeded.extra["oci"] = oci.digest
+
+        amd = pusher.push_image("multi/arch", "multi-amd64", oci=True)
+        arm = pusher.push_image("multi/arch", "multi-arm64", oci=True, platform=("linux", "arm64"))
+        index = pusher.push_index(
+            "multi/arch", [(amd, ("linux", "amd64")), (arm, ("linux", "arm64"))], tag="latest"
+        )
+        body, media_type = pusher.get_manifest("multi/arch", index.digest)
+        pusher.tag("multi/arch", ["1.0"], body, media_type)
+        amd_body, amd_type = pusher.get_manifest("multi/arch", amd.digest)
+        pusher.tag("multi/arch", ["1.0-amd64-only"], amd_body, amd_type)
+        seeded.extra.update(index=index.digest, amd=amd.digest, arm=arm.digest)
+
+        signed = pusher.push_image("signed/app", "signed", tag="v1")
+        body, media_type = pusher.get_manifest("signed/app", signed.digest)
+        hexpart = signed.digest.split(":")[1]
+        pusher.tag("signed/app", ["latest"], body, media_type)
+        signature = pusher.push_image("signed/app", "signature-blob")
+        sig_body, sig_type = pusher.get_manifest("signed/app", signature.digest)
+        pusher.tag(
+            "signed/app", [f"sha256-{hexpart}.sig", f"sha256-{hexpart}.att"], sig_body, sig_type
+        )
+        seeded.extra.update(signed=signed.digest, signature=signature.digest)
+        yield seeded
+
+
+@pytest.fixture(scope="session")
+def big(plain: Seeded) -> dict[str, str]:
+    """2,000+ tags in groups of four sharing a manifest (Docker, OCI and index mixed)."""
+    return seed_many(plain.pusher, "big/repo", 2100)
+
+
+@pytest.fixture(scope="session")
+def paged(plain: Seeded, big: dict[str, str]) -> Iterator[Front]:
+    """The plain registry behind a front that pages tags/list with n/last/Link."""
+    with Front(plain.host, paginate=True) as front:
+        yield front
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def tls(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    """A TLS registry whose certificate (for 127.0.0.1) comes from a test CA."""
+    directory = tmp_path_factory.mktemp("tls")
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(cert_path))
+    for extra in cert.cert_chain_pems[1:]:
+        extra.write_to_path(str(cert_path), append=True)
+    cert.private_key_pem.write_to_path(str(key_path))
+    ca_path = directory / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    with RegistryProcess(tls=TLSFiles(str(cert_path), str(key_path))) as registry:
+        pusher = Pusher(registry.url, ca_file=str(ca_path))
+        seeded = Seeded(registry, pusher, seed_fluentd(pusher))
+        seeded.extra["ca"] = str(ca_path)
+        yield seeded
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.fixture(scope="session")
+def htpasswd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    """A registry behind htpasswd Basic auth."""
+    directory = tmp_path_factory.mktemp("htpasswd")
+    path = directory / "htpasswd"
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=5)).decode()
+    path.write_text(f"{USER}:{hashed}\n")
+    with RegistryProcess(htpasswd=str(path)) as registry:
+        pusher = Pusher(registry.url, authorization=basic(USER, PASSWORD))
+        yield Seeded(registry, pusher, seed_fluentd(pusher))
+
+
+@dataclass
+class TokenSetup(Seeded):
+    server: TokenServer | None = None
+
+
+def _token_registry(
+    directory: str, policy: TokenPolicy, admin: str = "admin"
+) -> tuple[TokenServer, RegistryProcess]:
+    policy.users.setdefault(admin, "admin-password")
+    server = TokenServer(directory, policy).start()
+    registry = RegistryProcess(
+        token=TokenAuth(server.realm, server.service, server.issuer, server.root_cert_bundle)
+    ).start()
+    return server, registry
+
+
+def _admin_pusher(
+    server: TokenServer, registry: RegistryProcess, repositories: list[str]
+) -> Pusher:
+    """A pusher holding a token with push rights (granted by a one-off wide policy)."""
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    claims = {
+        "iss": server.issuer,
+        "sub": "admin",
+        "aud": server.service,
+        "exp": now + 3600,
+        "nbf": now - 10,
+        "iat": now,
+        "jti": "seed",
+        "access": [
+            {"type": "repository", "name": name, "actions": ["pull", "push"]}
+            for name in repositories
+        ],
+    }
+    token = jwt.encode(claims, server._key, algorithm="RS256", headers={"x5c": [server._x5c]})
+    return Pusher(registry.url, authorization=f"Bearer {token}")
+
+
+@pytest.fixture(scope="session")
+def token_anonymous(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenSetup]:
+    """Token auth where anonymous pulls are allowed (Docker Hub's public model)."""
+    server, registry = _token_registry(str(tmp_path_factory.mktemp("tokanon")), TokenPolicy())
+    pusher = _admin_pusher(server, registry, ["fluent/fluentd"])
+    setup = TokenSetup(registry, pusher, seed_fluentd(pusher), server=server)
+    yield setup
+    registry.stop()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def token_private(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenSetup]:
+    """Token auth where pulls need credentials; tokens live a short time."""
+    policy = TokenPolicy(users={USER: PASSWORD}, anonymous_pull=False, expires_in=300)
+    server, registry = _token_registry(str(tmp_path_factory.mktemp("tokpriv")), policy)
+    pusher = _admin_pusher(server, registry, ["fluent/fluentd"])
+    setup = TokenSetup(registry, pusher, seed_fluentd(pusher), server=server)
+    yield setup
+    registry.stop()
+    server.stop()
+
+
+@pytest.fixture
+def run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., CliRun]:
+    """Run the whichtag CLI in-process: ``run("REF", "--json", stdin="pw\\n")``."""
+
+    def runner(*argv: str, stdin: str = "") -> CliRun:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return CliRun(code, captured.out, captured.err)
+
+    return runner
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's own credential files."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("DOCKER_CONFIG", os.path.join(str(tmp_path), ".docker"))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
