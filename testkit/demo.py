@@ -13,7 +13,9 @@ from testkit.seed import Pusher, seed_fluentd
 def main() -> int:
     with RegistryProcess() as registry:
         digests = seed_fluentd(Pusher(registry.url))
-        print(f"registry running at {registry.host}; pushed fluent/fluentd with {len(digests)} tags\n")
+        print(
+            f"registry running at {registry.host}; pushed fluent/fluentd with {len(digests)} tags\n"
+        )
         commands = [
             ["whichtag", f"{registry.host}/fluent/fluentd:latest"],
             ["whichtag", f"{registry.host}/fluent/fluentd@{digests['latest']}", "--json"],
