@@ -117,9 +117,10 @@ class Front:
                 for key, value in reply.headers.items():
                     if key.lower() not in ("content-length", "transfer-encoding", "connection"):
                         self.send_header(key, value)
-                self.send_header(
-                    "Content-Length", reply.headers.get("Content-Length", str(len(reply.body)))
-                )
+                length = str(len(reply.body))
+                if self.command == "HEAD":
+                    length = reply.headers.get("Content-Length", length)
+                self.send_header("Content-Length", length)
                 if reply.close:
                     self.send_header("Connection", "close")
                     self.close_connection = True

@@ -24,7 +24,6 @@ from whichtag.manifest import (
     Manifest,
     check_manifest,
     compute_digest,
-    media_type_of,
     parse_json_object,
 )
 from whichtag.reference import is_valid_digest, is_valid_tag, validate_repository
@@ -299,7 +298,6 @@ class RegistryClient:
             raise self._raise_for(response, f"{what} of {repository}")
         if not response.body:
             raise ProtocolError(f"{self.host} sent an empty manifest for {reference}")
-        media_type = check_manifest(response.body, response.headers.get("Content-Type"))
         if ":" in reference:
             algorithm = reference.partition(":")[0]
         digest = compute_digest(response.body, algorithm)
@@ -314,6 +312,5 @@ class RegistryClient:
                 f"{self.host} claims digest {claimed[:80]} for {redact_url(url)}, "
                 f"but the bytes hash to {digest}"
             )
-        return Manifest(
-            body=response.body, media_type=media_type or media_type_of(None), digest=digest
-        )
+        media_type = check_manifest(response.body, response.headers.get("Content-Type"))
+        return Manifest(body=response.body, media_type=media_type, digest=digest)
