@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import bcrypt
 import pytest
@@ -44,8 +45,8 @@ class CliRun:
     err: str
 
     @property
-    def json(self) -> dict[str, object]:
-        document: dict[str, object] = json.loads(self.out)
+    def json(self) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(self.out)
         return document
 
 

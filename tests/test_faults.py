@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import CliRun, Seeded
-
 from testkit.front import Faults, Front, Reply, Request
+
+from conftest import CliRun, Seeded
 from whichtag import Options, find_same_tags_sync
 from whichtag.errors import EXIT_ERROR, EXIT_INCOMPLETE, TransportError
 from whichtag.tagnames import natural_sorted
@@ -77,7 +77,7 @@ def test_persistent_failures_are_listed_and_exit_3(plain: Seeded, run: Run) -> N
     assert result.tags == ["latest", "stable", "v0.12", "v0.12.31"]
     assert cli.code == EXIT_INCOMPLETE
     assert cli.json["complete"] is False
-    assert [e["tag"] for e in cli.json["errors"]] == ["edge", "v0.14.1"]  # type: ignore[index]
+    assert [e["tag"] for e in cli.json["errors"]] == ["edge", "v0.14.1"]
     assert "incomplete" in cli.err
 
 

@@ -7,9 +7,9 @@ import json
 from collections.abc import Callable
 
 import pytest
-from conftest import CliRun, Seeded, TokenSetup
-
 from testkit.front import Front, Reply, Request
+
+from conftest import CliRun, Seeded, TokenSetup
 from whichtag import Options, find_same_tags_sync
 from whichtag.auth.authenticator import validate_realm
 from whichtag.errors import (
@@ -158,10 +158,8 @@ def test_huge_manifest_is_refused(plain: Seeded, run: Run) -> None:
     with Front(plain.host, override=serve_huge) as front:
         result = run(f"{front.host}/fluent/fluentd:latest", "--json")
     assert result.code == EXIT_INCOMPLETE
-    assert result.json["errors"] == [
-        {"tag": "edge", "error": result.json["errors"][0]["error"]}  # type: ignore[index]
-    ]
-    assert "limit" in result.json["errors"][0]["error"]  # type: ignore[index]
+    assert result.json["errors"] == [{"tag": "edge", "error": result.json["errors"][0]["error"]}]
+    assert "limit" in result.json["errors"][0]["error"]
 
 
 def test_oversized_content_length_is_refused_early(plain: Seeded) -> None:
@@ -192,7 +190,7 @@ def test_wrong_digest_is_an_error(plain: Seeded, run: Run) -> None:
     with Front(plain.host, override=lie) as front:
         result = run(f"{front.host}/fluent/fluentd:latest", "--json")
     assert result.code == EXIT_INCOMPLETE
-    [error] = result.json["errors"]  # type: ignore[misc]
+    [error] = result.json["errors"]
     assert error["tag"] == "onbuild" and "hash to" in error["error"]
 
 
