@@ -1,0 +1,125 @@
+"""Write repositories straight into the registry's filesystem storage, for very large tests.
+
+Pushing 50,000 tags through the API takes minutes on two cores; the distribution registry's
+filesystem layout is simple and stable, so the load test and the benchmarks write it
+directly before starting the registry. The registry then serves these tags exactly as if they
+had been pushed (tags/list reads the tag directories, HEAD the tag's link and the blob).
+Small fixtures keep using the API (``seed.py``), which is what real users exercise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from testkit.seed import (
+    DOCKER_CONFIG,
+    DOCKER_LAYER,
+    DOCKER_MANIFEST,
+    OCI_CONFIG,
+    OCI_INDEX,
+    OCI_LAYER,
+    OCI_MANIFEST,
+)
+
+
+class StorageWriter:
+    """Writes blobs, manifests and tags under ``<root>/docker/registry/v2``."""
+
+    def __init__(self, root: str) -> None:
+        self.base = Path(root, "docker", "registry", "v2")
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def blob(self, repository: str, data: bytes, *, manifest: bool = False) -> str:
+        hexdigest = hashlib.sha256(data).hexdigest()
+        blob_path = self.base / "blobs" / "sha256" / hexdigest[:2] / hexdigest / "data"
+        if not blob_path.exists():
+            self._write(blob_path, data)
+        link = f"sha256:{hexdigest}".encode()
+        repo = self.base / "repositories" / repository
+        kind = "_manifests/revisions" if manifest else "_layers"
+        self._write(repo / kind / "sha256" / hexdigest / "link", link)
+        return f"sha256:{hexdigest}"
+
+    def tag(self, repository: str, tag: str, digest: str) -> None:
+        tag_dir = self.base / "repositories" / repository / "_manifests" / "tags" / tag
+        hexdigest = digest.split(":", 1)[1]
+        self._write(tag_dir / "current" / "link", digest.encode())
+        self._write(tag_dir / "index" / "sha256" / hexdigest / "link", digest.encode())
+
+    def image(
+        self, repository: str, seed: str, *, oci: bool, arch: str = "amd64"
+    ) -> tuple[str, int, str]:
+        """A one-layer image; returns (digest, size, media type) of its manifest."""
+        config = json.dumps({"architecture": arch, "os": "linux", "seed": seed}).encode()
+        layer = f"layer {seed}".encode()
+        media_type = OCI_MANIFEST if oci else DOCKER_MANIFEST
+        body = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": media_type,
+                "config": {
+                    "mediaType": OCI_CONFIG if oci else DOCKER_CONFIG,
+                    "digest": self.blob(repository, config),
+                    "size": len(config),
+                },
+                "layers": [
+                    {
+                        "mediaType": OCI_LAYER if oci else DOCKER_LAYER,
+                        "digest": self.blob(repository, layer),
+                        "size": len(layer),
+                    }
+                ],
+            }
+        ).encode()
+        return self.blob(repository, body, manifest=True), len(body), media_type
+
+    def index(self, repository: str, seed: str) -> str:
+        children = [
+            (*self.image(repository, f"{seed}-{arch}", oci=True, arch=arch), arch)
+            for arch in ("amd64", "arm64")
+        ]
+        body = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_INDEX,
+                "manifests": [
+                    {
+                        "mediaType": media_type,
+                        "digest": digest,
+                        "size": size,
+                        "platform": {"os": "linux", "architecture": arch},
+                    }
+                    for digest, size, media_type, arch in children
+                ],
+            }
+        ).encode()
+        return self.blob(repository, body, manifest=True)
+
+
+def write_many(root: str, repository: str, count: int, *, group_size: int = 4) -> dict[str, str]:
+    """Like ``seed.seed_many``, straight to storage: ``count`` tags, groups of ``group_size``
+    sharing a manifest, alternating Docker, OCI and multi-arch index. Returns tag → digest."""
+    writer = StorageWriter(root)
+    digests: dict[str, str] = {}
+    for group in range((count + group_size - 1) // group_size):
+        seed = f"{repository}-{group}"
+        kind = group % 3
+        if kind == 2:
+            digest = writer.index(repository, seed)
+        else:
+            digest, _, _ = writer.image(repository, seed, oci=kind == 1)
+        for member in range(group_size):
+            index = group * group_size + member
+            if index >= count:
+                break
+            tag = f"{index // 100}.{index % 100}.{group}"
+            writer.tag(repository, tag, digest)
+            digests[tag] = digest
+    os.sync()
+    return digests
