@@ -145,7 +145,7 @@ class TokenSetup(Seeded):
     server: TokenServer | None = None
 
 
-def _token_registry(
+def token_registry(
     directory: str, policy: TokenPolicy, admin: str = "admin"
 ) -> tuple[TokenServer, RegistryProcess]:
     policy.users.setdefault(admin, "admin-password")
@@ -156,9 +156,7 @@ def _token_registry(
     return server, registry
 
 
-def _admin_pusher(
-    server: TokenServer, registry: RegistryProcess, repositories: list[str]
-) -> Pusher:
+def admin_pusher(server: TokenServer, registry: RegistryProcess, repositories: list[str]) -> Pusher:
     """A pusher holding a token with push rights (granted by a one-off wide policy)."""
     import time
 
@@ -185,8 +183,8 @@ def _admin_pusher(
 @pytest.fixture(scope="session")
 def token_anonymous(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenSetup]:
     """Token auth where anonymous pulls are allowed (Docker Hub's public model)."""
-    server, registry = _token_registry(str(tmp_path_factory.mktemp("tokanon")), TokenPolicy())
-    pusher = _admin_pusher(server, registry, ["fluent/fluentd"])
+    server, registry = token_registry(str(tmp_path_factory.mktemp("tokanon")), TokenPolicy())
+    pusher = admin_pusher(server, registry, ["fluent/fluentd"])
     setup = TokenSetup(registry, pusher, seed_fluentd(pusher), server=server)
     yield setup
     registry.stop()
@@ -197,8 +195,8 @@ def token_anonymous(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenS
 def token_private(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenSetup]:
     """Token auth where pulls need credentials; tokens live a short time."""
     policy = TokenPolicy(users={USER: PASSWORD}, anonymous_pull=False, expires_in=300)
-    server, registry = _token_registry(str(tmp_path_factory.mktemp("tokpriv")), policy)
-    pusher = _admin_pusher(server, registry, ["fluent/fluentd"])
+    server, registry = token_registry(str(tmp_path_factory.mktemp("tokpriv")), policy)
+    pusher = admin_pusher(server, registry, ["fluent/fluentd"])
     setup = TokenSetup(registry, pusher, seed_fluentd(pusher), server=server)
     yield setup
     registry.stop()

@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password or token from stdin"
     )
     auth.add_argument(
+        "--no-creds",
+        action="store_true",
+        help="ignore credential files and helpers; access the registry anonymously",
+    )
+    auth.add_argument(
         "--plain-http",
         action="store_true",
         help="talk plain HTTP (always so for localhost and 127.0.0.0/8)",
@@ -160,6 +165,10 @@ def _print_incomplete(result: Result, err: TextIO) -> None:
         err.write(f"  ... and {len(result.errors) - 20} more (see --json)\n")
 
 
+def _warning_printer(line: str) -> None:
+    sys.stderr.write(f"whichtag: warning: {line}\n")
+
+
 def _debug_printer(line: str) -> None:
     sys.stderr.write(f"debug: {line}\n")
 
@@ -192,11 +201,11 @@ def main(argv: list[str] | None = None) -> int:
             timeout=args.timeout,
             progress=progress,
             debug=debug_lines,
+            warn=_warning_printer,
+            use_credential_files=not args.no_creds,
         )
         if args.concurrency is not None:
             options.concurrency = args.concurrency
-        if credentials is not None and debug_lines is not None:
-            debug_lines(f"credentials: {credentials.source} (user {credentials.username!r})")
         result = find_same_tags_sync(reference, options)
     except WhichtagError as error:
         if progress is not None:

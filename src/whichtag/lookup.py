@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from whichtag.auth.credentials import Credentials
+from whichtag.auth.sources import Lookup, find_credentials
 from whichtag.errors import NotFoundError, TLSError, TransportError, WhichtagError
 from whichtag.listers import GenericLister, ProgressCallback
 from whichtag.reference import Reference, parse_reference
@@ -32,8 +33,10 @@ class Options:
     backoff_base: float = 0.5
     read_timeout: float = 30.0
     connect_timeout: float = 10.0
+    use_credential_files: bool = True
     progress: ProgressCallback | None = None
     debug: Callable[[str], None] | None = None
+    warn: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -103,11 +106,35 @@ def registry_urls(reference: Reference, options: Options) -> list[str]:
     return [f"https://{host}"]
 
 
+async def resolve_credentials(reference: Reference, options: Options) -> Lookup:
+    """Explicit credentials, else the user's credential files and helpers, else anonymous."""
+    if options.credentials is not None:
+        if options.debug is not None:
+            options.debug(f"credentials: using {options.credentials.source}")
+        return Lookup(options.credentials)
+    if not options.use_credential_files:
+        return Lookup()
+    return await asyncio.to_thread(
+        find_credentials,
+        reference.registry,
+        reference.repository,
+        report=options.warn,
+        debug=options.debug,
+    )
+
+
 async def connect(transport: Transport, reference: Reference, options: Options) -> RegistryClient:
     """A client for the reference's registry, pinged (challenge learned) and ready."""
+    found = await resolve_credentials(reference, options)
     urls = registry_urls(reference, options)
     for index, url in enumerate(urls):
-        client = RegistryClient(transport, url, options.credentials, debug=options.debug)
+        client = RegistryClient(
+            transport,
+            url,
+            found.credentials,
+            debug=options.debug,
+            failed_helper=found.failed_helper,
+        )
         try:
             await client.ping()
         except TLSError as error:

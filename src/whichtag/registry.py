@@ -72,8 +72,10 @@ class RegistryClient:
         credentials: Credentials | None = None,
         *,
         debug: Callable[[str], None] | None = None,
+        failed_helper: str | None = None,
     ) -> None:
         self.transport = transport
+        self.failed_helper = failed_helper
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).netloc
         self._debug = debug or (lambda line: None)
@@ -128,6 +130,12 @@ class RegistryClient:
     def _auth_failure(self) -> AuthError:
         credentials = self.auth.credentials
         if credentials is None:
+            if self.failed_helper:
+                return AuthError(
+                    f"authentication required by {self.host}; the configured credential "
+                    f"helper {self.failed_helper} failed, so no credentials were sent",
+                    hint=f"check that {self.failed_helper} is installed and works",
+                )
             return AuthError(f"authentication required by {self.host}")
         return AuthError(
             f"{self.host} refused the credentials from {credentials.source}",

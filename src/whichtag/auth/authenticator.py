@@ -33,7 +33,10 @@ class _Token:
 
 
 def basic_header(credentials: Credentials) -> str:
-    raw = f"{credentials.username}:{credentials.password}".encode()
+    """Basic credentials; an identity token stands in for the password where there is no
+    OAuth2 endpoint to exchange it at."""
+    secret = credentials.password or credentials.identity_token
+    raw = f"{credentials.username or '<token>'}:{secret}".encode()
     return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
@@ -153,7 +156,7 @@ class Authenticator:
             response = await self._post_refresh_token(realm, query, credentials)
         if response is None:
             headers = {}
-            if credentials is not None and credentials.has_password:
+            if credentials is not None and (credentials.has_password or credentials.identity_token):
                 headers["Authorization"] = basic_header(credentials)
             separator = "&" if urlsplit(realm).query else "?"
             url = realm + (separator + urlencode(query) if query else "")

@@ -1,0 +1,355 @@
+"""Credentials from the places docker and podman users keep them, and where they may go."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from testkit.front import Front, Reply, Request
+from testkit.registry import RegistryProcess, TLSFiles, TokenAuth
+from testkit.seed import seed_fluentd
+from testkit.tokenserver import TokenPolicy
+
+from conftest import PASSWORD, USER, CliRun, Seeded, TokenSetup, admin_pusher, token_registry
+from whichtag import Credentials, Options, find_same_tags_sync
+from whichtag.auth.sources import candidate_scopes, normalise_key
+from whichtag.errors import EXIT_ERROR, EXIT_OK, SecurityError
+
+Run = Callable[..., CliRun]
+ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
+REFRESH_TOKEN = "refresh-canary-9f8e7d"
+
+
+def _auth(user: str, password: str) -> str:
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _docker_config(document: dict[str, object]) -> Path:
+    directory = Path(os.environ["DOCKER_CONFIG"])
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "config.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.fixture
+def helper_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A directory on PATH for docker-credential-* helpers written by the tests."""
+    directory = tmp_path / "bin"
+    directory.mkdir()
+    monkeypatch.setenv("PATH", f"{directory}{os.pathsep}{os.environ['PATH']}")
+    return directory
+
+
+def _write_helper(directory: Path, name: str, answers: dict[str, tuple[str, str]]) -> Path:
+    """A helper speaking the real protocol: server URL on stdin, JSON on stdout; it logs
+    each server URL it was asked about to <name>.log."""
+    log = directory / f"{name}.log"
+    script = directory / f"docker-credential-{name}"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"answers = {answers!r}\n"
+        "assert sys.argv[1:] == ['get'], sys.argv\n"
+        "server = sys.stdin.read().strip()\n"
+        f"open({str(log)!r}, 'a').write(server + '\\n')\n"
+        "if server not in answers:\n"
+        "    print('credentials not found in native keychain'); sys.exit(1)\n"
+        "user, secret = answers[server]\n"
+        "print(json.dumps({'ServerURL': server, 'Username': user, 'Secret': secret}))\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return log
+
+
+def _token_requests(setup: TokenSetup) -> int:
+    assert setup.server is not None
+    return len(setup.server.requests)
+
+
+def test_key_normalisation() -> None:
+    for key in [
+        "https://index.docker.io/v1/",
+        "index.docker.io",
+        "docker.io",
+        "registry-1.docker.io",
+    ]:
+        assert normalise_key(key) == ("docker.io", "")
+    assert normalise_key("https://host:5000/") == ("host:5000", "")
+    assert normalise_key("http://host") == ("host", "")
+    assert normalise_key("quay.io/org/repo") == ("quay.io", "org/repo")
+    assert candidate_scopes("quay.io", "org/repo") == [
+        ("quay.io", "org/repo"),
+        ("quay.io", "org"),
+        ("quay.io", ""),
+    ]
+
+
+def test_config_json_auths(token_private: TokenSetup, run: Run) -> None:
+    _docker_config({"auths": {token_private.host: {"auth": _auth(USER, PASSWORD)}}})
+    result = run(f"{token_private.host}/fluent/fluentd:latest", "--json", "--debug")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES
+    assert "credentials: using docker config.json" in result.err
+    assert PASSWORD not in result.out + result.err
+    assert _auth(USER, PASSWORD) not in result.err
+
+
+def test_config_json_with_scheme_key_and_htpasswd(htpasswd: Seeded, run: Run) -> None:
+    _docker_config({"auths": {f"http://{htpasswd.host}/": {"auth": _auth(USER, PASSWORD)}}})
+    result = run(f"{htpasswd.host}/fluent/fluentd:latest", "--json")
+    assert result.code == EXIT_OK, result.err
+
+
+def test_path_scoped_keys(token_private: TokenSetup, run: Run) -> None:
+    host = token_private.host
+    _docker_config({"auths": {f"{host}/other-repo": {"auth": _auth(USER, PASSWORD)}}})
+    assert run(f"{host}/fluent/fluentd:latest").code == EXIT_ERROR
+    _docker_config({"auths": {f"{host}/fluent": {"auth": _auth(USER, PASSWORD)}}})
+    assert run(f"{host}/fluent/fluentd:latest").code == EXIT_OK
+
+
+def test_host_matching_is_exact(token_private: TokenSetup, run: Run) -> None:
+    host = token_private.host
+    _docker_config(
+        {
+            "auths": {
+                f"{host}.evil.com": {"auth": _auth(USER, PASSWORD)},
+                f"evil-{host}": {"auth": _auth(USER, PASSWORD)},
+                host.split(":")[0]: {"auth": _auth(USER, PASSWORD)},  # same host, no port
+            }
+        }
+    )
+    before = _token_requests(token_private)
+    result = run(f"{host}/fluent/fluentd:latest")
+    assert result.code == EXIT_ERROR
+    assert "authentication required" in result.err
+    assert token_private.server is not None
+    assert all(r.authorization is None for r in token_private.server.requests[before:])
+
+
+def test_cred_helper(token_private: TokenSetup, helper_dir: Path, run: Run) -> None:
+    log = _write_helper(helper_dir, "wtest", {token_private.host: (USER, PASSWORD)})
+    _docker_config({"credHelpers": {token_private.host: "wtest"}})
+    result = run(f"{token_private.host}/fluent/fluentd:latest", "--json", "--debug")
+    assert result.code == EXIT_OK, result.err
+    assert log.read_text().splitlines() == [token_private.host]
+    assert "credential helper docker-credential-wtest" in result.err
+    assert PASSWORD not in result.out + result.err
+
+
+def test_creds_store(token_private: TokenSetup, helper_dir: Path, run: Run) -> None:
+    _write_helper(helper_dir, "wstore", {token_private.host: (USER, PASSWORD)})
+    _docker_config({"credsStore": "wstore", "auths": {token_private.host: {}}})
+    result = run(f"{token_private.host}/fluent/fluentd:latest", "--json")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES
+
+
+def test_helper_not_found_means_anonymous(
+    token_anonymous: TokenSetup, helper_dir: Path, run: Run
+) -> None:
+    _write_helper(helper_dir, "wempty", {})
+    _docker_config({"credsStore": "wempty"})
+    result = run(f"{token_anonymous.host}/fluent/fluentd:latest", "--json")
+    assert result.code == EXIT_OK, result.err
+    assert "warning" not in result.err
+
+
+def test_missing_helper_never_falls_back_to_other_credentials(
+    token_private: TokenSetup, helper_dir: Path, run: Run
+) -> None:
+    _docker_config(
+        {
+            "credHelpers": {token_private.host: "not-installed"},
+            "auths": {token_private.host: {"auth": _auth(USER, PASSWORD)}},
+        }
+    )
+    before = _token_requests(token_private)
+    result = run(f"{token_private.host}/fluent/fluentd:latest")
+    assert result.code == EXIT_ERROR
+    assert result.err.count("docker-credential-not-installed not found on PATH") == 1
+    assert "helper docker-credential-not-installed failed" in result.err
+    assert token_private.server is not None
+    assert all(r.authorization is None for r in token_private.server.requests[before:])
+
+
+def test_identity_token_uses_oauth2_refresh(tmp_path: Path, helper_dir: Path, run: Run) -> None:
+    policy = TokenPolicy(anonymous_pull=False, refresh_tokens={REFRESH_TOKEN: USER})
+    server, registry = token_registry(str(tmp_path), policy)
+    try:
+        seed_fluentd(admin_pusher(server, registry, ["fluent/fluentd"]))
+        _write_helper(helper_dir, "wtoken", {registry.host: ("<token>", REFRESH_TOKEN)})
+        _docker_config({"credHelpers": {registry.host: "wtoken"}})
+        result = run(f"{registry.host}/fluent/fluentd:latest", "--json", "--debug")
+        assert result.code == EXIT_OK, result.err
+        [request] = server.requests
+        assert request.method == "POST"
+        assert request.form["grant_type"] == "refresh_token"
+        assert request.form["refresh_token"] == REFRESH_TOKEN
+        assert request.form["service"] == server.service
+        assert REFRESH_TOKEN not in result.out + result.err
+    finally:
+        registry.stop()
+        server.stop()
+
+
+def test_identity_token_in_auths_falls_back_to_get_without_post(tmp_path: Path, run: Run) -> None:
+    policy = TokenPolicy(anonymous_pull=False, support_post=False, users={"<token>": REFRESH_TOKEN})
+    server, registry = token_registry(str(tmp_path), policy)
+    try:
+        seed_fluentd(admin_pusher(server, registry, ["fluent/fluentd"]))
+        _docker_config({"auths": {registry.host: {"identitytoken": REFRESH_TOKEN}}})
+        result = run(f"{registry.host}/fluent/fluentd:latest", "--json")
+        assert result.code == EXIT_OK, result.err
+        assert [r.method for r in server.requests] == ["POST", "GET"]
+    finally:
+        registry.stop()
+        server.stop()
+
+
+@pytest.mark.parametrize("content", ["", "{not json", "\ufeff{}", "[]"])
+def test_broken_config_files(token_anonymous: TokenSetup, run: Run, content: str) -> None:
+    directory = Path(os.environ["DOCKER_CONFIG"])
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.json").write_text(content)
+    result = run(f"{token_anonymous.host}/fluent/fluentd:latest", "--json")
+    assert result.code == EXIT_OK, result.err
+    assert "Traceback" not in result.err
+
+
+def test_invalid_auth_entries_are_skipped(token_anonymous: TokenSetup, run: Run) -> None:
+    _docker_config({"auths": {token_anonymous.host: {"auth": "!!!not-base64"}}})
+    assert run(f"{token_anonymous.host}/fluent/fluentd:latest").code == EXIT_OK
+    _docker_config({"auths": {token_anonymous.host: {"auth": _auth("nocolon", "")[:-4]}}})
+    assert run(f"{token_anonymous.host}/fluent/fluentd:latest").code == EXIT_OK
+
+
+@pytest.fixture
+def podman_auth_file(htpasswd: Seeded, tmp_path: Path) -> Iterator[Path]:
+    if shutil.which("podman") is None:
+        pytest.skip("podman is not installed (scripts/setup.sh installs it)")
+    path = tmp_path / "podman-auth.json"
+    completed = subprocess.run(
+        [
+            "podman",
+            "login",
+            "--authfile",
+            str(path),
+            "--tls-verify=false",
+            "-u",
+            USER,
+            "--password-stdin",
+            htpasswd.host,
+        ],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    yield path
+
+
+def test_podman_login_auth_file(
+    htpasswd: Seeded, podman_auth_file: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(podman_auth_file))
+    result = run(f"{htpasswd.host}/fluent/fluentd:latest", "--json")
+    assert result.code == EXIT_OK, result.err
+    # The same file in the default containers location is found too.
+    monkeypatch.delenv("REGISTRY_AUTH_FILE")
+    runtime = Path(os.environ["HOME"], "runtime")
+    (runtime / "containers").mkdir(parents=True)
+    shutil.copy(podman_auth_file, runtime / "containers" / "auth.json")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    assert run(f"{htpasswd.host}/fluent/fluentd:latest").code == EXIT_OK
+    assert run(f"{htpasswd.host}/fluent/fluentd:latest", "--no-creds").code == EXIT_ERROR
+
+
+def test_auth_json_wins_over_docker_config(
+    htpasswd: Seeded, tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auth_file = tmp_path / "auth.json"
+    auth_file.write_text(json.dumps({"auths": {htpasswd.host: {"auth": _auth(USER, PASSWORD)}}}))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(auth_file))
+    _docker_config({"auths": {htpasswd.host: {"auth": _auth(USER, "wrong")}}})
+    assert run(f"{htpasswd.host}/fluent/fluentd:latest").code == EXIT_OK
+
+
+def test_token_renewed_during_a_long_scan(tmp_path: Path) -> None:
+    policy = TokenPolicy(users={USER: PASSWORD}, anonymous_pull=False, expires_in=1)
+    server, registry = token_registry(str(tmp_path), policy)
+
+    def slow_heads(request: Request) -> Reply | None:
+        if request.method == "HEAD":
+            time.sleep(0.25)
+        return None
+
+    try:
+        seed_fluentd(admin_pusher(server, registry, ["fluent/fluentd"]))
+        with Front(registry.host, override=slow_heads) as front:
+            options = Options(
+                credentials=Credentials(USER, PASSWORD), concurrency=1, use_credential_files=False
+            )
+            result = find_same_tags_sync(f"{front.host}/fluent/fluentd:latest", options)
+        assert result.complete and result.tags == ALIASES
+        tokens = [r for r in server.requests if r.method == "GET"]
+        assert len(tokens) >= 3  # ~3.5 s of scanning with 1 s tokens renewed early
+    finally:
+        registry.stop()
+        server.stop()
+
+
+def test_plain_http_realm_for_https_registry_is_refused(
+    ca: object, tmp_path: Path, run: Run
+) -> None:
+    import trustme
+
+    assert isinstance(ca, trustme.CA)
+    cert = ca.issue_cert("127.0.0.1")
+    cert_path, key_path, ca_path = tmp_path / "c.pem", tmp_path / "k.pem", tmp_path / "ca.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    ca.cert_pem.write_to_path(str(ca_path))
+    policy = TokenPolicy(users={USER: PASSWORD})
+    from testkit.tokenserver import TokenServer
+
+    server = TokenServer(str(tmp_path), policy).start()
+    token = TokenAuth(server.realm, server.service, server.issuer, server.root_cert_bundle)
+    with RegistryProcess(tls=TLSFiles(str(cert_path), str(key_path)), token=token) as registry:
+        result = run(
+            f"{registry.host}/fluent/fluentd:latest",
+            "--ca-cert",
+            str(ca_path),
+            "-u",
+            USER,
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+        with pytest.raises(SecurityError):
+            find_same_tags_sync(
+                f"{registry.host}/fluent/fluentd:latest",
+                Options(credentials=Credentials(USER, PASSWORD), ca_cert=str(ca_path)),
+            )
+    server.stop()
+    assert result.code == EXIT_ERROR
+    assert "plain-HTTP token realm" in result.err
+    assert server.requests == []
+
+
+def test_credentials_never_in_repr() -> None:
+    credentials = Credentials("bob", "canary-password-123")
+    assert "canary-password-123" not in repr(credentials)
+    assert "canary-password-123" not in str(credentials)
+    token = Credentials("<token>", identity_token="canary-token-456")
+    assert "canary-token-456" not in repr(token)
