@@ -27,7 +27,7 @@ from whichtag.manifest import (
     parse_json_object,
 )
 from whichtag.reference import is_valid_digest, is_valid_tag, validate_repository
-from whichtag.transport import Response, Transport
+from whichtag.transport import Response, Transport, is_internal_address, is_local_host
 
 PAGE_SIZE = 1000
 MAX_TAG_PAGE_BYTES = 16 * 1024 * 1024
@@ -78,6 +78,9 @@ class RegistryClient:
         self.failed_helper = failed_helper
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).netloc
+        hostname = urlsplit(self.base_url).hostname or ""
+        # A registry on an internal address may redirect internally; a public one may not.
+        self.is_local = is_local_host(hostname) or is_internal_address(hostname)
         self._debug = debug or (lambda line: None)
         self.auth = Authenticator(transport, self.base_url, credentials, debug=self._debug)
         self.warnings: list[str] = []
@@ -102,7 +105,9 @@ class RegistryClient:
             authorization = await self.auth.header(scope)
             if authorization:
                 headers["Authorization"] = authorization
-            response = await self.transport.request(method, url, headers=headers, body_cap=body_cap)
+            response = await self.transport.request(
+                method, url, headers=headers, body_cap=body_cap, local_ok=self.is_local
+            )
             self._note_headers(response)
             if response.status != 401:
                 return response
@@ -118,6 +123,10 @@ class RegistryClient:
             if attempt == 1:
                 if authorization:
                     self.auth.forget(scope, authorization)
+                wider = challenge.get("scope")
+                if challenge.get("error") == "insufficient_scope" and wider and wider != scope:
+                    self._debug(f"registry asked for scope {wider[:200]!r}; retrying with it")
+                    scope = wider
                 if (
                     challenge.scheme == "basic"
                     and not authorization
@@ -200,7 +209,9 @@ class RegistryClient:
 
     async def ping(self) -> None:
         """``GET /v2/``: learn the challenge, and make sure this is a registry at all."""
-        response = await self.transport.request("GET", f"{self.base_url}/v2/")
+        response = await self.transport.request(
+            "GET", f"{self.base_url}/v2/", local_ok=self.is_local
+        )
         self._note_headers(response)
         if response.status == 401:
             if self.auth.learn(response) is None:
