@@ -21,8 +21,10 @@ from testkit.tokenserver import TokenPolicy
 
 from conftest import PASSWORD, USER, CliRun, Seeded, TokenSetup, admin_pusher, token_registry
 from whichtag import Credentials, Options, find_same_tags_sync
-from whichtag.auth.sources import candidate_scopes, normalise_key
+from whichtag.auth.sources import HelperFailed, candidate_scopes, normalise_key, run_helper
 from whichtag.errors import EXIT_ERROR, EXIT_OK, SecurityError
+from whichtag.lookup import registry_urls
+from whichtag.reference import parse_reference
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
@@ -353,3 +355,34 @@ def test_credentials_never_in_repr() -> None:
     assert "canary-password-123" not in str(credentials)
     token = Credentials("<token>", identity_token="canary-token-456")
     assert "canary-token-456" not in repr(token)
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("print('not json')", "invalid JSON"),
+        ("sys.stdout.write('x' * (2 * 1024 * 1024))", "too much output"),
+        ("sys.exit(3)", "exited with status 3"),
+        ("print('[]')", "not an object"),
+    ],
+)
+def test_broken_helpers_fail_cleanly(helper_dir: Path, body: str, why: str) -> None:
+    script = helper_dir / "docker-credential-broken"
+    script.write_text(f"#!{sys.executable}\nimport sys\nsys.stdin.read()\n{body}\n")
+    script.chmod(0o755)
+    with pytest.raises(HelperFailed, match=why):
+        run_helper("broken", "reg.example")
+
+
+def test_scheme_choice() -> None:
+    assert registry_urls(parse_reference("ghcr.io/org/app"), Options()) == ["https://ghcr.io"]
+    assert registry_urls(parse_reference("nginx"), Options()) == ["https://registry-1.docker.io"]
+    assert registry_urls(parse_reference("localhost:5000/a"), Options()) == [
+        "https://localhost:5000",
+        "http://localhost:5000",
+    ]
+    assert registry_urls(parse_reference("127.0.0.1:5000/a"), Options())[-1].startswith("http:")
+    assert registry_urls(parse_reference("10.0.0.5:5000/a"), Options()) == ["https://10.0.0.5:5000"]
+    assert registry_urls(parse_reference("reg.example/a"), Options(plain_http=True)) == [
+        "http://reg.example"
+    ]

@@ -297,3 +297,41 @@ def test_401_loop_stops_after_one_retry(plain: Seeded) -> None:
     with Front(plain.host, override=always_401) as front, pytest.raises(AuthError):
         find_same_tags_sync(f"{front.host}/fluent/fluentd:latest")
     assert len([s for s in front.seen if "/manifests/" in s.path]) <= 2
+
+
+def test_duplicate_and_unsorted_tags_across_pages(plain: Seeded, run: Run) -> None:
+    pages = {
+        "": (
+            ["v0.12", "latest", "edge"],
+            '</v2/fluent/fluentd/tags/list?n=1000&last=p1>; rel="next"',
+        ),
+        "p1": (["latest", "stable", "v0.12.31", "v0.12"], ""),
+    }
+
+    def paged(request: Request) -> Reply | None:
+        if "/tags/list" in request.path:
+            key = "p1" if "last=p1" in request.path else ""
+            tags, link = pages[key]
+            headers = {"Link": link} if link else {}
+            return _json(200, {"name": "fluent/fluentd", "tags": tags}, **headers)
+        return None
+
+    with Front(plain.host, override=paged) as front:
+        result = run(f"{front.host}/fluent/fluentd:latest", "--json")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["total"] == 5
+    assert result.json["tags"] == ALIASES
+
+
+def test_denied_and_unauthorized_are_distinct(plain: Seeded, run: Run) -> None:
+    def deny(request: Request) -> Reply | None:
+        if "/tags/list" in request.path or "/manifests/" in request.path:
+            return _json(
+                403, {"errors": [{"code": "DENIED", "message": "requested access denied"}]}
+            )
+        return None
+
+    with Front(plain.host, override=deny) as front:
+        result = run(f"{front.host}/fluent/fluentd:latest")
+    assert result.code == EXIT_ERROR
+    assert "denied" in result.err and "authentication required" not in result.err

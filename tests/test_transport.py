@@ -7,13 +7,14 @@ import time
 from collections.abc import Callable
 
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 from testkit.front import Front, Reply, Request
 
 from conftest import CliRun, Seeded, TokenSetup
 from whichtag.auth.authenticator import Authenticator
 from whichtag.auth.challenge import parse_challenges, preferred_challenge
-from whichtag.errors import EXIT_OK, SecurityError, redact_url
-from whichtag.transport import OriginGate, Transport, TransportOptions, _check_redirect
+from whichtag.errors import EXIT_OK, AuthError, ProtocolError, SecurityError, redact_url
+from whichtag.transport import OriginGate, Response, Transport, TransportOptions, _check_redirect
 
 Run = Callable[..., CliRun]
 
@@ -169,3 +170,29 @@ def test_rate_limit_headers_and_warnings(plain: Seeded, run: Run) -> None:
     assert result.code == EXIT_OK
     assert "rate limit: 42;w=21600 of 100;w=21600 pulls remaining" in result.err
     assert result.err.count("registry warning: this repository is deprecated") == 1
+
+
+def _token_response(body: bytes, status: int = 200) -> Response:
+    return Response(status, CIMultiDictProxy(CIMultiDict()), body, "https://auth.example/token")
+
+
+def test_token_answers() -> None:
+    authenticator = Authenticator(None, "https://reg.example", None)  # type: ignore[arg-type]
+    now = time.monotonic()
+    only_access = authenticator._read_token(_token_response(b'{"access_token": "abc"}'))
+    assert only_access.value == "abc"
+    assert now + 30 <= only_access.renew_at <= now + 60  # expires_in missing: 60 s assumed
+    both = authenticator._read_token(_token_response(b'{"token": "t", "access_token": "a"}'))
+    assert both.value == "t"
+    for lifetime in (b"0", b"-5", b'"soon"', b"true"):
+        token = authenticator._read_token(
+            _token_response(b'{"token": "t", "expires_in": ' + lifetime + b"}")
+        )
+        assert token.renew_at > now + 30
+    huge = authenticator._read_token(_token_response(b'{"token": "t", "expires_in": 99999999999}'))
+    assert huge.renew_at < now + 2 * 24 * 3600
+    for bad in [b"{}", b'{"token": ""}', b"[]", b"not json", b'{"token": "a\\nb"}']:
+        with pytest.raises(ProtocolError):
+            authenticator._read_token(_token_response(bad))
+    with pytest.raises(AuthError):
+        authenticator._read_token(_token_response(b"{}", status=401))
