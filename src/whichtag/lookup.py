@@ -123,8 +123,16 @@ async def resolve_credentials(reference: Reference, options: Options) -> Lookup:
     )
 
 
-async def connect(transport: Transport, reference: Reference, options: Options) -> RegistryClient:
-    """A client for the reference's registry, pinged (challenge learned) and ready."""
+async def connect(
+    transport: Transport, reference: Reference, options: Options
+) -> tuple[RegistryClient, asyncio.Future[None]]:
+    """A client for the reference's registry, and its ``GET /v2/`` ping.
+
+    With one URL to try, the ping is left running so the first real requests go out in the
+    same round trip (they learn the challenge themselves if they meet a 401); its failure
+    (not a registry, TLS) is the answer the caller must give first. When a loopback
+    registry may need the fallback to plain HTTP, the ping has already been awaited.
+    """
     found = await resolve_credentials(reference, options)
     urls = registry_urls(reference, options)
     for index, url in enumerate(urls):
@@ -135,16 +143,30 @@ async def connect(transport: Transport, reference: Reference, options: Options) 
             debug=options.debug,
             failed_helper=found.failed_helper,
         )
+        ping = asyncio.ensure_future(client.ping())
+        if len(urls) == 1:
+            return client, ping
         try:
-            await client.ping()
+            await ping
         except TLSError as error:
             if error.certificate or index == len(urls) - 1:
                 raise
             if options.debug is not None:
                 options.debug(f"{reference.endpoint_host} does not speak TLS; using plain HTTP")
             continue
-        return client
+        return client, ping
     raise AssertionError("registry_urls returned no URL")
+
+
+async def _first_failure_wins(first: asyncio.Future[None], *others: asyncio.Future[Any]) -> None:
+    """Await ``first``; if it fails, cancel and reap ``others`` and raise its error."""
+    try:
+        await first
+    except BaseException:
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        raise
 
 
 def _transport_options(options: Options) -> TransportOptions:
@@ -185,14 +207,16 @@ async def find_same_tags(reference: str | Reference, options: Options | None = N
 
 async def _find_same_tags(ref: Reference, options: Options) -> Result:
     async with Transport(_transport_options(options)) as transport:
-        client = await connect(transport, ref, options)
+        client, ping = await connect(transport, ref, options)
         algorithm = ref.digest.partition(":")[0] if ref.digest else "sha256"
         target_ref = ref.digest or ref.tag or "latest"
         listing_task = asyncio.ensure_future(client.list_tags(ref.repository))
+        target_task = asyncio.ensure_future(
+            client.manifest_digest(ref.repository, target_ref, algorithm=algorithm)
+        )
+        await _first_failure_wins(ping, listing_task, target_task)
         try:
-            target_digest = await client.manifest_digest(
-                ref.repository, target_ref, algorithm=algorithm
-            )
+            target_digest = await target_task
         except NotFoundError as error:
             listing_error = await _listing_error(listing_task)
             raise listing_error or error from None
@@ -257,8 +281,10 @@ async def tag_map(repository: str | Reference, options: Options | None = None) -
 
     async def run() -> list[Group]:
         async with Transport(_transport_options(options)) as transport:
-            client = await connect(transport, ref, options)
-            listing = await client.list_tags(ref.repository)
+            client, ping = await connect(transport, ref, options)
+            listing_task = asyncio.ensure_future(client.list_tags(ref.repository))
+            await _first_failure_wins(ping, listing_task)
+            listing = await listing_task
             wanted, _ = _select(listing.tags, options.all_tags)
             lister = GenericLister(client, workers=options.concurrency)
             scan = await lister.scan(ref.repository, wanted, progress=options.progress)
