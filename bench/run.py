@@ -52,6 +52,8 @@ class Measurement:
     max_rss_mb: float | None = None
     correct: bool | None = None
     runs: list[float] = field(default_factory=list)
+    registry_cpu_seconds: float | None = None
+    proxy_cpu_seconds: float | None = None
 
 
 @dataclass
@@ -81,11 +83,25 @@ def run_process(command: list[str], timeout: float = 3600) -> ProcessRun:
     )
 
 
+def cpu_seconds_of(pid: int | None) -> float:
+    """user+sys CPU a running process (all its threads) has used so far."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Link:
+    host: str
+    proxy_pid: int | None
+
+
 @contextmanager
-def latency_link(upstream: str, rtt_ms: float) -> Iterator[str]:
+def latency_link(upstream: str, rtt_ms: float) -> Iterator[Link]:
     """host:port through the latency proxy (or the registry itself at zero RTT)."""
     if rtt_ms == 0:
-        yield upstream
+        yield Link(upstream, None)
         return
     proxy = subprocess.Popen(
         [
@@ -104,7 +120,7 @@ def latency_link(upstream: str, rtt_ms: float) -> Iterator[str]:
     assert proxy.stdout is not None
     line = proxy.stdout.readline().decode().strip()
     try:
-        yield line.split()[-1]
+        yield Link(line.split()[-1], proxy.pid)
     finally:
         proxy.terminate()
         proxy.wait()
@@ -132,10 +148,18 @@ async def _probe(host: str, concurrent: int) -> float:
 
 
 def check_proxy(registry: str, rtt_ms: float) -> dict[str, float]:
-    with latency_link(registry, rtt_ms) as host:
-        one = min(asyncio.run(_probe(host, 1)) for _ in range(5))
-        many = min(asyncio.run(_probe(host, 64)) for _ in range(5))
+    with latency_link(registry, rtt_ms) as link:
+        one = min(asyncio.run(_probe(link.host, 1)) for _ in range(5))
+        many = min(asyncio.run(_probe(link.host, 64)) for _ in range(5))
     return {"rtt_ms": rtt_ms, "one_request_ms": one * 1000, "concurrent_64_ms": many * 1000}
+
+
+@dataclass
+class Servers:
+    """The processes whose CPU is not whichtag's but shares its two cores."""
+
+    registry_pid: int
+    proxy_pid: int | None
 
 
 def measure_whichtag(
@@ -146,12 +170,22 @@ def measure_whichtag(
     n: int,
     rtt: float,
     repeats: int,
+    servers: Servers,
     concurrency: int | None = None,
 ) -> Measurement:
-    command = [sys.executable, "-m", "whichtag", f"{host}/{repository}:{tag}", "--json", "-q"]
+    # --plain-http: the registry here is plain HTTP on loopback; a remote registry would be
+    # HTTPS from the start, so the loopback HTTPS probe is not part of what is measured.
+    reference = f"{host}/{repository}:{tag}"
+    command = [sys.executable, "-m", "whichtag", reference, "--json", "-q", "--plain-http"]
     if concurrency:
         command += ["--concurrency", str(concurrency)]
-    runs = [run_process(command) for _ in range(repeats)]
+    runs = []
+    registry_cpu = proxy_cpu = 0.0
+    for _ in range(repeats):
+        before = cpu_seconds_of(servers.registry_pid), cpu_seconds_of(servers.proxy_pid)
+        runs.append(run_process(command))
+        registry_cpu += cpu_seconds_of(servers.registry_pid) - before[0]
+        proxy_cpu += cpu_seconds_of(servers.proxy_pid) - before[1]
     correct = all(
         run.returncode == 0 and json.loads(run.stdout)["tags"] == expected for run in runs
     )
@@ -164,6 +198,8 @@ def measure_whichtag(
         max_rss_mb=max(run.max_rss_mb for run in runs),
         correct=correct,
         runs=[run.seconds for run in runs],
+        registry_cpu_seconds=registry_cpu / repeats,
+        proxy_cpu_seconds=proxy_cpu / repeats,
     )
 
 
@@ -190,6 +226,42 @@ def floor_seconds(n: int, rtt_ms: float, concurrency: int, pages: int = 1) -> fl
 def startup_seconds(flag: str) -> float:
     runs = [run_process([sys.executable, "-m", "whichtag", flag]).seconds for _ in range(7)]
     return statistics.median(runs)
+
+
+def compare_clients(
+    host: str, n: int, rtt: float, target: tuple[str, list[str]], repeats: int, servers: Servers
+) -> list[Measurement]:
+    """whichtag and the three peers on one repository over one link."""
+    repository = f"bench/n{n}"
+    tag, want = target
+    results = [measure_whichtag(host, repository, tag, want, n, rtt, repeats, servers)]
+    print(f"N={n} RTT={rtt:g}ms whichtag {results[0].seconds:.3f}s", flush=True)
+    arguments = [host, repository, tag]
+    peers = [
+        ("shell recipe", ["bash", str(PEERS / "shell_recipe.sh"), *arguments], 200),
+        ("skopeo loop", ["bash", str(PEERS / "skopeo_loop.sh"), *arguments], 30),
+        ("requests loop", [sys.executable, str(PEERS / "requests_loop.py"), *arguments], 200),
+    ]
+    for client, command, sample in peers:
+        peer = measure_peer(client, command, n, rtt, sample, want)
+        results.append(peer)
+        print(f"N={n} RTT={rtt:g}ms {client} {peer.seconds:.2f}s", flush=True)
+    return results
+
+
+def concurrency_sweep(
+    host: str, rtt: float, target: tuple[str, list[str]], repeats: int, servers: Servers
+) -> list[Measurement]:
+    """N = 1,000 at several concurrencies: how the default was chosen."""
+    tag, want = target
+    results = []
+    for concurrency in (8, 16, 32, 64, 128):
+        sweep = measure_whichtag(
+            host, "bench/n1000", tag, want, 1000, rtt, repeats, servers, concurrency
+        )
+        results.append(sweep)
+        print(f"sweep c={concurrency}: {sweep.seconds:.3f}s", flush=True)
+    return results
 
 
 def main() -> int:
@@ -236,55 +308,24 @@ def main() -> int:
     }
     measurements: list[Measurement] = []
     with RegistryProcess(storage=storage) as registry:
-        results["proxy_check"] = [check_proxy(registry.host, rtt) for rtt in rtts if rtt > 0]
+        results["proxy_check"] = [check_proxy(registry.host, rtt) for rtt in sorted({0.0, *rtts})]
         print(f"proxy check: {results['proxy_check']}", flush=True)
         for rtt in rtts:
-            with latency_link(registry.host, rtt) as host:
+            with latency_link(registry.host, rtt) as link:
+                servers = Servers(registry.pid, link.proxy_pid)
                 for n in sizes:
-                    repository = f"bench/n{n}"
-                    tag, want = expected[n]
-                    whichtag = measure_whichtag(host, repository, tag, want, n, rtt, args.repeats)
-                    measurements.append(whichtag)
-                    print(f"N={n} RTT={rtt:g}ms whichtag {whichtag.seconds:.3f}s", flush=True)
-                    peers = [
-                        (
-                            "shell recipe",
-                            ["bash", str(PEERS / "shell_recipe.sh"), host, repository, tag],
-                            200,
-                        ),
-                        (
-                            "skopeo loop",
-                            ["bash", str(PEERS / "skopeo_loop.sh"), host, repository, tag],
-                            30,
-                        ),
-                        (
-                            "requests loop",
-                            [
-                                sys.executable,
-                                str(PEERS / "requests_loop.py"),
-                                host,
-                                repository,
-                                tag,
-                            ],
-                            200,
-                        ),
-                    ]
-                    for client, command, sample in peers:
-                        peer = measure_peer(client, command, n, rtt, sample, want)
-                        measurements.append(peer)
-                        print(f"N={n} RTT={rtt:g}ms {client} {peer.seconds:.2f}s", flush=True)
+                    measurements += compare_clients(
+                        link.host, n, rtt, expected[n], args.repeats, servers
+                    )
                 if rtt > 0 and 1000 in expected:
-                    tag, want = expected[1000]
-                    for concurrency in (8, 16, 32, 64, 128):
-                        sweep = measure_whichtag(
-                            host, "bench/n1000", tag, want, 1000, rtt, args.repeats, concurrency
-                        )
-                        measurements.append(sweep)
-                        print(f"sweep c={concurrency}: {sweep.seconds:.3f}s", flush=True)
+                    measurements += concurrency_sweep(
+                        link.host, rtt, expected[1000], args.repeats, servers
+                    )
         if args.rss_size:
             for n in sorted({5000, 20000, args.rss_size}):
                 tag, want = expected[n]
-                big = measure_whichtag(registry.host, f"bench/n{n}", tag, want, n, 0, 1)
+                servers = Servers(registry.pid, None)
+                big = measure_whichtag(registry.host, f"bench/n{n}", tag, want, n, 0, 1, servers)
                 big.client = "whichtag (scaling)"
                 measurements.append(big)
                 print(f"scaling N={n}: {big.seconds:.2f}s, {big.max_rss_mb:.0f} MB", flush=True)

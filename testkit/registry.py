@@ -63,6 +63,11 @@ class RegistryProcess:
         self.log_path = os.path.join(self._own_dir, "registry.log")
 
     @property
+    def pid(self) -> int:
+        assert self._process is not None, "registry not started"
+        return self._process.pid
+
+    @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
 
@@ -78,6 +83,8 @@ class RegistryProcess:
             "  accesslog:",
             "    disabled: true",
             "storage:",
+            "  cache:",
+            "    blobdescriptor: inmemory",
             "  filesystem:",
             f"    rootdirectory: {self.storage}",
             "  delete:",

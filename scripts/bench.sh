@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Reproduce docs/benchmarks.md: installs the peers (curl, jq, skopeo) and the plotting
+# packages, then runs the whole benchmark (about 20 minutes on 2 cores). Extra arguments go
+# to the runner (e.g. --quick).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WHICHTAG_APT_EXTRA="skopeo jq curl" bash scripts/setup.sh
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test,bench]'
+python3 -m bench.run --write-docs "$@"
