@@ -14,6 +14,7 @@ from typing import Any
 import bcrypt
 import pytest
 import trustme
+from hypothesis import settings
 from testkit.front import Front
 from testkit.registry import RegistryProcess, TLSFiles, TokenAuth
 from testkit.seed import Pusher, seed_fluentd, seed_many
@@ -22,6 +23,10 @@ from testkit.tokenserver import TokenPolicy, TokenServer
 from whichtag.cli import main
 
 USER, PASSWORD = "alice", "s3cret-canary-Pw!"
+
+# No per-example deadline: a busy two-core CI machine must not turn slowness into failures.
+settings.register_profile("whichtag", deadline=None)
+settings.load_profile("whichtag")
 
 
 @dataclass

@@ -171,3 +171,34 @@ def test_python_dash_m_entry_point(plain: Seeded) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert '"v0.12.31"' in completed.stdout
+
+
+def test_progress_only_on_a_terminal(plain: Seeded) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    reference = f"{plain.host}/fluent/fluentd:latest"
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "whichtag", reference],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    ) as process:
+        os.close(terminal)
+        out, _ = process.communicate(timeout=30)
+    drawn = b""
+    try:
+        while chunk := os.read(controller, 4096):
+            drawn += chunk
+    except OSError:
+        pass
+    os.close(controller)
+    assert process.returncode == 0
+    assert b"scanning tags: 14/14" in drawn
+    assert b"scanning" not in out
+    piped = subprocess.run(
+        [sys.executable, "-m", "whichtag", reference], capture_output=True, check=False
+    )
+    assert b"scanning" not in piped.stderr

@@ -60,13 +60,13 @@ class Reference:
         """The full repository name, ``registry/repository``."""
         return f"{self.registry}/{self.repository}"
 
+    def _with_suffix(self, name: str) -> str:
+        tag = f":{self.tag}" if self.tag is not None else ""
+        digest = f"@{self.digest}" if self.digest is not None else ""
+        return f"{name}{tag}{digest}"
+
     def __str__(self) -> str:
-        text = self.name
-        if self.tag is not None:
-            text += f":{self.tag}"
-        if self.digest is not None:
-            text += f"@{self.digest}"
-        return text
+        return self._with_suffix(self.name)
 
     @property
     def familiar(self) -> str:
@@ -77,12 +77,7 @@ class Reference:
             prefix = "library/"
             if name.startswith(prefix) and "/" not in name[len(prefix) :]:
                 name = name[len(prefix) :]
-        text = name
-        if self.tag is not None:
-            text += f":{self.tag}"
-        if self.digest is not None:
-            text += f"@{self.digest}"
-        return text
+        return self._with_suffix(name)
 
     @property
     def endpoint_host(self) -> str:
