@@ -233,8 +233,12 @@ class Transport:
             self._session = None
 
     def _ssl_context(self) -> ssl.SSLContext | bool:
+        """False to skip verification; True for aiohttp's own verifying default context
+        (built once at import: a second one would cost another CA-store load per run)."""
         if self.options.insecure:
             return False
+        if not self.options.ca_cert:
+            return True
         context = ssl.create_default_context()
         if self.options.ca_cert:
             try:
