@@ -202,3 +202,10 @@ def test_progress_only_on_a_terminal(plain: Seeded) -> None:
         [sys.executable, "-m", "whichtag", reference], capture_output=True, check=False
     )
     assert b"scanning" not in piped.stderr
+
+
+def test_max_tags_bounds_the_listing(plain: Seeded, run: Run) -> None:
+    result = run(f"{plain.host}/fluent/fluentd:latest", "--max-tags", "10")
+    assert result.code == EXIT_ERROR
+    assert "more than 10 tags" in result.err and "--max-tags" in result.err
+    assert run(f"{plain.host}/fluent/fluentd:latest", "--max-tags", "14").code == EXIT_OK

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, WhichtagError
@@ -60,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="give up on the whole lookup after this long (default 600)",
     )
+    scan.add_argument(
+        "--max-tags",
+        type=_positive_int_up_to(100_000_000),
+        default=None,
+        metavar="N",
+        help="refuse repositories listing more tags than this (default 1000000)",
+    )
     auth = parser.add_argument_group("registry access")
     auth.add_argument("-u", "--username", help="user name for the registry")
     auth.add_argument(
@@ -82,10 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1024:
-        raise argparse.ArgumentTypeError("must be a whole number from 1 to 1024")
-    return int(text)
+def _positive_int_up_to(maximum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= maximum:
+            raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {maximum}")
+        return int(text)
+
+    return parse
+
+
+_positive_int = _positive_int_up_to(1024)
 
 
 def _positive_float(text: str) -> float:
@@ -206,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.concurrency is not None:
             options.concurrency = args.concurrency
+        if args.max_tags is not None:
+            options.max_tags = args.max_tags
         result = find_same_tags_sync(reference, options)
     except WhichtagError as error:
         if progress is not None:

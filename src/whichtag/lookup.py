@@ -13,7 +13,7 @@ from whichtag.auth.sources import Lookup, find_credentials
 from whichtag.errors import NotFoundError, TLSError, TransportError, WhichtagError
 from whichtag.listers import GenericLister, ProgressCallback
 from whichtag.reference import Reference, parse_reference
-from whichtag.registry import RegistryClient, TagListing
+from whichtag.registry import MAX_TAGS, RegistryClient, TagListing
 from whichtag.tagnames import is_signature_tag, natural_key, natural_sorted
 from whichtag.transport import DEFAULT_CONCURRENCY, Transport, TransportOptions, is_local_host
 
@@ -34,6 +34,7 @@ class Options:
     read_timeout: float = 30.0
     connect_timeout: float = 10.0
     use_credential_files: bool = True
+    max_tags: int = MAX_TAGS
     progress: ProgressCallback | None = None
     debug: Callable[[str], None] | None = None
     warn: Callable[[str], None] | None = None
@@ -210,7 +211,9 @@ async def _find_same_tags(ref: Reference, options: Options) -> Result:
         client, ping = await connect(transport, ref, options)
         algorithm = ref.digest.partition(":")[0] if ref.digest else "sha256"
         target_ref = ref.digest or ref.tag or "latest"
-        listing_task = asyncio.ensure_future(client.list_tags(ref.repository))
+        listing_task = asyncio.ensure_future(
+            client.list_tags(ref.repository, max_tags=options.max_tags)
+        )
         target_task = asyncio.ensure_future(
             client.manifest_digest(ref.repository, target_ref, algorithm=algorithm)
         )
@@ -282,7 +285,9 @@ async def tag_map(repository: str | Reference, options: Options | None = None) -
     async def run() -> list[Group]:
         async with Transport(_transport_options(options)) as transport:
             client, ping = await connect(transport, ref, options)
-            listing_task = asyncio.ensure_future(client.list_tags(ref.repository))
+            listing_task = asyncio.ensure_future(
+                client.list_tags(ref.repository, max_tags=options.max_tags)
+            )
             await _first_failure_wins(ping, listing_task)
             listing = await listing_task
             wanted, _ = _select(listing.tags, options.all_tags)

@@ -235,7 +235,9 @@ class RegistryClient:
             )
         raise self._raise_for(response, "/v2/")
 
-    async def list_tags(self, repository: str, *, page_size: int = PAGE_SIZE) -> TagListing:
+    async def list_tags(
+        self, repository: str, *, page_size: int = PAGE_SIZE, max_tags: int = MAX_TAGS
+    ) -> TagListing:
         """Every tag of ``repository``, following ``Link`` pages on the same origin only."""
         validate_repository(repository)
         scope = self.scope(repository)
@@ -276,8 +278,11 @@ class RegistryClient:
                 if tag not in seen_tags:
                     seen_tags.add(tag)
                     listing.tags.append(tag)
-            if len(listing.tags) > MAX_TAGS:
-                raise ProtocolError(f"{repository} has more than {MAX_TAGS} tags; refused")
+            if len(listing.tags) > max_tags:
+                raise ProtocolError(
+                    f"{repository} has more than {max_tags} tags; stopped listing",
+                    hint="raise the limit with --max-tags",
+                )
             target = next_link(response.header_values("Link"))
             if target is None:
                 return listing
