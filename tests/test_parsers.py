@@ -12,7 +12,7 @@ from whichtag.auth.challenge import Challenge, parse_challenges, preferred_chall
 from whichtag.errors import ProtocolError, SecurityError, WhichtagError
 from whichtag.links import next_link, parse_links, resolve_next_page
 from whichtag.tagnames import is_signature_tag, natural_sorted
-from whichtag.transport import parse_retry_after
+from whichtag.throttle import parse_retry_after
 
 
 def test_bearer_challenge() -> None:

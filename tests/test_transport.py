@@ -14,7 +14,9 @@ from conftest import CliRun, Seeded, TokenSetup
 from whichtag.auth.authenticator import Authenticator
 from whichtag.auth.challenge import parse_challenges, preferred_challenge
 from whichtag.errors import EXIT_OK, AuthError, ProtocolError, SecurityError, redact_url
-from whichtag.transport import OriginGate, Response, Transport, TransportOptions, _check_redirect
+from whichtag.hosts import check_redirect
+from whichtag.throttle import OriginGate
+from whichtag.transport import Response, Transport, TransportOptions
 
 Run = Callable[..., CliRun]
 
@@ -110,7 +112,7 @@ def test_backoff_has_jitter(plain: Seeded) -> None:
 
 
 def test_redirect_policy() -> None:
-    _check_redirect("https://reg.example/v2/", "https://cdn.example/blob", "GET", False)
+    check_redirect("https://reg.example/v2/", "https://cdn.example/blob", "GET", False)
     for target in [
         "http://reg.example/v2/x",  # downgrade
         "https://169.254.169.254/latest/meta-data",
@@ -119,11 +121,11 @@ def test_redirect_policy() -> None:
         "file:///etc/passwd",
     ]:
         with pytest.raises(SecurityError):
-            _check_redirect("https://reg.example/v2/", target, "GET", False)
+            check_redirect("https://reg.example/v2/", target, "GET", False)
     with pytest.raises(SecurityError):
-        _check_redirect("https://auth.example/token", "https://other.example/token", "POST", True)
+        check_redirect("https://auth.example/token", "https://other.example/token", "POST", True)
     # A local registry may redirect to another local port.
-    _check_redirect("http://127.0.0.1:5000/v2/", "http://127.0.0.1:5001/v2/", "GET", True)
+    check_redirect("http://127.0.0.1:5000/v2/", "http://127.0.0.1:5001/v2/", "GET", True)
 
 
 def test_redaction() -> None:

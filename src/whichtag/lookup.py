@@ -11,11 +11,12 @@ from typing import Any
 from whichtag.auth.credentials import Credentials
 from whichtag.auth.sources import Lookup, find_credentials
 from whichtag.errors import NotFoundError, TLSError, TransportError, WhichtagError
+from whichtag.hosts import is_local_host
 from whichtag.listers import GenericLister, ProgressCallback
 from whichtag.reference import Reference, parse_reference
 from whichtag.registry import MAX_TAGS, RegistryClient, TagListing
 from whichtag.tagnames import is_signature_tag, natural_key, natural_sorted
-from whichtag.transport import DEFAULT_CONCURRENCY, Transport, TransportOptions, is_local_host
+from whichtag.transport import DEFAULT_CONCURRENCY, Transport, TransportOptions
 
 
 @dataclass

@@ -17,6 +17,7 @@ from whichtag.errors import (
     WhichtagError,
     redact_url,
 )
+from whichtag.hosts import is_internal_address, is_local_host
 from whichtag.links import next_link, resolve_next_page, same_origin
 from whichtag.manifest import (
     MANIFEST_ACCEPT,
@@ -27,7 +28,7 @@ from whichtag.manifest import (
     parse_json_object,
 )
 from whichtag.reference import is_valid_digest, is_valid_tag, validate_repository
-from whichtag.transport import Response, Transport, is_internal_address, is_local_host
+from whichtag.transport import Response, Transport
 
 PAGE_SIZE = 1000
 MAX_TAG_PAGE_BYTES = 16 * 1024 * 1024

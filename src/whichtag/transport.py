@@ -8,13 +8,8 @@ capped body reads, and redirects followed by hand so ``Authorization`` never cro
 from __future__ import annotations
 
 import asyncio
-import collections
-import email.utils
-import ipaddress
 import random
-import re
 import ssl
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -23,12 +18,13 @@ from urllib.parse import urljoin, urlsplit
 
 from whichtag.errors import (
     ProtocolError,
-    SecurityError,
     TLSError,
     TransportError,
     redact_url,
 )
+from whichtag.hosts import check_redirect, origin_of
 from whichtag.links import same_origin
+from whichtag.throttle import OriginGate, parse_retry_after
 
 if TYPE_CHECKING:
     import aiohttp
@@ -70,116 +66,6 @@ class Response:
 
     def header_values(self, name: str) -> list[str]:
         return list(self.headers.getall(name, []))
-
-
-class OriginGate:
-    """Bounds requests in flight to one origin and shares its backoff among them.
-
-    A 429 halves the limit and sets a shared "not before" time, so one throttled request
-    slows its siblings too; a run of successes lets the limit grow back by one.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.maximum = max(1, limit)
-        self.limit = self.maximum
-        self.active = 0
-        self.not_before = 0.0
-        self._successes = 0
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
-
-    async def acquire(self) -> None:
-        if self.active >= self.limit or self._waiters:
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            except BaseException:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
-                elif waiter.done() and not waiter.cancelled():
-                    self.active -= 1
-                    self._wake()
-                raise
-        else:
-            self.active += 1
-        delay = self.not_before - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-    def release(self) -> None:
-        self.active -= 1
-        self._wake()
-
-    def _wake(self) -> None:
-        while self._waiters and self.active < self.limit:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                self.active += 1
-                waiter.set_result(None)
-
-    def throttled(self, wait: float) -> None:
-        self.limit = max(1, self.limit // 2)
-        self._successes = 0
-        self.not_before = max(self.not_before, time.monotonic() + wait)
-
-    def succeeded(self) -> None:
-        if self.limit >= self.maximum:
-            return
-        self._successes += 1
-        if self._successes >= 2 * self.limit:
-            self.limit += 1
-            self._successes = 0
-            self._wake()
-
-
-def parse_retry_after(value: str | None, cap: float) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or HTTP-date), capped; None if unusable."""
-    if value is None:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"[0-9]{1,10}", value, re.ASCII):
-        return min(float(value), cap)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return min(max(0.0, when.timestamp() - time.time()), cap)
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def is_local_host(host: str) -> bool:
-    """Loopback names and addresses: where Docker allows plain HTTP without asking."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def is_internal_address(host: str) -> bool:
-    """IP literals a public registry must never send us to (SSRF guard)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return (
-        address.is_loopback
-        or address.is_link_local
-        or address.is_private
-        or address.is_unspecified
-        or address.is_reserved
-    )
 
 
 @dataclass
@@ -345,7 +231,7 @@ class Transport:
             if not location:
                 raise ProtocolError(f"redirect without a Location from {redact_url(current_url)}")
             target = urljoin(current_url, location)
-            _check_redirect(current_url, target, method, local_ok)
+            check_redirect(current_url, target, method, local_ok)
             if not same_origin(current_url, target):
                 current_headers.pop("Authorization", None)
                 current_headers.pop("authorization", None)
@@ -434,28 +320,3 @@ async def _read_capped(raw: aiohttp.ClientResponse, cap: int, *, truncate: bool,
                 return bytes(body[:cap])
             raise ProtocolError(f"response from {redact_url(url)} is over the {cap}-byte limit")
     return bytes(body)
-
-
-def _check_redirect(source: str, target: str, method: str, local_ok: bool) -> None:
-    parts = urlsplit(target)
-    if parts.scheme not in ("http", "https"):
-        raise SecurityError(f"refused a redirect to a non-HTTP URL from {redact_url(source)}")
-    if urlsplit(source).scheme == "https" and parts.scheme == "http":
-        raise SecurityError(f"refused a redirect from HTTPS to plain HTTP ({redact_url(target)})")
-    if not local_ok and is_internal_address(parts.hostname or ""):
-        raise SecurityError(f"refused a redirect to an internal address ({redact_url(target)})")
-    if method == "POST" and not same_origin(source, target):
-        raise SecurityError(f"refused to replay a POST to another host ({redact_url(target)})")
-
-
-__all__ = [
-    "DEFAULT_CONCURRENCY",
-    "OriginGate",
-    "Response",
-    "Transport",
-    "TransportOptions",
-    "is_internal_address",
-    "is_local_host",
-    "origin_of",
-    "parse_retry_after",
-]

@@ -19,7 +19,8 @@ from urllib.parse import urlencode, urlsplit
 from whichtag.auth.challenge import Challenge, parse_challenges, preferred_challenge
 from whichtag.auth.credentials import Credentials
 from whichtag.errors import AuthError, ProtocolError, SecurityError, redact_url
-from whichtag.transport import Response, Transport, is_internal_address, is_local_host
+from whichtag.hosts import is_internal_address, is_local_host
+from whichtag.transport import Response, Transport
 
 MAX_TOKEN_BODY = 128 * 1024
 DEFAULT_TOKEN_LIFETIME = 60
