@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduce docs/benchmarks.md: installs the peers (curl, jq, skopeo) and the plotting
-# packages, then runs the whole benchmark (about 20 minutes on 2 cores). Extra arguments go
+# packages, then runs the whole benchmark (about 10 minutes on 2 cores). Extra arguments go
 # to the runner (e.g. --quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -43,6 +43,7 @@ class TokenPolicy:
     anonymous_pull: bool = True
     expires_in: int = 300
     support_post: bool = True
+    support_get: bool = True
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # token → user
 
 
@@ -89,6 +90,9 @@ class TokenServer:
             def do_GET(self) -> None:
                 query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
                 server._record("GET", self.path, self.headers.get("Authorization"), query)
+                if not server.policy.support_get:
+                    self._send(405, {"details": "use the OAuth2 POST"})
+                    return
                 user = server._basic_user(self.headers.get("Authorization"))
                 if not isinstance(user, str):
                     self._send(401, {"details": "incorrect username or password"})

@@ -219,6 +219,22 @@ def test_identity_token_in_auths_falls_back_to_get_without_post(tmp_path: Path, 
         server.stop()
 
 
+def test_password_grant_where_the_token_service_has_no_get(tmp_path: Path, run: Run) -> None:
+    policy = TokenPolicy(anonymous_pull=False, support_get=False, users={USER: PASSWORD})
+    server, registry = token_registry(str(tmp_path), policy)
+    try:
+        seed_fluentd(admin_pusher(server, registry, ["fluent/fluentd"]))
+        reference = f"{registry.host}/fluent/fluentd:latest"
+        result = run(reference, "--json", "-u", USER, "--password-stdin", stdin=PASSWORD + "\n")
+        assert result.code == EXIT_OK, result.err
+        assert [r.method for r in server.requests] == ["GET", "POST"]
+        assert server.requests[1].form["grant_type"] == "password"
+        assert server.requests[1].form["username"] == USER
+    finally:
+        registry.stop()
+        server.stop()
+
+
 @pytest.mark.parametrize("content", ["", "{not json", "\ufeff{}", "[]"])
 def test_broken_config_files(token_anonymous: TokenSetup, run: Run, content: str) -> None:
     directory = Path(os.environ["DOCKER_CONFIG"])

@@ -152,36 +152,44 @@ class Authenticator:
         credentials = self.credentials
         who = "anonymous" if credentials is None else f"as {credentials.username!r}"
         self._debug(f"token request to {redact_url(realm)} ({who}, scope {scope or '-'})")
-        response: Response | None = None
         if credentials is not None and credentials.identity_token:
-            response = await self._post_refresh_token(realm, query, credentials)
-        if response is None:
-            headers = {}
-            if credentials is not None and (credentials.has_password or credentials.identity_token):
-                headers["Authorization"] = basic_header(credentials)
-            separator = "&" if urlsplit(realm).query else "?"
-            url = realm + (separator + urlencode(query) if query else "")
-            response = await self.transport.request(
-                "GET", url, headers=headers, body_cap=MAX_TOKEN_BODY, local_ok=self._local
-            )
+            form = {"grant_type": "refresh_token", "refresh_token": credentials.identity_token}
+            response = await self._post_form(realm, query, form)
+            if response.status not in (404, 405):
+                return self._read_token(response)
+            self._debug("token service has no OAuth2 POST; falling back to GET")
+        response = await self._get_token(realm, query, credentials)
+        if response.status in (404, 405) and credentials is not None and credentials.has_password:
+            self._debug("token service has no GET; using the OAuth2 password grant")
+            form = {
+                "grant_type": "password",
+                "username": credentials.username,
+                "password": credentials.password,
+            }
+            response = await self._post_form(realm, query, form)
         return self._read_token(response)
 
-    async def _post_refresh_token(
-        self, realm: str, query: dict[str, str], credentials: Credentials
-    ) -> Response | None:
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": credentials.identity_token,
-            "client_id": "whichtag",
-            **query,
-        }
-        response = await self.transport.request(
+    async def _get_token(
+        self, realm: str, query: dict[str, str], credentials: Credentials | None
+    ) -> Response:
+        """The token request ``docker pull`` makes: GET, with Basic credentials if any."""
+        headers = {}
+        if credentials is not None and (credentials.has_password or credentials.identity_token):
+            headers["Authorization"] = basic_header(credentials)
+        separator = "&" if urlsplit(realm).query else "?"
+        url = realm + (separator + urlencode(query) if query else "")
+        return await self.transport.request(
+            "GET", url, headers=headers, body_cap=MAX_TOKEN_BODY, local_ok=self._local
+        )
+
+    async def _post_form(
+        self, realm: str, query: dict[str, str], grant: dict[str, str]
+    ) -> Response:
+        """An OAuth2 token POST; the transport refuses to replay it to another origin."""
+        form = {**grant, "client_id": "whichtag", **query}
+        return await self.transport.request(
             "POST", realm, data=form, body_cap=MAX_TOKEN_BODY, local_ok=self._local
         )
-        if response.status in (404, 405):
-            self._debug("token service has no OAuth2 POST; falling back to GET")
-            return None
-        return response
 
     def _read_token(self, response: Response) -> _Token:
         if response.status in (401, 403):
