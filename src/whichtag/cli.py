@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument(
         "--plain-http",
         action="store_true",
-        help="talk plain HTTP (always so for localhost and 127.0.0.0/8)",
+        help="talk plain HTTP (loopback registries get it anyway when they do not speak TLS)",
     )
     auth.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     auth.add_argument(
