@@ -335,3 +335,51 @@ def test_denied_and_unauthorized_are_distinct(plain: Seeded, run: Run) -> None:
         result = run(f"{front.host}/fluent/fluentd:latest")
     assert result.code == EXIT_ERROR
     assert "denied" in result.err and "authentication required" not in result.err
+
+
+def test_media_type_contradicting_content_type_is_rejected(plain: Seeded) -> None:
+    body = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [],
+        }
+    ).encode()
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    docker_type = "application/vnd.docker.distribution.manifest.v2+json; charset=utf-8"
+
+    def serve(request: Request) -> Reply | None:
+        if "/manifests/" in request.path:
+            if request.method == "HEAD":
+                return Reply(405, {}, b"")
+            return Reply(200, {"Content-Type": docker_type}, body)
+        return None
+
+    with Front(plain.host, override=serve) as front, pytest.raises(ProtocolError, match="differs"):
+        find_same_tags_sync(f"{front.host}/fluent/fluentd@{digest}")
+
+
+def test_insufficient_scope_is_retried_with_the_scope_asked_for(
+    token_anonymous: TokenSetup,
+) -> None:
+    server = token_anonymous.server
+    assert server is not None
+    challenged: list[str] = []
+    wider = "repository:fluent/fluentd:pull,push"
+
+    def want_more_scope(request: Request) -> Reply | None:
+        if "/tags/list" in request.path and not challenged:
+            challenged.append(request.path)
+            challenge = (
+                f'Bearer realm="{server.realm}",service="{server.service}",'
+                f'scope="{wider}",error="insufficient_scope"'
+            )
+            return Reply(401, {"WWW-Authenticate": challenge}, b"")
+        return None
+
+    before = len(server.requests)
+    with Front(token_anonymous.host, override=want_more_scope) as front:
+        result = find_same_tags_sync(f"{front.host}/fluent/fluentd:latest")
+    assert result.tags == ALIASES
+    scopes = [request.form.get("scope") for request in server.requests[before:]]
+    assert wider in scopes
