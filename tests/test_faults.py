@@ -138,3 +138,39 @@ def test_overall_timeout(plain: Seeded, run: Run) -> None:
     assert result.code == EXIT_ERROR
     assert "gave up after 0.8 s" in result.err
     assert time.monotonic() - start < 3
+
+
+def test_rate_limited_registry_slows_the_scan_instead_of_failing(
+    plain: Seeded, big: dict[str, str]
+) -> None:
+    """A registry that answers 429 above 6 requests in flight: the scan adapts and finishes."""
+    import threading
+
+    lock = threading.Lock()
+    state = {"in_flight": 0, "throttled": 0, "served": 0}
+
+    def limiter(request: Request) -> Reply | None:
+        if request.method != "HEAD":
+            return None
+        with lock:
+            if state["in_flight"] >= 6:
+                state["throttled"] += 1
+                body = b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}'
+                return Reply(429, {"Retry-After": "0"}, body)
+            state["in_flight"] += 1
+        try:
+            time.sleep(0.002)
+            return front.forward(request)
+        finally:
+            with lock:
+                state["in_flight"] -= 1
+                state["served"] += 1
+
+    with Front(plain.host, paginate=True, override=limiter) as front:
+        result = find_same_tags_sync(f"{front.host}/big/repo:0.0.0", _fast(concurrency=32))
+    assert result.complete, result.errors[:3]
+    assert result.tags == _expected(big, "0.0.0")
+    assert state["throttled"] > 0
+    # 32 workers against a limit of 6 would be throttled most of the time; the gate halves on
+    # each 429 and grows back slowly (AIMD), so throttling stays a small fraction.
+    assert state["throttled"] < 0.1 * state["served"]
