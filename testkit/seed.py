@@ -38,6 +38,71 @@ class Pushed:
     size: int
 
 
+def image_blobs(seed: str, platform: tuple[str, str] = ("linux", "amd64")) -> tuple[bytes, bytes]:
+    """The config and the single layer of a synthetic image made from ``seed``."""
+    config = json.dumps(
+        {
+            "architecture": platform[1],
+            "os": platform[0],
+            "config": {"Labels": {"seed": seed}},
+            "rootfs": {"type": "layers", "diff_ids": [sha256(seed.encode())]},
+        },
+        sort_keys=True,
+    ).encode()
+    return config, f"layer for {seed}".encode()
+
+
+def image_manifest(config: bytes, layer: bytes, *, oci: bool) -> tuple[bytes, str]:
+    """A Docker schema-2 or OCI manifest for one config and one layer, and its media type.
+
+    Indented on purpose: digests must be computed over the exact bytes, not re-serialised JSON.
+    """
+    media_type = OCI_MANIFEST if oci else DOCKER_MANIFEST
+    body = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": media_type,
+            "config": {
+                "mediaType": OCI_CONFIG if oci else DOCKER_CONFIG,
+                "digest": sha256(config),
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": OCI_LAYER if oci else DOCKER_LAYER,
+                    "digest": sha256(layer),
+                    "size": len(layer),
+                }
+            ],
+        },
+        indent=3,
+    ).encode()
+    return body, media_type
+
+
+def index_manifest(
+    children: list[tuple[Pushed, tuple[str, str]]], *, oci: bool = True
+) -> tuple[bytes, str]:
+    """An OCI index (or Docker manifest list) of platform manifests, and its media type."""
+    media_type = OCI_INDEX if oci else DOCKER_LIST
+    body = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": media_type,
+            "manifests": [
+                {
+                    "mediaType": child.media_type,
+                    "digest": child.digest,
+                    "size": child.size,
+                    "platform": {"os": os_, "architecture": arch},
+                }
+                for child, (os_, arch) in children
+            ],
+        }
+    ).encode()
+    return body, media_type
+
+
 class Pusher:
     """A tiny synchronous registry client for seeding (not part of whichtag)."""
 
@@ -128,38 +193,10 @@ class Pusher:
         tag: str | None = None,
     ) -> Pushed:
         """Push a one-layer image made from ``seed``; tag it, or push it by digest."""
-        config = json.dumps(
-            {
-                "architecture": platform[1],
-                "os": platform[0],
-                "config": {"Labels": {"seed": seed}},
-                "rootfs": {"type": "layers", "diff_ids": [sha256(seed.encode())]},
-            },
-            sort_keys=True,
-        ).encode()
-        layer = f"layer for {seed}".encode()
-        config_digest = self.push_blob(repository, config)
-        layer_digest = self.push_blob(repository, layer)
-        media_type = OCI_MANIFEST if oci else DOCKER_MANIFEST
-        manifest = json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": media_type,
-                "config": {
-                    "mediaType": OCI_CONFIG if oci else DOCKER_CONFIG,
-                    "digest": config_digest,
-                    "size": len(config),
-                },
-                "layers": [
-                    {
-                        "mediaType": OCI_LAYER if oci else DOCKER_LAYER,
-                        "digest": layer_digest,
-                        "size": len(layer),
-                    }
-                ],
-            },
-            indent=3,
-        ).encode()
+        config, layer = image_blobs(seed, platform)
+        self.push_blob(repository, config)
+        self.push_blob(repository, layer)
+        manifest, media_type = image_manifest(config, layer, oci=oci)
         return self.push_manifest(repository, tag or sha256(manifest), manifest, media_type)
 
     def push_index(
@@ -170,22 +207,7 @@ class Pusher:
         oci: bool = True,
         tag: str | None = None,
     ) -> Pushed:
-        media_type = OCI_INDEX if oci else DOCKER_LIST
-        index = json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": media_type,
-                "manifests": [
-                    {
-                        "mediaType": child.media_type,
-                        "digest": child.digest,
-                        "size": child.size,
-                        "platform": {"os": os_, "architecture": arch},
-                    }
-                    for child, (os_, arch) in children
-                ],
-            }
-        ).encode()
+        index, media_type = index_manifest(children, oci=oci)
         return self.push_manifest(repository, tag or sha256(index), index, media_type)
 
     def tag(self, repository: str, tags: list[str], manifest_body: bytes, media_type: str) -> None:

@@ -10,19 +10,10 @@ Small fixtures keep using the API (``seed.py``), which is what real users exerci
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
-from testkit.seed import (
-    DOCKER_CONFIG,
-    DOCKER_LAYER,
-    DOCKER_MANIFEST,
-    OCI_CONFIG,
-    OCI_INDEX,
-    OCI_LAYER,
-    OCI_MANIFEST,
-)
+from testkit.seed import Pushed, image_blobs, image_manifest, index_manifest
 
 
 class StorageWriter:
@@ -52,53 +43,20 @@ class StorageWriter:
         self._write(tag_dir / "current" / "link", digest.encode())
         self._write(tag_dir / "index" / "sha256" / hexdigest / "link", digest.encode())
 
-    def image(
-        self, repository: str, seed: str, *, oci: bool, arch: str = "amd64"
-    ) -> tuple[str, int, str]:
-        """A one-layer image; returns (digest, size, media type) of its manifest."""
-        config = json.dumps({"architecture": arch, "os": "linux", "seed": seed}).encode()
-        layer = f"layer {seed}".encode()
-        media_type = OCI_MANIFEST if oci else DOCKER_MANIFEST
-        body = json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": media_type,
-                "config": {
-                    "mediaType": OCI_CONFIG if oci else DOCKER_CONFIG,
-                    "digest": self.blob(repository, config),
-                    "size": len(config),
-                },
-                "layers": [
-                    {
-                        "mediaType": OCI_LAYER if oci else DOCKER_LAYER,
-                        "digest": self.blob(repository, layer),
-                        "size": len(layer),
-                    }
-                ],
-            }
-        ).encode()
-        return self.blob(repository, body, manifest=True), len(body), media_type
+    def image(self, repository: str, seed: str, *, oci: bool, arch: str = "amd64") -> Pushed:
+        """A one-layer image, its blobs and manifest written; returns the manifest."""
+        config, layer = image_blobs(seed, ("linux", arch))
+        self.blob(repository, config)
+        self.blob(repository, layer)
+        body, media_type = image_manifest(config, layer, oci=oci)
+        return Pushed(self.blob(repository, body, manifest=True), media_type, len(body))
 
     def index(self, repository: str, seed: str) -> str:
         children = [
-            (*self.image(repository, f"{seed}-{arch}", oci=True, arch=arch), arch)
+            (self.image(repository, f"{seed}-{arch}", oci=True, arch=arch), ("linux", arch))
             for arch in ("amd64", "arm64")
         ]
-        body = json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": OCI_INDEX,
-                "manifests": [
-                    {
-                        "mediaType": media_type,
-                        "digest": digest,
-                        "size": size,
-                        "platform": {"os": "linux", "architecture": arch},
-                    }
-                    for digest, size, media_type, arch in children
-                ],
-            }
-        ).encode()
+        body, _ = index_manifest(children)
         return self.blob(repository, body, manifest=True)
 
 
@@ -113,7 +71,7 @@ def write_many(root: str, repository: str, count: int, *, group_size: int = 4) -
         if kind == 2:
             digest = writer.index(repository, seed)
         else:
-            digest, _, _ = writer.image(repository, seed, oci=kind == 1)
+            digest = writer.image(repository, seed, oci=kind == 1).digest
         for member in range(group_size):
             index = group * group_size + member
             if index >= count:

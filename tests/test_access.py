@@ -13,6 +13,12 @@ Run = Callable[..., CliRun]
 FLUENTD_ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
 
 
+def _logged_in(run: Run, registry: Seeded) -> CliRun:
+    """whichtag --json with the test user's password on stdin."""
+    reference = f"{registry.host}/fluent/fluentd:latest"
+    return run(reference, "--json", "-u", USER, "--password-stdin", stdin=PASSWORD + "\n")
+
+
 def test_tls_with_ca_cert(tls: Seeded, run: Run) -> None:
     result = run(f"{tls.host}/fluent/fluentd:latest", "--json", "--ca-cert", str(tls.extra["ca"]))
     assert result.code == EXIT_OK, result.err
@@ -40,14 +46,7 @@ def test_plain_http_flag_on_tls_registry_fails_cleanly(tls: Seeded, run: Run) ->
 
 
 def test_htpasswd_basic_auth(htpasswd: Seeded, run: Run) -> None:
-    result = run(
-        f"{htpasswd.host}/fluent/fluentd:latest",
-        "--json",
-        "-u",
-        USER,
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    result = _logged_in(run, htpasswd)
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == FLUENTD_ALIASES
     assert PASSWORD not in result.out + result.err
@@ -93,14 +92,7 @@ def test_token_auth_with_credentials(token_private: TokenSetup, run: Run) -> Non
     server = token_private.server
     assert server is not None
     before = len(server.requests)
-    result = run(
-        f"{token_private.host}/fluent/fluentd:latest",
-        "--json",
-        "-u",
-        USER,
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    result = _logged_in(run, token_private)
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == FLUENTD_ALIASES
     requests = server.requests[before:]
