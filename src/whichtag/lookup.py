@@ -160,14 +160,19 @@ async def connect(
     raise AssertionError("registry_urls returned no URL")
 
 
+async def _cancel_and_reap(*tasks: asyncio.Future[Any]) -> None:
+    """Cancel ``tasks`` and collect their outcomes, so no error is left unretrieved."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def _first_failure_wins(first: asyncio.Future[None], *others: asyncio.Future[Any]) -> None:
     """Await ``first``; if it fails, cancel and reap ``others`` and raise its error."""
     try:
         await first
     except BaseException:
-        for task in others:
-            task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
+        await _cancel_and_reap(*others)
         raise
 
 
@@ -225,7 +230,7 @@ async def _find_same_tags(ref: Reference, options: Options) -> Result:
             listing_error = await _listing_error(listing_task)
             raise listing_error or error from None
         except BaseException:
-            listing_task.cancel()
+            await _cancel_and_reap(listing_task)
             raise
         listing: TagListing = await listing_task
 

@@ -17,7 +17,7 @@ from whichtag.errors import (
     WhichtagError,
     redact_url,
 )
-from whichtag.hosts import is_internal_address, is_local_host
+from whichtag.hosts import is_internal_address
 from whichtag.links import next_link, resolve_next_page, same_origin
 from whichtag.manifest import (
     MANIFEST_ACCEPT,
@@ -81,9 +81,11 @@ class RegistryClient:
         self.host = urlsplit(self.base_url).netloc
         hostname = urlsplit(self.base_url).hostname or ""
         # A registry on an internal address may redirect internally; a public one may not.
-        self.is_local = is_local_host(hostname) or is_internal_address(hostname)
+        self.is_local = is_internal_address(hostname)
         self._debug = debug or (lambda line: None)
-        self.auth = Authenticator(transport, self.base_url, credentials, debug=self._debug)
+        self.auth = Authenticator(
+            transport, self.base_url, credentials, debug=self._debug, local=self.is_local
+        )
         self.warnings: list[str] = []
         self._rate_limit_seen: str | None = None
 

@@ -11,7 +11,7 @@ import asyncio
 import random
 import ssl
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -68,13 +68,6 @@ class Response:
         return list(self.headers.getall(name, []))
 
 
-@dataclass
-class _Attempt:
-    number: int = 0
-    last_error: Exception | None = None
-    history: list[str] = field(default_factory=list)
-
-
 class Transport:
     """Shared HTTP machinery for one run; use as ``async with Transport(options) as t``."""
 
@@ -126,15 +119,13 @@ class Transport:
         if not self.options.ca_cert:
             return True
         context = ssl.create_default_context()
-        if self.options.ca_cert:
-            try:
-                context.load_verify_locations(cafile=self.options.ca_cert)
-            except (OSError, ssl.SSLError) as error:
-                raise TLSError(
-                    f"cannot load CA certificate {self.options.ca_cert!r} "
-                    f"({error.__class__.__name__})",
-                    hint="--ca-cert takes a PEM file of CA certificates",
-                ) from None
+        try:
+            context.load_verify_locations(cafile=self.options.ca_cert)
+        except (OSError, ssl.SSLError) as error:
+            raise TLSError(
+                f"cannot load CA certificate {self.options.ca_cert!r} ({error.__class__.__name__})",
+                hint="--ca-cert takes a PEM file of CA certificates",
+            ) from None
         return context
 
     def gate(self, url: str) -> OriginGate:
@@ -156,7 +147,6 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         body_cap: int = MAX_ERROR_BODY,
         data: Mapping[str, str] | None = None,
-        retry: bool = True,
         local_ok: bool = True,
     ) -> Response:
         """Send one request (with retries and same-origin redirects) and read its body.
@@ -166,9 +156,9 @@ class Transport:
         ``local_ok`` is False when the first URL is public: redirects to internal addresses
         are then refused.
         """
-        state = _Attempt()
+        attempt = 0
         while True:
-            state.number += 1
+            attempt += 1
             gate = self.gate(url)
             try:
                 await gate.acquire()
@@ -179,16 +169,11 @@ class Transport:
                 finally:
                     gate.release()
             except (TransportError, _Retryable) as error:
-                if (
-                    isinstance(error, TLSError)
-                    or not retry
-                    or state.number >= self.options.attempts
-                ):
+                if isinstance(error, TLSError) or attempt >= self.options.attempts:
                     raise _surface(error) from None
-                state.last_error = error
-                await self._backoff(state, gate, None)
+                await self._backoff(attempt, None)
                 continue
-            if response.status in RETRY_STATUSES and retry and state.number < self.options.attempts:
+            if response.status in RETRY_STATUSES and attempt < self.options.attempts:
                 wait = None
                 if response.status in (429, 503):
                     wait = parse_retry_after(
@@ -197,16 +182,15 @@ class Transport:
                 if response.status == 429:
                     gate.throttled(wait or 0.0)
                     self._debug(f"429 from {origin_of(url)}; concurrency now {gate.limit}")
-                await self._backoff(state, gate, wait)
+                await self._backoff(attempt, wait)
                 continue
             if response.status < 400:
                 gate.succeeded()
             return response
 
-    async def _backoff(self, state: _Attempt, gate: OriginGate, wait: float | None) -> None:
-        exponential = min(
-            self.options.backoff_cap, self.options.backoff_base * 2 ** (state.number - 1)
-        )
+    async def _backoff(self, attempt: int, wait: float | None) -> None:
+        """Full jitter over an exponential ceiling; a server's Retry-After is a floor."""
+        exponential = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (attempt - 1))
         delay = self._random.uniform(0, exponential)  # full jitter
         if wait is not None:
             delay = max(delay, wait)

@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from whichtag.auth.challenge import Challenge, parse_challenges, preferred_challenge
 from whichtag.auth.credentials import Credentials
 from whichtag.errors import AuthError, ProtocolError, SecurityError, redact_url
-from whichtag.hosts import is_internal_address, is_local_host
+from whichtag.hosts import is_internal_address
 from whichtag.transport import Response, Transport
 
 MAX_TOKEN_BODY = 128 * 1024
@@ -71,6 +71,7 @@ class Authenticator:
         credentials: Credentials | None,
         *,
         debug: Callable[[str], None] | None = None,
+        local: bool = False,
     ) -> None:
         self.transport = transport
         self.registry_url = registry_url
@@ -79,8 +80,7 @@ class Authenticator:
         self._tokens: dict[tuple[str, str, str], _Token] = {}
         self._pending: dict[tuple[str, str, str], asyncio.Future[_Token]] = {}
         self._debug = debug or (lambda line: None)
-        host = urlsplit(registry_url).hostname or ""
-        self._local = is_local_host(host) or is_internal_address(host)
+        self._local = local  # the registry is internal: its token service may be too
 
     def learn(self, response: Response) -> Challenge | None:
         """Remember the challenge of a 401 response; return it (None if none usable)."""

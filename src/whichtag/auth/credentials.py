@@ -27,6 +27,3 @@ class Credentials:
     @property
     def has_password(self) -> bool:
         return bool(self.username) and bool(self.password)
-
-
-ANONYMOUS: Credentials | None = None
