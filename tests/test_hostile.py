@@ -11,7 +11,7 @@ from testkit.front import Front, Reply, Request
 
 from conftest import CliRun, Seeded, TokenSetup
 from whichtag import Options, find_same_tags_sync
-from whichtag.auth.authenticator import validate_realm
+from whichtag.auth.authorizer import validate_realm
 from whichtag.errors import (
     EXIT_ERROR,
     EXIT_INCOMPLETE,

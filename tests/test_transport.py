@@ -11,7 +11,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from testkit.front import Front, Reply, Request
 
 from conftest import CliRun, Seeded, TokenSetup
-from whichtag.auth.authenticator import Authenticator
+from whichtag.auth.authorizer import Authorizer
 from whichtag.auth.challenge import parse_challenges, preferred_challenge
 from whichtag.errors import EXIT_OK, AuthError, ProtocolError, SecurityError, redact_url
 from whichtag.hosts import check_redirect
@@ -143,7 +143,7 @@ def test_one_token_request_for_many_waiters(token_anonymous: TokenSetup) -> None
 
     async def scenario() -> set[str | None]:
         async with Transport() as transport:
-            authenticator = Authenticator(transport, token_anonymous.registry.url, None)
+            authenticator = Authorizer(transport, token_anonymous.registry.url, None)
             challenge = preferred_challenge(
                 parse_challenges(f'Bearer realm="{server.realm}",service="{server.service}"')
             )
@@ -179,7 +179,7 @@ def _token_response(body: bytes, status: int = 200) -> Response:
 
 
 def test_token_answers() -> None:
-    authenticator = Authenticator(None, "https://reg.example", None)  # type: ignore[arg-type]
+    authenticator = Authorizer(None, "https://reg.example", None)  # type: ignore[arg-type]
     now = time.monotonic()
     only_access = authenticator._read_token(_token_response(b'{"access_token": "abc"}'))
     assert only_access.value == "abc"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, WhichtagError
+from whichtag.terminal import say
 
 if TYPE_CHECKING:
     from whichtag.auth.credentials import Credentials
@@ -154,37 +155,44 @@ def _read_credentials(args: argparse.Namespace) -> Credentials | None:
 
 
 def _print_human(result: Result, out: TextIO) -> None:
-    out.write(f"{result.reference}\n")
-    out.write(f"digest: {result.digest}\n")
+    say(out, f"{result.reference}")
+    say(out, f"digest: {result.digest}")
     skipped = f", {result.skipped} signature tags skipped" if result.skipped else ""
     scanned = f"{result.scanned} of {result.total} tags scanned{skipped}"
     if result.tags:
         count = f"{len(result.tags)} tag" + ("s share" if len(result.tags) != 1 else " has")
         prefix = "at least " if not result.complete else ""
-        out.write(f"{prefix}{count} this digest ({scanned}):\n")
+        say(out, f"{prefix}{count} this digest ({scanned}):")
         for tag in result.tags:
-            out.write(f"  {tag}\n")
+            say(out, f"  {tag}")
     else:
-        out.write(f"no tag points at this digest ({scanned})\n")
+        say(out, f"no tag points at this digest ({scanned})")
 
 
 def _print_incomplete(result: Result, err: TextIO) -> None:
-    err.write(
+    say(
+        err,
         f"whichtag: incomplete: {len(result.errors)} of {result.total} tags could not be asked; "
-        "the answer above may miss tags\n"
+        "the answer above may miss tags",
     )
     for error in result.errors[:20]:
-        err.write(f"  {error.tag}: {error.error}\n")
+        say(err, f"  {error.tag}: {error.error}")
     if len(result.errors) > 20:
-        err.write(f"  ... and {len(result.errors) - 20} more (see --json)\n")
+        say(err, f"  ... and {len(result.errors) - 20} more (see --json)")
+
+
+def _print_traceback() -> None:
+    """--debug's traceback, line by line through the same escaping as everything else."""
+    for line in traceback.format_exc().splitlines():
+        say(sys.stderr, line)
 
 
 def _warning_printer(line: str) -> None:
-    sys.stderr.write(f"whichtag: warning: {line}\n")
+    say(sys.stderr, f"whichtag: warning: {line}")
 
 
 def _debug_printer(line: str) -> None:
-    sys.stderr.write(f"debug: {line}\n")
+    say(sys.stderr, f"debug: {line}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,24 +235,24 @@ def main(argv: list[str] | None = None) -> int:
         if progress is not None:
             progress.clear()
         if args.debug:
-            traceback.print_exc()
-        sys.stderr.write(f"whichtag: error: {error.message}\n")
+            _print_traceback()
+        say(sys.stderr, f"whichtag: error: {error.message}")
         if error.hint:
-            sys.stderr.write(f"hint: {error.hint}\n")
+            say(sys.stderr, f"hint: {error.hint}")
         return error.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("whichtag: interrupted\n")
         return 130
     except Exception as error:  # a bug: say so in one line unless --debug
         if args.debug:
-            traceback.print_exc()
+            _print_traceback()
         sys.stderr.write(f"whichtag: internal error ({error.__class__.__name__})\n")
         sys.stderr.write("hint: run again with --debug and report the traceback\n")
         return 1
     if progress is not None:
         progress.clear()
     for warning in result.warnings:
-        sys.stderr.write(f"whichtag: registry warning: {warning}\n")
+        say(sys.stderr, f"whichtag: registry warning: {warning}")
     if args.json:
         json.dump(result.to_json(), sys.stdout)
         sys.stdout.write("\n")

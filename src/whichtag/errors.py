@@ -6,6 +6,7 @@ codes only, and URLs pass through :func:`redact_url` first.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit, urlunsplit
 
 EXIT_OK = 0
@@ -53,6 +54,12 @@ class AuthError(WhichtagError):
     default_hint = "log in with --username/--password-stdin"
 
 
+class AccessDeniedError(AuthError):
+    """HTTP 403: this identity may not pull it. For one tag, that tag's error, not the scan's."""
+
+    default_hint = "check that this account may pull the repository"
+
+
 class ProtocolError(WhichtagError):
     """The server broke the Distribution API: bad body, bad header, not a registry, over a cap."""
 
@@ -96,6 +103,53 @@ class RegistryError(WhichtagError):
         super().__init__(message, hint=hint, code=code)
         self.status = status
         self.retry_after = retry_after
+
+
+def registry_error_detail(body: bytes) -> tuple[str | None, str | None]:
+    """The first ``{"errors":[{"code","message"}]}`` entry of an error body: (code, message)."""
+    try:
+        document = json.loads(body.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        return None, None
+    if not isinstance(document, dict):
+        return None, None
+    errors = document.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        code, message = errors[0].get("code"), errors[0].get("message")
+        code = code if isinstance(code, str) and len(code) < 64 else None
+        message = message if isinstance(message, str) else None
+        return code, (message[:200] if message else None)
+    return None, None
+
+
+def error_for_status(status: int, body: bytes, host: str, what: str) -> WhichtagError:
+    """The error for a registry's non-2xx answer about ``what`` (401s are the authorizer's)."""
+    code, message = registry_error_detail(body)
+    detail = f" ({message})" if message else ""
+    if status == 401:
+        return AuthError(f"authentication required by {host}{detail}", code=code)
+    if status == 403:
+        return AccessDeniedError(
+            f"access to {what} denied by {host}{detail}", code=code or "DENIED"
+        )
+    if status == 404:
+        if code == "NAME_UNKNOWN":
+            return NotFoundError(
+                f"repository {what} not found on {host}",
+                code=code,
+                hint="check the repository name (private repositories need credentials)",
+            )
+        return NotFoundError(f"{what} not found on {host}{detail}", code=code)
+    if status == 429:
+        return RegistryError(
+            f"{host} is rate limiting requests{detail}",
+            status=status,
+            code=code or "TOOMANYREQUESTS",
+            hint="wait and retry, log in for a higher limit, or lower --concurrency",
+        )
+    return RegistryError(
+        f"{host} answered HTTP {status} for {what}{detail}", status=status, code=code
+    )
 
 
 _SECRET_QUERY_KEYS = ("token", "signature", "sig", "credential", "key", "password", "secret")

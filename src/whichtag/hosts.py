@@ -3,36 +3,61 @@
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
+import re
+import socket
 
 from whichtag.errors import SecurityError, redact_url
-from whichtag.links import same_origin
+from whichtag.urls import parse_server_url, same_origin
+
+# Characters of the IPv4 spellings the C resolver accepts besides dotted quads: hex (0x7f.1),
+# octal (0177.0.0.1), fewer parts (127.1) and one number (2130706433).
+_IPV4_ISH = re.compile(r"[0-9a-fA-FxX.]+", re.ASCII)
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+def ip_literal(host: str) -> IPAddress | None:
+    """The address a host name denotes without a DNS lookup, as the resolver reads it.
+
+    ``getaddrinfo`` parses numeric IPv4 hosts with ``inet_aton``, so ``0x7f.1``, ``127.1``
+    and ``2130706433`` all reach 127.0.0.1: the guards must read them the same way.
+    """
+    host = host.strip("[]").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            return address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+        return address
+    if host and _IPV4_ISH.fullmatch(host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def _is_localhost_name(host: str) -> bool:
+    host = host.strip("[]").lower().rstrip(".")
+    return host == "localhost" or host.endswith(".localhost")
 
 
 def is_local_host(host: str) -> bool:
     """Loopback names and addresses: where Docker allows plain HTTP without asking."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if _is_localhost_name(host):
         return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    address = ip_literal(host)
+    return address is not None and address.is_loopback
 
 
 def is_internal_address(host: str) -> bool:
-    """IP literals a public registry must never send us to (SSRF guard)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    """Hosts a public registry must never send us to (SSRF guard): loopback, link-local,
+    private, unspecified and reserved addresses in any spelling, and localhost names."""
+    if _is_localhost_name(host):
         return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+    address = ip_literal(host)
+    if address is None:
         return False
     return (
         address.is_loopback
@@ -44,10 +69,10 @@ def is_internal_address(host: str) -> bool:
 
 
 def check_redirect(source: str, target: str, method: str, local_ok: bool) -> None:
-    parts = urlsplit(target)
-    if parts.scheme not in ("http", "https"):
-        raise SecurityError(f"refused a redirect to a non-HTTP URL from {redact_url(source)}")
-    if urlsplit(source).scheme == "https" and parts.scheme == "http":
+    """Refuse redirects that leave HTTP(S), downgrade to plain HTTP, reach an internal
+    address from a public registry, or would replay a POST body to another origin."""
+    parts = parse_server_url(target, f"redirect from {redact_url(source)}")
+    if source.lower().startswith("https:") and parts.scheme.lower() == "http":
         raise SecurityError(f"refused a redirect from HTTPS to plain HTTP ({redact_url(target)})")
     if not local_ok and is_internal_address(parts.hostname or ""):
         raise SecurityError(f"refused a redirect to an internal address ({redact_url(target)})")

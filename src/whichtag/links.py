@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urljoin, urlsplit
 
 from whichtag.errors import ProtocolError, SecurityError
+from whichtag.urls import resolve_server_url, same_origin
 
 MAX_LINK_HEADER_LENGTH = 16 * 1024
 
@@ -78,30 +78,13 @@ def next_link(headers: str | Iterable[str]) -> str | None:
     return None
 
 
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        raise ProtocolError("malformed URL in Link header: bad port") from None
-    if port is None:
-        port = 443 if scheme == "https" else 80
-    return scheme, (parts.hostname or "").lower(), port
-
-
-def same_origin(first: str, second: str) -> bool:
-    """True when both URLs share scheme, host and port (default ports filled in)."""
-    return _origin(first) == _origin(second)
-
-
 def resolve_next_page(request_url: str, target: str) -> str:
-    """Resolve a ``Link`` target against the request; refuse any other origin."""
-    if any(char in target for char in "\r\n\t \\") or not target.isascii():
-        raise ProtocolError("malformed URL in Link header")
-    resolved = urljoin(request_url, target)
-    if urlsplit(resolved).scheme not in ("http", "https"):
-        raise SecurityError("the registry's Link header points at a non-HTTP URL; not followed")
+    """Resolve a ``Link`` target against the URL that was asked; refuse any other origin.
+
+    Callers pass the URL they requested (on the registry's origin), never the one a redirect
+    ended on: a page served by another host cannot steer the next request there.
+    """
+    resolved = resolve_server_url(request_url, target, "URL in Link header")
     if not same_origin(request_url, resolved):
         raise SecurityError(
             "the registry's Link header points at another host; not followed",

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from whichtag.errors import AuthError, TransportError, WhichtagError
+from whichtag.errors import AccessDeniedError, AuthError, TransportError, WhichtagError
 from whichtag.registry import RegistryClient
 
 ProgressCallback = Callable[[int, int], None]
@@ -28,7 +28,8 @@ class GenericLister:
     """tags/list + one manifest HEAD per tag, through a fixed pool of workers.
 
     A pool (not one task per tag) keeps memory flat for repositories of tens of thousands
-    of tags. Authentication failures end the scan at once; so does a registry that stops
+    of tags. Authentication failures end the scan at once (a 403 on one tag is that tag's
+    error: registries deny single tags by policy); so does a registry that stops
     answering at all (every request of a long run failing to connect), rather than
     retrying each remaining tag against a dead host.
     """
@@ -65,6 +66,8 @@ class GenericLister:
                     digest = await self.client.manifest_digest(
                         repository, tag, algorithm=self.algorithm
                     )
+                except AccessDeniedError as error:
+                    result.errors[tag] = str(error)
                 except AuthError as error:
                     fatal.append(error)
                     return

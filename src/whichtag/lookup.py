@@ -4,9 +4,10 @@ and the whole repository's map of tag aliases."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from whichtag.auth.credentials import Credentials
 from whichtag.auth.sources import Lookup, find_credentials
@@ -36,9 +37,15 @@ class Options:
     connect_timeout: float = 10.0
     use_credential_files: bool = True
     max_tags: int = MAX_TAGS
+    resolve: dict[str, str] | None = None  # host name -> IP, instead of DNS (curl --resolve)
     progress: ProgressCallback | None = None
     debug: Callable[[str], None] | None = None
     warn: Callable[[str], None] | None = None
+
+
+MISSING_FROM_LIST = (
+    "resolved, but missing from the registry's tag list: the list is incomplete or stale"
+)
 
 
 @dataclass
@@ -116,12 +123,14 @@ async def resolve_credentials(reference: Reference, options: Options) -> Lookup:
         return Lookup(options.credentials)
     if not options.use_credential_files:
         return Lookup()
+    deadline = None if options.timeout is None else time.monotonic() + options.timeout
     return await asyncio.to_thread(
         find_credentials,
         reference.registry,
         reference.repository,
         report=options.warn,
         debug=options.debug,
+        deadline=deadline,
     )
 
 
@@ -151,6 +160,7 @@ async def connect(
         try:
             await ping
         except TLSError as error:
+            await client.aclose()
             if error.certificate or index == len(urls) - 1:
                 raise
             if options.debug is not None:
@@ -186,6 +196,7 @@ def _transport_options(options: Options) -> TransportOptions:
         read_timeout=options.read_timeout,
         connect_timeout=options.connect_timeout,
         on_event=options.debug,
+        resolve=options.resolve,
     )
 
 
@@ -208,57 +219,83 @@ async def find_same_tags(reference: str | Reference, options: Options | None = N
     """
     options = options or Options()
     ref = parse_reference(reference) if isinstance(reference, str) else reference
-    result: Result = await _with_deadline(_find_same_tags(ref, options), options.timeout)
+    return await _with_registry(ref, options, _scan_for_target)
+
+
+_T = TypeVar("_T")
+
+
+async def _with_registry(
+    ref: Reference,
+    options: Options,
+    work: Callable[[RegistryClient, asyncio.Future[None], Reference, Options], Awaitable[_T]],
+) -> _T:
+    """Run ``work`` with a connected client inside the run's deadline; leave nothing running."""
+
+    async def run() -> _T:
+        async with Transport(_transport_options(options)) as transport:
+            client, ping = await connect(transport, ref, options)
+            try:
+                return await work(client, ping, ref, options)
+            finally:
+                await _cancel_and_reap(ping)
+                await client.aclose()
+
+    result: _T = await _with_deadline(run(), options.timeout)
     return result
 
 
-async def _find_same_tags(ref: Reference, options: Options) -> Result:
-    async with Transport(_transport_options(options)) as transport:
-        client, ping = await connect(transport, ref, options)
-        algorithm = ref.digest.partition(":")[0] if ref.digest else "sha256"
-        target_ref = ref.digest or ref.tag or "latest"
-        listing_task = asyncio.ensure_future(
-            client.list_tags(ref.repository, max_tags=options.max_tags)
-        )
-        target_task = asyncio.ensure_future(
-            client.manifest_digest(ref.repository, target_ref, algorithm=algorithm)
-        )
-        await _first_failure_wins(ping, listing_task, target_task)
-        try:
-            target_digest = await target_task
-        except NotFoundError as error:
-            listing_error = await _listing_error(listing_task)
-            raise listing_error or error from None
-        except BaseException:
-            await _cancel_and_reap(listing_task)
-            raise
-        listing: TagListing = await listing_task
+async def _scan_for_target(
+    client: RegistryClient, ping: asyncio.Future[None], ref: Reference, options: Options
+) -> Result:
+    algorithm = ref.digest.partition(":")[0] if ref.digest else "sha256"
+    target_ref = ref.digest or ref.tag or "latest"
+    listing_task = asyncio.ensure_future(
+        client.list_tags(ref.repository, max_tags=options.max_tags)
+    )
+    target_task = asyncio.ensure_future(
+        client.manifest_digest(ref.repository, target_ref, algorithm=algorithm)
+    )
+    await _first_failure_wins(ping, listing_task, target_task)
+    try:
+        target_digest = await target_task
+    except NotFoundError as error:
+        listing_error = await _listing_error(listing_task)
+        raise listing_error or error from None
+    except BaseException:
+        await _cancel_and_reap(listing_task)
+        raise
+    listing: TagListing = await listing_task
 
-        wanted, skipped = _select(listing.tags, options.all_tags)
-        known = {ref.tag: target_digest} if ref.tag and not ref.digest and ref.tag in wanted else {}
-        lister = GenericLister(client, workers=options.concurrency, algorithm=algorithm)
-        scan = await lister.scan(ref.repository, wanted, known=known, progress=options.progress)
+    wanted, skipped = _select(listing.tags, options.all_tags)
+    known = {ref.tag: target_digest} if ref.tag and not ref.digest and ref.tag in wanted else {}
+    lister = GenericLister(client, workers=options.concurrency, algorithm=algorithm)
+    scan = await lister.scan(ref.repository, wanted, known=known, progress=options.progress)
 
-        errors = [
-            TagError(tag, "invalid tag name from the registry; not requested")
-            for tag in listing.invalid
-        ]
-        errors += [TagError(tag, message) for tag, message in scan.errors.items()]
-        errors.sort(key=lambda error: natural_key(error.tag))
-        matching = natural_sorted(
-            [tag for tag, digest in scan.digests.items() if digest == target_digest]
-        )
-        return Result(
-            reference=ref,
-            digest=target_digest,
-            tags=matching,
-            total=len(listing.tags) + len(listing.invalid),
-            scanned=len(scan.digests),
-            skipped=skipped,
-            errors=errors,
-            digests=scan.digests,
-            warnings=client.warnings,
-        )
+    errors = [
+        TagError(tag, "invalid tag name from the registry; not requested")
+        for tag in listing.invalid
+    ]
+    errors += [TagError(tag, message) for tag, message in scan.errors.items()]
+    matching = [tag for tag, digest in scan.digests.items() if digest == target_digest]
+    if ref.tag and not ref.digest and ref.tag not in listing.tags:
+        # The tag was just resolved, yet the list lacks it: the list cannot be trusted
+        # to hold every tag, so neither can an answer built on it.
+        matching.append(ref.tag)
+        errors.append(TagError(ref.tag, MISSING_FROM_LIST))
+    errors.sort(key=lambda error: natural_key(error.tag))
+    matching = natural_sorted(matching)
+    return Result(
+        reference=ref,
+        digest=target_digest,
+        tags=matching,
+        total=len(listing.tags) + len(listing.invalid),
+        scanned=len(scan.digests),
+        skipped=skipped,
+        errors=errors,
+        digests=scan.digests,
+        warnings=client.warnings,
+    )
 
 
 async def _listing_error(task: asyncio.Future[TagListing]) -> WhichtagError | None:
@@ -288,32 +325,32 @@ async def tag_map(repository: str | Reference, options: Options | None = None) -
     options = options or Options()
     ref = parse_reference(repository) if isinstance(repository, str) else repository
 
-    async def run() -> list[Group]:
-        async with Transport(_transport_options(options)) as transport:
-            client, ping = await connect(transport, ref, options)
-            listing_task = asyncio.ensure_future(
-                client.list_tags(ref.repository, max_tags=options.max_tags)
-            )
-            await _first_failure_wins(ping, listing_task)
-            listing = await listing_task
-            wanted, _ = _select(listing.tags, options.all_tags)
-            lister = GenericLister(client, workers=options.concurrency)
-            scan = await lister.scan(ref.repository, wanted, progress=options.progress)
-            failed = sorted(scan.errors) + listing.invalid
-            if failed:
-                raise WhichtagError(
-                    f"{len(failed)} tag(s) of {ref.repository} could not be asked: "
-                    + ", ".join(failed[:5])
-                    + (" ..." if len(failed) > 5 else "")
-                )
-            by_digest: dict[str, list[str]] = {}
-            for tag, digest in scan.digests.items():
-                by_digest.setdefault(digest, []).append(tag)
-            groups = [Group(digest, natural_sorted(tags)) for digest, tags in by_digest.items()]
-            groups.sort(key=lambda group: natural_key(group.tags[0]))
-            return groups
+    return await _with_registry(ref, options, _map_tags)
 
-    groups: list[Group] = await _with_deadline(run(), options.timeout)
+
+async def _map_tags(
+    client: RegistryClient, ping: asyncio.Future[None], ref: Reference, options: Options
+) -> list[Group]:
+    listing_task = asyncio.ensure_future(
+        client.list_tags(ref.repository, max_tags=options.max_tags)
+    )
+    await _first_failure_wins(ping, listing_task)
+    listing = await listing_task
+    wanted, _ = _select(listing.tags, options.all_tags)
+    lister = GenericLister(client, workers=options.concurrency)
+    scan = await lister.scan(ref.repository, wanted, progress=options.progress)
+    failed = sorted(scan.errors) + listing.invalid
+    if failed:
+        raise WhichtagError(
+            f"{len(failed)} tag(s) of {ref.repository} could not be asked: "
+            + ", ".join(failed[:5])
+            + (" ..." if len(failed) > 5 else "")
+        )
+    by_digest: dict[str, list[str]] = {}
+    for tag, digest in scan.digests.items():
+        by_digest.setdefault(digest, []).append(tag)
+    groups = [Group(digest, natural_sorted(tags)) for digest, tags in by_digest.items()]
+    groups.sort(key=lambda group: natural_key(group.tags[0]))
     return groups
 
 

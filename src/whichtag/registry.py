@@ -1,4 +1,8 @@
-"""The Distribution API: ping, paged tag lists, manifest HEAD (with GET fallback) and GET."""
+"""The Distribution API: ping, paged tag lists, manifest HEAD (with GET fallback) and GET.
+
+Authentication is not this module's business: every request goes through the registry's
+:class:`~whichtag.auth.authorizer.Authorizer`, which alone attaches ``Authorization``.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
-from whichtag.auth.authenticator import Authenticator
+from whichtag.auth.authorizer import Authorizer
 from whichtag.auth.credentials import Credentials
 from whichtag.errors import (
-    AuthError,
-    NotFoundError,
     ProtocolError,
-    RegistryError,
     WhichtagError,
+    error_for_status,
     redact_url,
 )
-from whichtag.hosts import is_internal_address
-from whichtag.links import next_link, resolve_next_page, same_origin
+from whichtag.links import next_link, resolve_next_page
 from whichtag.manifest import (
     MANIFEST_ACCEPT,
     MAX_MANIFEST_BYTES,
@@ -35,6 +36,8 @@ MAX_TAG_PAGE_BYTES = 16 * 1024 * 1024
 MAX_PAGES = 10_000
 MAX_TAGS = 1_000_000
 MAX_WARNING_LENGTH = 4096
+MAX_WARNINGS = 10
+MAX_INVALID_TAG_LENGTH = 200
 
 
 @dataclass
@@ -46,25 +49,8 @@ class TagListing:
     invalid: list[str] = field(default_factory=list)  # entries that are not valid tags
 
 
-def _registry_error(response: Response) -> tuple[str | None, str | None]:
-    """The first ``{"errors":[{"code","message"}]}`` entry of an error body, if any."""
-    try:
-        document = json.loads(response.body.decode("utf-8", "replace"))
-    except (ValueError, RecursionError):
-        return None, None
-    if not isinstance(document, dict):
-        return None, None
-    errors = document.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        code, message = errors[0].get("code"), errors[0].get("message")
-        code = code if isinstance(code, str) and len(code) < 64 else None
-        message = message if isinstance(message, str) else None
-        return code, (message[:200] if message else None)
-    return None, None
-
-
 class RegistryClient:
-    """One registry origin: ``scheme://host[:port]``, with its authentication state."""
+    """One registry origin: ``scheme://host[:port]``, spoken to through its authorizer."""
 
     def __init__(
         self,
@@ -75,19 +61,22 @@ class RegistryClient:
         debug: Callable[[str], None] | None = None,
         failed_helper: str | None = None,
     ) -> None:
-        self.transport = transport
-        self.failed_helper = failed_helper
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).netloc
-        hostname = urlsplit(self.base_url).hostname or ""
-        # A registry on an internal address may redirect internally; a public one may not.
-        self.is_local = is_internal_address(hostname)
         self._debug = debug or (lambda line: None)
-        self.auth = Authenticator(
-            transport, self.base_url, credentials, debug=self._debug, local=self.is_local
+        self.auth = Authorizer(
+            transport,
+            self.base_url,
+            credentials,
+            debug=self._debug,
+            failed_helper=failed_helper,
         )
         self.warnings: list[str] = []
+        self._warnings_seen: set[str] = set()
         self._rate_limit_seen: str | None = None
+
+    async def aclose(self) -> None:
+        await self.auth.aclose()
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -100,66 +89,21 @@ class RegistryClient:
         accept: str | None = None,
         body_cap: int = 64 * 1024,
     ) -> Response:
-        """Send with authentication; on a 401 learn the challenge and try once more."""
-        for attempt in (1, 2):
-            headers = {}
-            if accept:
-                headers["Accept"] = accept
-            authorization = await self.auth.header(scope)
-            if authorization:
-                headers["Authorization"] = authorization
-            response = await self.transport.request(
-                method, url, headers=headers, body_cap=body_cap, local_ok=self.is_local
-            )
-            self._note_headers(response)
-            if response.status != 401:
-                return response
-            if not same_origin(response.url, self.base_url):
-                raise AuthError(
-                    f"{urlsplit(response.url).netloc} (redirected to by {self.host}) asked for "
-                    "credentials; whichtag does not send them to another host",
-                    hint=None,
-                )
-            challenge = self.auth.learn(response)
-            if challenge is None:
-                raise AuthError(f"{self.host} answered 401 without a usable challenge")
-            if attempt == 1:
-                if authorization:
-                    self.auth.forget(scope, authorization)
-                wider = challenge.get("scope")
-                if challenge.get("error") == "insufficient_scope" and wider and wider != scope:
-                    self._debug(f"registry asked for scope {wider[:200]!r}; retrying with it")
-                    scope = wider
-                if (
-                    challenge.scheme == "basic"
-                    and not authorization
-                    and self.auth.credentials is None
-                ):
-                    break
-                continue
-        raise self._auth_failure()
-
-    def _auth_failure(self) -> AuthError:
-        credentials = self.auth.credentials
-        if credentials is None:
-            if self.failed_helper:
-                return AuthError(
-                    f"authentication required by {self.host}; the configured credential "
-                    f"helper {self.failed_helper} failed, so no credentials were sent",
-                    hint=f"check that {self.failed_helper} is installed and works",
-                )
-            return AuthError(f"authentication required by {self.host}")
-        return AuthError(
-            f"{self.host} refused the credentials from {credentials.source}",
-            hint="check the username and password, and that this account may pull the repository",
-        )
+        response = await self.auth.send(method, url, scope, accept=accept, body_cap=body_cap)
+        self._note_headers(response)
+        return response
 
     def _note_headers(self, response: Response) -> None:
+        """Keep the registry's ``299`` warnings (each once, at most MAX_WARNINGS) and trace
+        its rate-limit headers under --debug."""
         for value in response.header_values("Warning"):
+            if len(self._warnings_seen) >= MAX_WARNINGS:
+                break
             text = value.strip()
             if text.startswith("299 ") and len(text) <= MAX_WARNING_LENGTH:
                 message = text[4:].lstrip("- ").strip().strip('"')
-                if message and message not in self.warnings:
+                if message and message not in self._warnings_seen:
+                    self._warnings_seen.add(message)
                     self.warnings.append(message)
         remaining = response.headers.get("ratelimit-remaining")
         if remaining is not None and remaining != self._rate_limit_seen:
@@ -168,35 +112,7 @@ class RegistryClient:
             self._debug(f"rate limit: {remaining[:40]} of {limit[:40]} pulls remaining")
 
     def _raise_for(self, response: Response, what: str) -> WhichtagError:
-        code, message = _registry_error(response)
-        detail = f" ({message})" if message else ""
-        status = response.status
-        if status == 401:
-            return self._auth_failure()
-        if status == 403:
-            return AuthError(
-                f"access to {what} denied by {self.host}{detail}",
-                code=code or "DENIED",
-                hint="check that this account may pull the repository",
-            )
-        if status == 404:
-            if code == "NAME_UNKNOWN":
-                return NotFoundError(
-                    f"repository {what} not found on {self.host}",
-                    code=code,
-                    hint="check the repository name (private repositories need credentials)",
-                )
-            return NotFoundError(f"{what} not found on {self.host}{detail}", code=code)
-        if status == 429:
-            return RegistryError(
-                f"{self.host} is rate limiting requests{detail}",
-                status=status,
-                code=code or "TOOMANYREQUESTS",
-                hint="wait and retry, log in for a higher limit, or lower --concurrency",
-            )
-        return RegistryError(
-            f"{self.host} answered HTTP {status} for {what}{detail}", status=status, code=code
-        )
+        return error_for_status(response.status, response.body, self.host, what)
 
     @staticmethod
     def scope(repository: str) -> str:
@@ -212,15 +128,9 @@ class RegistryClient:
 
     async def ping(self) -> None:
         """``GET /v2/``: learn the challenge, and make sure this is a registry at all."""
-        response = await self.transport.request(
-            "GET", f"{self.base_url}/v2/", local_ok=self.is_local
-        )
+        response = await self.auth.ping()
         self._note_headers(response)
         if response.status == 401:
-            if self.auth.learn(response) is None:
-                raise ProtocolError(
-                    f"{self.host} answered 401 without a usable WWW-Authenticate challenge"
-                )
             return
         if response.status == 200:
             if "Docker-Distribution-API-Version" in response.headers:
@@ -276,20 +186,22 @@ class RegistryClient:
                 if tag is None:
                     continue  # Nexus sends null entries
                 if not isinstance(tag, str) or not is_valid_tag(tag):
-                    listing.invalid.append(str(tag)[:200])
-                    continue
-                if tag not in seen_tags:
+                    # Invalid entries count toward the limit too: a page of millions of
+                    # them must stop at --max-tags like any other.
+                    listing.invalid.append(_shown_entry(tag))
+                elif tag not in seen_tags:
                     seen_tags.add(tag)
                     listing.tags.append(tag)
-            if len(listing.tags) > max_tags:
-                raise ProtocolError(
-                    f"{repository} has more than {max_tags} tags; stopped listing",
-                    hint="raise the limit with --max-tags",
-                )
+                if len(listing.tags) + len(listing.invalid) > max_tags:
+                    raise ProtocolError(
+                        f"{repository} lists more than {max_tags} tags; stopped listing",
+                        hint="raise the limit with --max-tags",
+                    )
             target = next_link(response.header_values("Link"))
             if target is None:
                 return listing
-            url = resolve_next_page(response.url, target)
+            # Against the URL asked (the registry's), not where a redirect may have ended.
+            url = resolve_next_page(url, target)
 
     async def manifest_digest(
         self, repository: str, reference: str, *, algorithm: str = "sha256"
@@ -341,3 +253,12 @@ class RegistryClient:
             )
         media_type = check_manifest(response.body, response.headers.get("Content-Type"))
         return Manifest(body=response.body, media_type=media_type, digest=digest)
+
+
+def _shown_entry(entry: object) -> str:
+    """An invalid tag-list entry as it is reported: a string, cut to a bounded length."""
+    if isinstance(entry, str):
+        return entry[:MAX_INVALID_TAG_LENGTH]
+    if isinstance(entry, (list, dict)):
+        return "<a JSON array>" if isinstance(entry, list) else "<a JSON object>"
+    return json.dumps(entry)[:MAX_INVALID_TAG_LENGTH]

@@ -41,7 +41,11 @@ class OriginGate:
             self.active += 1
         delay = self.not_before - time.monotonic()
         if delay > 0:
-            await asyncio.sleep(delay)
+            try:
+                await asyncio.sleep(delay)
+            except BaseException:
+                self.release()  # cancelled while waiting out Retry-After: free the slot
+                raise
 
     def release(self) -> None:
         self.active -= 1

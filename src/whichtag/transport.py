@@ -2,7 +2,12 @@
 
 One aiohttp session per run: reused connections, a per-origin gate that bounds requests in
 flight and adapts to throttling, retries with full-jitter backoff honouring ``Retry-After``,
-capped body reads, and redirects followed by hand so ``Authorization`` never crosses an origin.
+capped body reads, and redirects followed by hand.
+
+The transport never decides who gets credentials. It carries no ``Authorization`` of its own:
+for every hop of a request (the first URL and each redirect target) it asks the caller's
+``authorize`` callback what to attach for exactly that URL, so the authorizing layer
+(:mod:`whichtag.auth.authorizer`) checks the destination at the moment the header is attached.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from whichtag.errors import (
     ProtocolError,
@@ -22,9 +27,9 @@ from whichtag.errors import (
     TransportError,
     redact_url,
 )
-from whichtag.hosts import check_redirect, origin_of
-from whichtag.links import same_origin
+from whichtag.hosts import check_redirect
 from whichtag.throttle import OriginGate, parse_retry_after
+from whichtag.urls import origin_of, resolve_server_url
 
 if TYPE_CHECKING:
     import aiohttp
@@ -36,6 +41,9 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
 MAX_ERROR_BODY = 64 * 1024
 MAX_RETRY_AFTER = 60.0
+
+#: What to send as ``Authorization`` to one URL (None: nothing). Called once per hop.
+Authorize = Callable[[str], "str | None"]
 
 
 @dataclass
@@ -53,6 +61,9 @@ class TransportOptions:
     ca_cert: str | None = None
     user_agent: str = "whichtag"
     on_event: Callable[[str], None] | None = None  # debug lines (never secrets)
+    #: host name -> IP address, used instead of DNS (like curl's ``--resolve``); for tests
+    #: that need a public-looking name on loopback, and for pinning a registry's address.
+    resolve: Mapping[str, str] | None = None
 
 
 @dataclass
@@ -85,6 +96,7 @@ class Transport:
             ssl=self._ssl_context(),
             ttl_dns_cache=300,
             enable_cleanup_closed=False,
+            resolver=_pinned_resolver(self.options.resolve) if self.options.resolve else None,
         )
         timeout = aiohttp.ClientTimeout(
             total=None,
@@ -94,7 +106,9 @@ class Transport:
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=timeout,
-            headers={"User-Agent": self.options.user_agent},
+            # identity: manifests are hashed over the exact bytes, and with decompression
+            # off a compressed answer would be garbage to every parser.
+            headers={"User-Agent": self.options.user_agent, "Accept-Encoding": "identity"},
             auto_decompress=False,
             trust_env=False,
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -129,7 +143,7 @@ class Transport:
         return context
 
     def gate(self, url: str) -> OriginGate:
-        key = origin_of(url)
+        key = str(origin_of(url))
         gate = self._gates.get(key)
         if gate is None:
             gate = self._gates[key] = OriginGate(self.options.concurrency)
@@ -148,14 +162,18 @@ class Transport:
         body_cap: int = MAX_ERROR_BODY,
         data: Mapping[str, str] | None = None,
         local_ok: bool = True,
+        authorize: Authorize | None = None,
     ) -> Response:
-        """Send one request (with retries and same-origin redirects) and read its body.
+        """Send one request (with retries and checked redirects) and read its body.
 
         ``body_cap`` bounds a 2xx body; exceeding it raises ProtocolError. Error bodies are
         read up to a smaller cap and truncated (they are only shown, never trusted).
         ``local_ok`` is False when the first URL is public: redirects to internal addresses
-        are then refused.
+        are then refused. ``authorize`` is asked for each hop's ``Authorization``; the
+        transport adds none itself and refuses one passed in ``headers``.
         """
+        if headers and any(key.lower() == "authorization" for key in headers):
+            raise ValueError("Authorization is attached per hop by `authorize`, not in headers")
         attempt = 0
         while True:
             attempt += 1
@@ -164,7 +182,7 @@ class Transport:
                 await gate.acquire()
                 try:
                     response = await self._send_following_redirects(
-                        method, url, headers or {}, body_cap, data, local_ok
+                        method, url, headers or {}, body_cap, data, local_ok, authorize
                     )
                 finally:
                     gate.release()
@@ -204,21 +222,24 @@ class Transport:
         body_cap: int,
         data: Mapping[str, str] | None,
         local_ok: bool,
+        authorize: Authorize | None,
     ) -> Response:
         current_url = url
-        current_headers = dict(headers)
         for _ in range(MAX_REDIRECTS + 1):
-            response = await self._send_once(method, current_url, current_headers, body_cap, data)
+            hop_headers = dict(headers)
+            authorization = authorize(current_url) if authorize is not None else None
+            if authorization is not None:
+                hop_headers["Authorization"] = authorization
+            response = await self._send_once(method, current_url, hop_headers, body_cap, data)
             if response.status not in REDIRECT_STATUSES:
                 return response
             location = response.headers.get("Location")
             if not location:
                 raise ProtocolError(f"redirect without a Location from {redact_url(current_url)}")
-            target = urljoin(current_url, location)
+            target = resolve_server_url(
+                current_url, location, f"Location of a redirect from {redact_url(current_url)}"
+            )
             check_redirect(current_url, target, method, local_ok)
-            if not same_origin(current_url, target):
-                current_headers.pop("Authorization", None)
-                current_headers.pop("authorization", None)
             if response.status == 303 and method == "POST":
                 method, data = "GET", None
             current_url = target
@@ -276,6 +297,39 @@ class Transport:
             ) from None
         except aiohttp.InvalidURL:
             raise ProtocolError(f"invalid URL {redact_url(url)}") from None
+
+
+def _pinned_resolver(table: Mapping[str, str]) -> aiohttp.abc.AbstractResolver:
+    """An aiohttp resolver answering the names in ``table`` itself, others through DNS."""
+    import socket
+
+    import aiohttp
+    from aiohttp.abc import AbstractResolver, ResolveResult
+
+    pinned = {name.lower(): address for name, address in table.items()}
+
+    class PinnedResolver(AbstractResolver):
+        def __init__(self) -> None:
+            self._fallback = aiohttp.ThreadedResolver()
+
+        async def resolve(
+            self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+        ) -> list[ResolveResult]:
+            address = pinned.get(host.lower())
+            if address is None:
+                return await self._fallback.resolve(host, port, family)
+            kind = socket.AF_INET6 if ":" in address else socket.AF_INET
+            flags = socket.AI_NUMERICHOST
+            return [
+                ResolveResult(
+                    hostname=host, host=address, port=port, family=kind, proto=0, flags=flags
+                )
+            ]
+
+        async def close(self) -> None:
+            await self._fallback.close()
+
+    return PinnedResolver()
 
 
 class _Retryable(Exception):
