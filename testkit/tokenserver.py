@@ -44,6 +44,7 @@ class TokenPolicy:
     anonymous_pull: bool = True
     expires_in: int = 300
     support_post: bool = True
+    post_refusal: int = 405  # what a service without the OAuth2 POST answers it
     support_get: bool = True
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # token → user
 
@@ -101,7 +102,7 @@ class TokenServer:
                 form = {k: v[-1] for k, v in parse_qs(raw).items()}
                 server._record("POST", self.path, self.headers.get("Authorization"), form)
                 if not server.policy.support_post:
-                    self._send(405, {"details": "method not allowed"})
+                    self._send(server.policy.post_refusal, {"details": "no OAuth2 POST here"})
                     return
                 grant = form.get("grant_type")
                 user: str | None = None

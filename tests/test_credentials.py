@@ -205,8 +205,18 @@ def test_identity_token_uses_oauth2_refresh(tmp_path: Path, helper_dir: Path, ru
         server.stop()
 
 
-def test_identity_token_in_auths_falls_back_to_get_without_post(tmp_path: Path, run: Run) -> None:
-    policy = TokenPolicy(anonymous_pull=False, support_post=False, users={"<token>": REFRESH_TOKEN})
+@pytest.mark.parametrize("refusal", [400, 401, 404, 405])
+def test_identity_token_in_auths_falls_back_to_get_without_post(
+    tmp_path: Path, run: Run, refusal: int
+) -> None:
+    """containerd's rule: a token service answering the refresh POST 400/401 (Artifactory,
+    ACR) or 404/405 has no OAuth2 endpoint; the identity token goes in the GET instead."""
+    policy = TokenPolicy(
+        anonymous_pull=False,
+        support_post=False,
+        post_refusal=refusal,
+        users={"<token>": REFRESH_TOKEN},
+    )
     server, registry = token_registry(str(tmp_path), policy)
     try:
         seed_fluentd(admin_pusher(server, registry, ["fluent/fluentd"]))
