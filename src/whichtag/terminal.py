@@ -3,7 +3,8 @@
 Tag names, registry error messages, ``Warning`` texts, header values and URLs all reach the
 user's terminal through :func:`printable`, which escapes C0 and C1 control characters, DEL,
 the Unicode line separators, the bidirectional overrides (U+202E and friends, which can
-make ``latest`` look like something else) and lone surrogates. ``--json`` output is escaped by the JSON encoder.
+make ``latest`` look like something else) and lone surrogates. ``--json`` output is escaped
+by the JSON encoder.
 """
 
 from __future__ import annotations
