@@ -15,8 +15,7 @@ from typing import TextIO
 # C0, DEL, C1; ALM, LRM, RLM; line and paragraph separators; bidi embeddings, overrides and
 # isolates; lone surrogates (undecodable header bytes), which no terminal encoding can print.
 _UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff]"
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 
 
