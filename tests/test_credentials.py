@@ -10,7 +10,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,14 @@ from testkit.tokenserver import TokenPolicy
 
 from conftest import PASSWORD, USER, CliRun, Seeded, TokenSetup, admin_pusher, token_registry
 from whichtag import Credentials, Options, find_same_tags_sync
-from whichtag.auth.sources import HelperFailed, candidate_scopes, normalise_key, run_helper
+from whichtag.auth.sources import (
+    HelperFailed,
+    candidate_scopes,
+    default_files,
+    find_credentials,
+    normalise_key,
+    run_helper,
+)
 from whichtag.errors import EXIT_ERROR, EXIT_OK, SecurityError
 from whichtag.lookup import registry_urls
 from whichtag.reference import parse_reference
@@ -412,3 +419,157 @@ def test_scheme_choice() -> None:
     assert registry_urls(parse_reference("reg.example/a"), Options(plain_http=True)) == [
         "http://reg.example"
     ]
+
+
+# -- Docker's and podman's lookup rules, as tables of keys -> chosen entry ---------------------
+
+
+def _chosen(
+    document: Mapping[str, object], registry: str, repository: str, tmp: Path
+) -> str | None:
+    """The user name of the entry whichtag picks from a config file holding ``document``."""
+    path = tmp / f"config-{abs(hash(json.dumps(document)))}.json"
+    path.write_text(json.dumps(document))
+    found = find_credentials(registry, repository, files=[("test", path)])
+    return found.credentials.username if found.credentials else None
+
+
+def _entries(*keys: str) -> dict[str, object]:
+    """``auths`` entries whose user name is the key (``:`` spelled ``|``), so the choice shows."""
+    return {"auths": {key: {"auth": _auth(key.replace(":", "|"), "pw")} for key in keys}}
+
+
+@pytest.mark.parametrize(
+    ("keys", "registry", "repository", "chosen"),
+    [
+        # a key with a scheme names the whole host: its path is dropped
+        (["https://reg.example/v1/"], "reg.example", "any/repo", "https://reg.example/v1/"),
+        (["http://reg.example:5000/v2/"], "reg.example:5000", "a", "http://reg.example:5000/v2/"),
+        (["https://reg.example/org"], "reg.example", "other/repo", "https://reg.example/org"),
+        # only a scheme-less key is path-scoped, most specific first
+        (["reg.example/org"], "reg.example", "other/repo", None),
+        (["reg.example/org", "reg.example"], "reg.example", "org/app", "reg.example/org"),
+        (["reg.example", "reg.example/org/app"], "reg.example", "org/app", "reg.example/org/app"),
+        # hosts match exactly: no prefix, no other port
+        (["reg.example.evil", "evil-reg.example"], "reg.example", "a", None),
+        (["reg.example"], "reg.example:5000", "a", None),
+        # Docker Hub: exact docker.io first, then Docker's own key, then the rest by name
+        (
+            ["registry-1.docker.io", "https://index.docker.io/v1/", "docker.io", "index.docker.io"],
+            "docker.io",
+            "library/nginx",
+            "docker.io",
+        ),
+        (
+            ["registry-1.docker.io", "index.docker.io", "https://index.docker.io/v1/"],
+            "docker.io",
+            "library/nginx",
+            "https://index.docker.io/v1/",
+        ),
+        (["registry-1.docker.io", "index.docker.io"], "docker.io", "a/b", "index.docker.io"),
+        (["index.docker.io", "registry-1.docker.io"], "docker.io", "a/b", "index.docker.io"),
+    ],
+)
+def test_auths_key_choice(
+    tmp_path: Path, keys: list[str], registry: str, repository: str, chosen: str | None
+) -> None:
+    user = chosen.replace(":", "|") if chosen else None
+    assert _chosen(_entries(*keys), registry, repository, tmp_path) == user
+    # never file order: the same keys in the opposite order choose the same entry
+    assert _chosen(_entries(*reversed(keys)), registry, repository, tmp_path) == user
+
+
+def test_key_forms() -> None:
+    assert normalise_key("https://quay.io/org/repo") == ("quay.io", "")
+    assert normalise_key("http://host:5000/v2/") == ("host:5000", "")
+    assert normalise_key("quay.io/org/repo/") == ("quay.io", "org/repo")
+    assert normalise_key("docker.io/library") == ("docker.io", "library")
+
+
+def test_docker_order_helper_then_store_then_auths(tmp_path: Path, helper_dir: Path) -> None:
+    log = _write_helper(helper_dir, "wstore", {"reg.example": ("from-store", "pw")})
+    _write_helper(helper_dir, "whelp", {"reg.example": ("from-helper", "pw")})
+    auths = {"reg.example": {"auth": _auth("from-auths", "pw")}}
+    store_and_auths = {"credsStore": "wstore", "auths": auths}
+    assert _chosen(store_and_auths, "reg.example", "a", tmp_path) == "from-store"
+    everything = {**store_and_auths, "credHelpers": {"reg.example": "whelp"}}
+    assert _chosen(everything, "reg.example", "a", tmp_path) == "from-helper"
+    # a store with nothing for this host means anonymous, as docker's native store does
+    assert _chosen(store_and_auths, "other.example", "a", tmp_path) is None
+    assert log.read_text().splitlines() == ["reg.example", "other.example"]
+    assert _chosen({"auths": auths}, "reg.example", "a", tmp_path) == "from-auths"
+
+
+def test_podman_primary_auth_file_without_xdg_runtime_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    paths = [str(path) for _, path in default_files()]
+    assert paths[0] == f"/run/containers/{os.getuid()}/auth.json"
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+    assert str(default_files()[0][1]) == "/run/user/1000/containers/auth.json"
+
+
+# -- credential files and helpers a user (or an attacker) can make huge or hang ----------------
+
+
+def _whichtag_process(*argv: str, timeout: float = 60) -> tuple[CliRun, float]:
+    start = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-m", "whichtag", *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    elapsed = time.monotonic() - start
+    return CliRun(completed.returncode, completed.stdout, completed.stderr), elapsed
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge", "directory"])
+def test_credential_files_that_are_not_small_regular_files(
+    token_anonymous: TokenSetup, kind: str
+) -> None:
+    path = Path(os.environ["DOCKER_CONFIG"]) / "config.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "huge":
+        with path.open("wb") as handle:
+            handle.truncate(1024**3)  # 1 GiB, sparse
+    else:
+        path.mkdir()
+    result, elapsed = _whichtag_process(f"{token_anonymous.host}/fluent/fluentd:latest", "-q")
+    assert result.code == EXIT_OK, result.err
+    assert f"docker config.json {path}" in result.err and "ignored" in result.err
+    assert "Traceback" not in result.err and "MemoryError" not in result.err
+    assert elapsed < 20
+
+
+def test_helper_flooding_its_output_is_stopped_at_the_cap(helper_dir: Path) -> None:
+    script = helper_dir / "docker-credential-flood"
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.stdin.read()\n"
+        "while True:\n    sys.stdout.write('x' * 65536)\n"
+    )
+    script.chmod(0o755)
+    start = time.monotonic()
+    with pytest.raises(HelperFailed, match="too much output"):
+        run_helper("flood", "reg.example")
+    assert time.monotonic() - start < 10
+
+
+def test_hanging_helper_is_killed_at_the_run_deadline(
+    token_anonymous: TokenSetup, helper_dir: Path
+) -> None:
+    script = helper_dir / "docker-credential-hang"
+    script.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(120)\n")
+    script.chmod(0o755)
+    _docker_config({"credHelpers": {token_anonymous.host: "hang"}})
+    result, elapsed = _whichtag_process(
+        f"{token_anonymous.host}/fluent/fluentd:latest", "--timeout", "2"
+    )
+    assert elapsed < 15, result.err
+    assert result.code == EXIT_ERROR
+    assert "gave up after 2 s" in result.err
+    assert "Traceback" not in result.err
