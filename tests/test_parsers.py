@@ -120,6 +120,20 @@ def test_link_resolution_same_origin_only() -> None:
 
 
 @pytest.mark.parametrize(
+    ("target", "error"),
+    [
+        ("http://[::1/v2/r/tags/list", ProtocolError),
+        ("https://reg.example:99999/v2/r/tags/list", ProtocolError),
+        ("https://user:pw@reg.example/v2/r/tags/list", SecurityError),
+        ("/v2/r/tags/list?last=\x1b", ProtocolError),
+    ],
+)
+def test_malformed_link_targets_are_clean_errors(target: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        resolve_next_page("https://reg.example/v2/r/tags/list", target)
+
+
+@pytest.mark.parametrize(
     "header", ["/v2/x; rel=next", "<>; rel=next", '</x>; rel="next', "<" * 20000]
 )
 def test_malformed_links(header: str) -> None:
