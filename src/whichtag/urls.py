@@ -9,12 +9,14 @@ ports filled in) that every same-origin rule uses.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from whichtag.errors import ProtocolError, SecurityError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+_UNSAFE_IN_URL = re.compile(r"[^\x21-\x7e]")  # controls, spaces, DEL, non-ASCII
 
 
 class Origin(NamedTuple):
@@ -33,7 +35,7 @@ class Origin(NamedTuple):
 
 def split_url(url: str, what: str = "URL") -> SplitResult:
     """``urlsplit`` that fails with a :class:`ProtocolError` naming ``what``, port checked."""
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url) or not url.isascii():
+    if _UNSAFE_IN_URL.search(url):
         raise ProtocolError(f"malformed {what}: control characters, spaces or non-ASCII")
     try:
         parts = urlsplit(url)
