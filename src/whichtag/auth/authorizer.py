@@ -145,12 +145,10 @@ class Authorizer:
         response = await self.transport.request(
             "GET", f"{self.registry_url}/v2/", local_ok=self.local
         )
-        if response.status == 401:
-            self._refuse_other_origin(response)
-            if self.learn(response) is None:
-                raise ProtocolError(
-                    f"{self.host} answered 401 without a usable WWW-Authenticate challenge"
-                )
+        if response.status == 401 and self.learn(response) is None:
+            raise ProtocolError(
+                f"{self.host} answered 401 without a usable WWW-Authenticate challenge"
+            )
         return response
 
     async def send(
@@ -176,7 +174,6 @@ class Authorizer:
             )
             if response.status != 401:
                 return response
-            self._refuse_other_origin(response)
             challenge = self.learn(response)
             if challenge is None:
                 raise AuthError(f"{self.host} answered 401 without a usable challenge")
@@ -190,15 +187,6 @@ class Authorizer:
                 if challenge.scheme == "basic" and not authorization and self.credentials is None:
                     break
         raise self.failure()
-
-    def _refuse_other_origin(self, response: Response) -> None:
-        """A 401 from a host a redirect led to: its challenge is not ours to answer."""
-        if not self.is_registry_origin(response.url):
-            raise AuthError(
-                f"{urlsplit(response.url).netloc} (redirected to by {self.host}) asked for "
-                "credentials; whichtag does not send them to another host",
-                hint="the registry redirected to a host that wants its own login",
-            )
 
     def failure(self) -> AuthError:
         """The error for a registry that refused us: what was (not) sent, and why."""
@@ -219,9 +207,15 @@ class Authorizer:
     # -- challenges and tokens ---------------------------------------------------------------
 
     def learn(self, response: Response) -> Challenge | None:
-        """Remember the challenge of a 401 from the registry's origin; return it."""
+        """Remember the challenge of a 401 from the registry's origin; return it (None if
+        none is usable). A 401 from a host a redirect led to is refused: its challenge is not
+        the registry's to answer, and answering it would send credentials there."""
         if not self.is_registry_origin(response.url):
-            return None
+            raise AuthError(
+                f"{urlsplit(response.url).netloc} (redirected to by {self.host}) asked for "
+                "credentials; whichtag does not send them to another host",
+                hint="the registry redirected to a host that wants its own login",
+            )
         values = response.header_values("WWW-Authenticate")
         if not values:
             return None
