@@ -243,3 +243,13 @@ def test_credential_helper_keys_match_the_host_exactly(
     assert not log.exists(), log.read_text()
     find_credentials("reg.example", "a/b", files=[("test", config)])
     assert log.read_text() == "reg.example"
+
+
+def test_a_scan_asks_with_head_only(plain: Seeded, run: Run) -> None:
+    """HEAD requests are what Docker Hub does not count as pulls: a normal scan sends no GET
+    for a manifest."""
+    with Front(plain.host) as front:
+        result = run(f"{front.host}/fluent/fluentd:latest", "--json")
+        methods = {s.method for s in front.seen if "/manifests/" in s.path}
+    assert result.code == EXIT_OK, result.err
+    assert methods == {"HEAD"}
