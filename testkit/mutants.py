@@ -302,7 +302,10 @@ MUTANTS: list[Mutant] = [
         "for attempt in (1, 2):",
         "for attempt in (1, 2, 3, 4):",
         "one retry after a 401, then an error",
-        ("tests/test_hostile.py::test_401_loop_stops_after_one_retry",),
+        (
+            "tests/test_hostile.py::test_401_loop_stops_after_one_retry",
+            "tests/test_rules.py::test_a_bearer_401_after_a_fresh_token_is_retried_once",
+        ),
     ),
     Mutant(
         "insufficient-scope-ignored",
@@ -521,8 +524,8 @@ MUTANTS: list[Mutant] = [
         "src/whichtag/cli.py",
         "            error.exit_code = EXIT_USAGE\n",
         "            pass\n",
-        "a malformed reference is bad usage: exit 2",
-        ("tests/test_lookup.py::test_malformed_references_are_usage_errors",),
+        "options that do not fit together (--password-stdin without -u) are bad usage: exit 2",
+        ("tests/test_lookup.py::test_bad_flags_are_usage_errors",),
     ),
     Mutant(
         "tag-missing-from-list-ignored",

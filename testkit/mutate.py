@@ -1,10 +1,11 @@
 """Run the curated mutants (``testkit/mutants.py``): ``python -m testkit.mutate [--only NAME]``.
 
-Each mutant is applied alone to a scratch copy of the repository. The tests named for it run
-first; if they all pass, the whole suite runs. A mutant is *killed* when a test fails (or the
-run exceeds its time limit), *survived* when every test passes, and *stale* when its original
-text no longer occurs exactly once. One line per mutant, then ``mutants: K killed, S
-survived``; exit 0 only when nothing survived and nothing is stale.
+The tests named by the mutants must first pass on the unmutated copy (else a "kill" would
+mean nothing). Each mutant is then applied alone to a scratch copy of the repository: the
+tests named for it run first and, if they all pass, the whole suite. A mutant is *killed*
+when a test fails (or the run exceeds its time limit), *survived* when every test passes,
+and *stale* when its original text no longer occurs exactly once. One line per mutant, then
+``mutants: K killed, S survived``; exit 0 only when nothing survived and nothing is stale.
 """
 
 from __future__ import annotations
@@ -128,6 +129,11 @@ def main() -> int:
     jobs = max(1, args.jobs)
     scratches = [_scratch_copy() for _ in range(jobs)]
     _check_isolation(scratches[0])
+    named = sorted({test for mutant in mutants for test in mutant.tests})
+    code, tail = _pytest(scratches[0], named, SUITE_TIMEOUT)
+    if code != 0:  # a kill means nothing if the tests fail without any mutant
+        sys.exit(f"mutate: the named tests fail on the unmutated code: {tail}")
+    print(f"baseline: the {len(named)} named tests pass on the unmutated code ({tail})")
     free = list(scratches)
     lock = threading.Lock()
     outcomes: list[Outcome] = []

@@ -6,7 +6,9 @@ import base64
 import io
 import json
 import os
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +50,7 @@ class CliRun:
     code: int
     out: str
     err: str
+    seconds: float = 0.0
 
     @property
     def json(self) -> dict[str, Any]:
@@ -221,6 +224,20 @@ def run(
         return CliRun(code, captured.out, captured.err)
 
     return runner
+
+
+def run_process(*argv: str, timeout: float = 60) -> CliRun:
+    """The CLI as a user runs it, in its own process: shutdown noise and hangs would show."""
+    start = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-m", "whichtag", *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    elapsed = time.monotonic() - start
+    return CliRun(completed.returncode, completed.stdout, completed.stderr, elapsed)
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,16 @@ from testkit.registry import RegistryProcess, TLSFiles, TokenAuth
 from testkit.seed import seed_fluentd
 from testkit.tokenserver import TokenPolicy
 
-from conftest import PASSWORD, USER, CliRun, Seeded, TokenSetup, admin_pusher, token_registry
+from conftest import (
+    PASSWORD,
+    USER,
+    CliRun,
+    Seeded,
+    TokenSetup,
+    admin_pusher,
+    run_process,
+    token_registry,
+)
 from whichtag import Credentials, Options, find_same_tags_sync
 from whichtag.auth.sources import (
     HelperFailed,
@@ -511,19 +520,6 @@ def test_podman_primary_auth_file_without_xdg_runtime_dir(monkeypatch: pytest.Mo
 # -- credential files and helpers a user (or an attacker) can make huge or hang ----------------
 
 
-def _whichtag_process(*argv: str, timeout: float = 60) -> tuple[CliRun, float]:
-    start = time.monotonic()
-    completed = subprocess.run(
-        [sys.executable, "-m", "whichtag", *argv],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-    elapsed = time.monotonic() - start
-    return CliRun(completed.returncode, completed.stdout, completed.stderr), elapsed
-
-
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge", "directory"])
 def test_credential_files_that_are_not_small_regular_files(
     token_anonymous: TokenSetup, kind: str
@@ -539,11 +535,11 @@ def test_credential_files_that_are_not_small_regular_files(
             handle.truncate(1024**3)  # 1 GiB, sparse
     else:
         path.mkdir()
-    result, elapsed = _whichtag_process(f"{token_anonymous.host}/fluent/fluentd:latest", "-q")
+    result = run_process(f"{token_anonymous.host}/fluent/fluentd:latest", "-q")
     assert result.code == EXIT_OK, result.err
     assert f"docker config.json {path}" in result.err and "ignored" in result.err
     assert "Traceback" not in result.err and "MemoryError" not in result.err
-    assert elapsed < 20
+    assert result.seconds < 20
 
 
 def test_helper_flooding_its_output_is_stopped_at_the_cap(helper_dir: Path) -> None:
@@ -566,10 +562,8 @@ def test_hanging_helper_is_killed_at_the_run_deadline(
     script.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(120)\n")
     script.chmod(0o755)
     _docker_config({"credHelpers": {token_anonymous.host: "hang"}})
-    result, elapsed = _whichtag_process(
-        f"{token_anonymous.host}/fluent/fluentd:latest", "--timeout", "2"
-    )
-    assert elapsed < 15, result.err
+    result = run_process(f"{token_anonymous.host}/fluent/fluentd:latest", "--timeout", "2")
+    assert result.seconds < 15, result.err
     assert result.code == EXIT_ERROR
     assert "gave up after 2 s" in result.err
     assert "Traceback" not in result.err

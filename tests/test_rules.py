@@ -253,3 +253,25 @@ def test_a_scan_asks_with_head_only(plain: Seeded, run: Run) -> None:
         methods = {s.method for s in front.seen if "/manifests/" in s.path}
     assert result.code == EXIT_OK, result.err
     assert methods == {"HEAD"}
+
+
+def test_a_bearer_401_after_a_fresh_token_is_retried_once(token_anonymous: TokenSetup) -> None:
+    """A registry refusing every token: one retry with a fresh token, then an error."""
+    server = token_anonymous.server
+    assert server is not None
+    challenge = (
+        f'Bearer realm="{server.realm}",service="{server.service}",'
+        'scope="repository:fluent/fluentd:pull"'
+    )
+
+    def refuse_tokens(request: Request) -> Reply | None:
+        if "/tags/list" in request.path or "/manifests/" in request.path:
+            return Reply(401, {"WWW-Authenticate": challenge}, b"")
+        return None
+
+    with Front(token_anonymous.host, override=refuse_tokens) as front:
+        with pytest.raises(WhichtagError, match="authentication required"):
+            tag_map_sync(f"{front.host}/fluent/fluentd", Options())
+        asked = [s for s in front.seen if "/tags/list" in s.path]
+    assert len(asked) == 2
+    assert asked[-1].authorization is not None

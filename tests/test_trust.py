@@ -232,6 +232,7 @@ def test_internal_address_spellings() -> None:
     for host in ["registry.test", "8.8.8.8", "0x8.8.8.8", "deadbeef", "1e100.net", "127.0.0.1.nip"]:
         assert not is_internal_address(host), host
     assert is_local_host("127.1") and is_local_host("0x7f.1")
+    assert is_local_host("[::ffff:127.0.0.1]")  # IPv4-mapped loopback is loopback
     assert not is_local_host("10.0.0.1")
 
 
