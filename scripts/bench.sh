@@ -4,6 +4,5 @@
 # to the runner (e.g. --quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WHICHTAG_APT_EXTRA="skopeo jq curl" bash scripts/setup.sh
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test,bench]'
-python3 -m bench.run --write-docs "$@"
+WHICHTAG_APT_EXTRA="skopeo jq curl" WHICHTAG_EXTRAS=",bench" bash scripts/setup.sh
+exec .venv/bin/python -m bench.run --write-docs "$@"

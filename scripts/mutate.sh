@@ -7,4 +7,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec python3 -m testkit.mutate "$@"
+exec .venv/bin/python -m testkit.mutate "$@"

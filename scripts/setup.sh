@@ -1,16 +1,32 @@
 #!/usr/bin/env bash
 # Install what whichtag's tests and demo need on Debian (run as root, or with sudo available):
-# the CNCF distribution registry, podman (for its real `podman login`) and the Python packages.
+# the CNCF distribution registry, podman (for its real `podman login`), tinyproxy (the forward
+# proxy of the proxy tests), and a project virtual environment `.venv` made with the system's
+# Python (which refuses pip itself: "externally managed"). Other scripts run `.venv/bin/python`.
+# WHICHTAG_PYTHON picks another interpreter for the venv; WHICHTAG_APT_EXTRA adds packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-need_apt=""
-for binary in /usr/bin/docker-registry /usr/bin/podman; do
-  [ -x "$binary" ] || need_apt=1
-done
-if [ -n "$need_apt" ] || [ -n "${WHICHTAG_APT_EXTRA:-}" ]; then
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq docker-registry podman ${WHICHTAG_APT_EXTRA:-} >/dev/null
+PYTHON="${WHICHTAG_PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+  if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON="$(command -v python3)"; fi
 fi
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test]'
+need=()
+for pair in docker-registry:/usr/bin/docker-registry podman:/usr/bin/podman \
+  tinyproxy:/usr/bin/tinyproxy; do
+  [ -x "${pair#*:}" ] || need+=("${pair%%:*}")
+done
+if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+  need+=("python3-venv")
+fi
+if [ "${#need[@]}" -gt 0 ] || [ -n "${WHICHTAG_APT_EXTRA:-}" ]; then
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" ${WHICHTAG_APT_EXTRA:-} >/dev/null
+fi
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys' 2>/dev/null; then
+  rm -rf .venv
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test${WHICHTAG_EXTRAS:-}]"

@@ -52,8 +52,10 @@ class RegistryProcess:
         htpasswd: str | None = None,
         token: TokenAuth | None = None,
         storage: str | None = None,
+        detached: bool = False,
     ) -> None:
         self.port = free_port()
+        self.detached = detached  # its own session: it outlives the process that started it
         self.tls = tls
         self.htpasswd = htpasswd
         self.token = token
@@ -127,7 +129,10 @@ class RegistryProcess:
         config.write_text(self._config())
         log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
         self._process = subprocess.Popen(
-            [REGISTRY_BINARY, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
+            [REGISTRY_BINARY, "serve", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=self.detached,
         )
         self._wait_ready()
         return self
