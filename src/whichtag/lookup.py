@@ -14,6 +14,7 @@ from whichtag.auth.sources import Lookup, find_credentials
 from whichtag.errors import NotFoundError, TLSError, TransportError, WhichtagError
 from whichtag.hosts import is_local_host
 from whichtag.listers import GenericLister, ProgressCallback
+from whichtag.proxy import ProxySettings
 from whichtag.reference import Reference, parse_reference
 from whichtag.registry import MAX_TAGS, RegistryClient, TagListing
 from whichtag.tagnames import is_signature_tag, natural_key, natural_sorted
@@ -38,6 +39,7 @@ class Options:
     use_credential_files: bool = True
     max_tags: int = MAX_TAGS
     resolve: dict[str, str] | None = None  # host name -> IP, instead of DNS (curl --resolve)
+    use_proxy_env: bool = True  # HTTPS_PROXY, HTTP_PROXY, NO_PROXY as docker and podman read them
     progress: ProgressCallback | None = None
     debug: Callable[[str], None] | None = None
     warn: Callable[[str], None] | None = None
@@ -197,6 +199,7 @@ def _transport_options(options: Options) -> TransportOptions:
         connect_timeout=options.connect_timeout,
         on_event=options.debug,
         resolve=options.resolve,
+        proxies=ProxySettings.from_environment() if options.use_proxy_env else None,
     )
 
 

@@ -28,6 +28,7 @@ from whichtag.errors import (
     redact_url,
 )
 from whichtag.hosts import check_redirect
+from whichtag.proxy import Proxy, ProxySettings
 from whichtag.throttle import OriginGate, parse_retry_after
 from whichtag.urls import origin_of, resolve_server_url
 
@@ -64,6 +65,8 @@ class TransportOptions:
     #: host name -> IP address, used instead of DNS (like curl's ``--resolve``); for tests
     #: that need a public-looking name on loopback, and for pinning a registry's address.
     resolve: Mapping[str, str] | None = None
+    #: HTTP(S)_PROXY / NO_PROXY rules (None: connect directly everywhere).
+    proxies: ProxySettings | None = None
 
 
 @dataclass
@@ -86,6 +89,7 @@ class Transport:
         self.options = options or TransportOptions()
         self._session: aiohttp.ClientSession | None = None
         self._gates: dict[str, OriginGate] = {}
+        self._proxy_said: set[str] = set()
         self._random = random.Random()
 
     async def __aenter__(self) -> Transport:
@@ -245,6 +249,18 @@ class Transport:
             current_url = target
         raise ProtocolError(f"more than {MAX_REDIRECTS} redirects from {redact_url(url)}")
 
+    def _proxy_for(self, url: str) -> Proxy | None:
+        """The proxy for ``url`` (None: direct); said once per origin under --debug."""
+        settings = self.options.proxies
+        if settings is None or not settings.active:
+            return None
+        proxy = settings.proxy_for(url)
+        origin = str(origin_of(url))
+        if origin not in self._proxy_said:
+            self._proxy_said.add(origin)
+            self._debug(f"proxy for {origin}: {proxy.url if proxy else 'none (direct)'}")
+        return proxy
+
     async def _send_once(
         self,
         method: str,
@@ -256,9 +272,24 @@ class Transport:
         import aiohttp
 
         assert self._session is not None, "Transport used outside 'async with'"
+        proxy = self._proxy_for(url)
+        proxy_headers = None
+        if proxy is not None and proxy.authorization is not None:
+            # Plain HTTP goes to the proxy whole, so the header rides on the request itself;
+            # HTTPS puts it on the CONNECT only. Either way only the proxy receives it.
+            if url.startswith("https:"):
+                proxy_headers = {"Proxy-Authorization": proxy.authorization}
+            else:
+                headers = {**headers, "Proxy-Authorization": proxy.authorization}
         try:
             async with self._session.request(
-                method, url, headers=headers, data=data, allow_redirects=False
+                method,
+                url,
+                headers=headers,
+                data=data,
+                allow_redirects=False,
+                proxy=proxy.url if proxy else None,
+                proxy_headers=proxy_headers,
             ) as raw:
                 if method == "HEAD":
                     body = b""
