@@ -32,6 +32,7 @@ def free_port() -> int:
 class TLSFiles:
     certificate: str
     key: str
+    client_cas: str | None = None  # require client certificates signed by these CAs
 
 
 @dataclass
@@ -104,6 +105,8 @@ class RegistryProcess:
                 f"    certificate: {self.tls.certificate}",
                 f"    key: {self.tls.key}",
             ]
+            if self.tls.client_cas:
+                lines += ["    clientcas:", f"      - {self.tls.client_cas}"]
         if self.htpasswd:
             lines += [
                 "auth:",

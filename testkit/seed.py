@@ -107,7 +107,12 @@ class Pusher:
     """A tiny synchronous registry client for seeding (not part of whichtag)."""
 
     def __init__(
-        self, base_url: str, *, authorization: str | None = None, ca_file: str | None = None
+        self,
+        base_url: str,
+        *,
+        authorization: str | None = None,
+        ca_file: str | None = None,
+        client_cert: tuple[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         parts = urlsplit(self.base_url)
@@ -117,6 +122,8 @@ class Pusher:
         self._context = (
             ssl.create_default_context(cafile=ca_file) if self.scheme == "https" else None
         )
+        if self._context is not None and client_cert is not None:
+            self._context.load_cert_chain(*client_cert)
         self._local = threading.local()
 
     def _connection(self) -> http.client.HTTPConnection:

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from whichtag.auth.credentials import Credentials
@@ -40,6 +41,7 @@ class Options:
     max_tags: int = MAX_TAGS
     resolve: dict[str, str] | None = None  # host name -> IP, instead of DNS (curl --resolve)
     use_proxy_env: bool = True  # HTTPS_PROXY, HTTP_PROXY, NO_PROXY as docker and podman read them
+    cert_dirs: list[Path] | None = None  # certs.d roots (None: podman's and docker's)
     progress: ProgressCallback | None = None
     debug: Callable[[str], None] | None = None
     warn: Callable[[str], None] | None = None
@@ -200,6 +202,7 @@ def _transport_options(options: Options) -> TransportOptions:
         on_event=options.debug,
         resolve=options.resolve,
         proxies=ProxySettings.from_environment() if options.use_proxy_env else None,
+        cert_dirs=options.cert_dirs,
     )
 
 

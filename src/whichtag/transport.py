@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from whichtag.certs import context_for_dir, default_cert_dirs, host_cert_dir
 from whichtag.errors import (
     ProtocolError,
     TLSError,
@@ -67,6 +69,8 @@ class TransportOptions:
     resolve: Mapping[str, str] | None = None
     #: HTTP(S)_PROXY / NO_PROXY rules (None: connect directly everywhere).
     proxies: ProxySettings | None = None
+    #: certs.d roots searched for per-host CAs and client certificates (None: the defaults).
+    cert_dirs: Sequence[Path] | None = None
 
 
 @dataclass
@@ -90,6 +94,7 @@ class Transport:
         self._session: aiohttp.ClientSession | None = None
         self._gates: dict[str, OriginGate] = {}
         self._proxy_said: set[str] = set()
+        self._host_tls: dict[str, ssl.SSLContext | None] = {}
         self._random = random.Random()
 
     async def __aenter__(self) -> Transport:
@@ -249,6 +254,21 @@ class Transport:
             current_url = target
         raise ProtocolError(f"more than {MAX_REDIRECTS} redirects from {redact_url(url)}")
 
+    def _tls_for(self, url: str) -> ssl.SSLContext | None:
+        """A host's own TLS context from its certs.d directory, or None for the default."""
+        if self.options.insecure or not url.startswith("https:"):
+            return None
+        host_port = urlsplit(url).netloc.rsplit("@", 1)[-1].lower()
+        if host_port not in self._host_tls:
+            roots = self.options.cert_dirs
+            directory = host_cert_dir(host_port, default_cert_dirs() if roots is None else roots)
+            context = None
+            if directory is not None:
+                context = context_for_dir(directory, self.options.ca_cert)
+                self._debug(f"TLS material for {host_port} from {directory}")
+            self._host_tls[host_port] = context
+        return self._host_tls[host_port]
+
     def _proxy_for(self, url: str) -> Proxy | None:
         """The proxy for ``url`` (None: direct); said once per origin under --debug."""
         settings = self.options.proxies
@@ -273,6 +293,7 @@ class Transport:
 
         assert self._session is not None, "Transport used outside 'async with'"
         proxy = self._proxy_for(url)
+        tls = self._tls_for(url)
         proxy_headers = None
         if proxy is not None and proxy.authorization is not None:
             # Plain HTTP goes to the proxy whole, so the header rides on the request itself;
@@ -290,6 +311,7 @@ class Transport:
                 allow_redirects=False,
                 proxy=proxy.url if proxy else None,
                 proxy_headers=proxy_headers,
+                **({"ssl": tls} if tls is not None else {}),
             ) as raw:
                 if method == "HEAD":
                     body = b""

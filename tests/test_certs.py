@@ -1,0 +1,109 @@
+"""certs.d: a registry's own CA and client certificate, found where docker and podman keep them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+from testkit.registry import RegistryProcess, TLSFiles
+from testkit.seed import Pusher, seed_fluentd
+
+from conftest import CliRun, Seeded
+from whichtag import Options, find_same_tags_sync
+from whichtag.errors import EXIT_ERROR, EXIT_OK, TLSError
+
+Run = Callable[..., CliRun]
+ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
+
+
+def _containers_certs_d(host: str) -> Path:
+    """``$HOME/.config/containers/certs.d/<host>``: HOME is a fresh folder in every test."""
+    directory = Path(os.environ["HOME"], ".config", "containers", "certs.d", host)
+    directory.mkdir(parents=True)
+    return directory
+
+
+def test_ca_only_in_certs_d(tls: Seeded, run: Run) -> None:
+    reference = f"{tls.host}/fluent/fluentd:latest"
+    assert run(reference).code == EXIT_ERROR  # not trusted without it
+    directory = _containers_certs_d(tls.host)
+    (directory / "ca.crt").write_bytes(Path(str(tls.extra["ca"])).read_bytes())
+    result = run(reference, "--json", "--debug")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES
+    assert f"TLS material for {tls.host} from {directory}" in result.err
+
+
+def test_docker_certs_d_root_and_host_scoping(tls: Seeded, tmp_path: Path) -> None:
+    """The docker layout under another root; the CA applies to that host:port only."""
+    docker_root = tmp_path / "etc-docker-certs.d"
+    (docker_root / tls.host).mkdir(parents=True)
+    (docker_root / tls.host / "registry-ca.crt").write_bytes(
+        Path(str(tls.extra["ca"])).read_bytes()
+    )
+    options = Options(cert_dirs=[docker_root], attempts=1)
+    assert find_same_tags_sync(f"{tls.host}/fluent/fluentd:latest", options).tags == ALIASES
+    # the same server reached as localhost:port is another host: its certs.d entry is absent
+    port = tls.registry.port
+    with pytest.raises(TLSError, match="not trusted"):
+        find_same_tags_sync(f"localhost:{port}/fluent/fluentd:latest", options)
+
+
+@pytest.fixture(scope="module")
+def mutual_tls(
+    ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[RegistryProcess, Path]]:
+    """A registry that requires a client certificate signed by its client CA."""
+    directory = tmp_path_factory.mktemp("mtls")
+    server = ca.issue_cert("127.0.0.1", "localhost")
+    client_ca = trustme.CA()
+    client = client_ca.issue_cert("whichtag-test-client")
+    paths = {name: directory / f"{name}.pem" for name in ("cert", "key", "ca", "clientca")}
+    server.cert_chain_pems[0].write_to_path(str(paths["cert"]))
+    server.private_key_pem.write_to_path(str(paths["key"]))
+    ca.cert_pem.write_to_path(str(paths["ca"]))
+    client_ca.cert_pem.write_to_path(str(paths["clientca"]))
+    material = directory / "client"
+    material.mkdir()
+    client.cert_chain_pems[0].write_to_path(str(material / "client.cert"))
+    client.private_key_pem.write_to_path(str(material / "client.key"))
+    ca.cert_pem.write_to_path(str(material / "ca.crt"))
+    tls = TLSFiles(str(paths["cert"]), str(paths["key"]), client_cas=str(paths["clientca"]))
+    with RegistryProcess(tls=tls) as registry:
+        pusher = Pusher(
+            registry.url,
+            ca_file=str(paths["ca"]),
+            client_cert=(str(material / "client.cert"), str(material / "client.key")),
+        )
+        seed_fluentd(pusher)
+        yield registry, material
+
+
+def test_client_certificate_from_certs_d(
+    mutual_tls: tuple[RegistryProcess, Path], run: Run
+) -> None:
+    registry, material = mutual_tls
+    reference = f"{registry.host}/fluent/fluentd:latest"
+    directory = _containers_certs_d(registry.host)
+    (directory / "ca.crt").write_bytes((material / "ca.crt").read_bytes())
+    refused = run(reference, "--timeout", "20")
+    assert refused.code == EXIT_ERROR  # the registry wants a client certificate
+    assert "Traceback" not in refused.err
+    for name in ("client.cert", "client.key"):
+        (directory / name).write_bytes((material / name).read_bytes())
+    result = run(reference, "--json")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES
+
+
+@pytest.mark.parametrize("lonely", ["client.cert", "client.key"])
+def test_half_a_client_pair_is_a_clear_error(tls: Seeded, run: Run, lonely: str) -> None:
+    directory = _containers_certs_d(tls.host)
+    (directory / lonely).write_text("-----BEGIN nothing-----\n")
+    result = run(f"{tls.host}/fluent/fluentd:latest")
+    assert result.code == EXIT_ERROR
+    assert "without its" in result.err and str(directory) in result.err
+    assert "Traceback" not in result.err
