@@ -218,7 +218,7 @@ def test_get_fallback_verifies_the_bytes_against_the_digest_asked(plain: Seeded,
 def test_tag_map_refuses_a_partial_map(plain: Seeded) -> None:
     def fail_edge(request: Request) -> Reply | None:
         if "/manifests/edge" in request.path:
-            return Reply(404, {"Content-Type": "application/json"}, b'{"errors": []}')
+            return Reply(403, {"Content-Type": "application/json"}, b'{"errors": []}')
         return None
 
     with Front(plain.host, override=fail_edge) as front:

@@ -7,7 +7,9 @@ Heavy modules (aiohttp) are imported only when a lookup runs, so ``--help`` stay
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 import time
 import traceback
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from whichtag.lookup import Result
 
 VERSION = "0.1.0"
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for cat in a closed pipe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,7 +112,7 @@ def _positive_float(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError("must be a number of seconds") from None
     if not text.isascii() or not 0 < value <= 86400:
-        raise argparse.ArgumentTypeError("must be between 0 and 86400 seconds")
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 86400 seconds")
     return value
 
 
@@ -140,7 +143,10 @@ def _read_credentials(args: argparse.Namespace) -> Credentials | None:
     from whichtag.auth.credentials import Credentials
 
     if args.password_stdin and not args.username:
-        raise WhichtagError("--password-stdin needs --username")
+        raise WhichtagError(
+            "--password-stdin needs --username",
+            hint='echo "$PASSWORD" | whichtag -u USER --password-stdin REF',
+        )
     if args.username and not args.password_stdin:
         raise WhichtagError(
             "--username needs --password-stdin",
@@ -150,15 +156,23 @@ def _read_credentials(args: argparse.Namespace) -> Credentials | None:
         return None
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        raise WhichtagError("no password on stdin")
+        raise WhichtagError(
+            "no password on stdin",
+            hint='pipe it in: echo "$PASSWORD" | whichtag -u USER --password-stdin REF',
+        )
     return Credentials(username=args.username, password=password, source="--username")
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 tag``, ``2 tags``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _print_human(result: Result, out: TextIO) -> None:
     say(out, f"{result.reference}")
     say(out, f"digest: {result.digest}")
-    skipped = f", {result.skipped} signature tags skipped" if result.skipped else ""
-    scanned = f"{result.scanned} of {result.total} tags scanned{skipped}"
+    skipped = f", {_count(result.skipped, 'signature tag')} skipped" if result.skipped else ""
+    scanned = f"{result.scanned} of {_count(result.total, 'tag')} scanned{skipped}"
     if result.tags:
         count = f"{len(result.tags)} tag" + ("s share" if len(result.tags) != 1 else " has")
         prefix = "at least " if not result.complete else ""
@@ -172,7 +186,8 @@ def _print_human(result: Result, out: TextIO) -> None:
 def _print_incomplete(result: Result, err: TextIO) -> None:
     say(
         err,
-        f"whichtag: incomplete: {len(result.errors)} of {result.total} tags could not be asked; "
+        f"whichtag: incomplete: {len(result.errors)} of {_count(result.total, 'tag')} "
+        "could not be asked; "
         "the answer above may miss tags",
     )
     for error in result.errors[:20]:
@@ -236,9 +251,10 @@ def main(argv: list[str] | None = None) -> int:
             progress.clear()
         if args.debug:
             _print_traceback()
-        say(sys.stderr, f"whichtag: error: {error.message}")
-        if error.hint:
-            say(sys.stderr, f"hint: {error.hint}")
+        say(sys.stderr, f"whichtag: error: {error.cli_message or error.message}")
+        hint = error.cli_hint or error.hint
+        if hint:
+            say(sys.stderr, f"hint: {hint}")
         return error.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("whichtag: interrupted\n")
@@ -251,14 +267,48 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if progress is not None:
         progress.clear()
+    try:
+        return _answer(result, json_output=args.json)
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, as cat does on SIGPIPE.
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as error:  # ENOSPC, EIO: the answer did not get out
+        _discard_stdout()
+        say(sys.stderr, f"whichtag: error: cannot write the answer: {error.strerror or error}")
+        say(sys.stderr, "hint: check where standard output goes (a full disk?)")
+        return 1
+
+
+def _answer(result: Result, *, json_output: bool) -> int:
+    """Print the answer (flushed, so a closed pipe or a full disk shows here) and say
+    whether it is complete."""
     for warning in result.warnings:
         say(sys.stderr, f"whichtag: registry warning: {warning}")
-    if args.json:
+    if result.gone:
+        shown = ", ".join(result.gone[:10]) + (" ..." if len(result.gone) > 10 else "")
+        say(
+            sys.stderr,
+            f"whichtag: warning: {_count(len(result.gone), 'tag')} deleted "
+            f"during the scan: {shown}",
+        )
+    if json_output:
         json.dump(result.to_json(), sys.stdout)
         sys.stdout.write("\n")
     else:
         _print_human(result, sys.stdout)
+    sys.stdout.flush()
     if not result.complete:
         _print_incomplete(result, sys.stderr)
         return EXIT_INCOMPLETE
     return EXIT_OK
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass

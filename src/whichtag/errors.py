@@ -16,16 +16,31 @@ EXIT_INCOMPLETE = 3
 
 
 class WhichtagError(Exception):
-    """Base of all whichtag errors: a one-line message plus an optional hint."""
+    """Base of all whichtag errors: a one-line message plus an optional hint.
+
+    ``message`` and ``hint`` speak to library users and name no command-line flag;
+    ``cli_message`` and ``cli_hint``, where set, are what the command line says instead.
+    """
 
     exit_code = EXIT_ERROR
     default_hint: str | None = None
+    default_cli_hint: str | None = None
 
-    def __init__(self, message: str, *, hint: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        code: str | None = None,
+        cli_hint: str | None = None,
+        cli_message: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint if hint is not None else self.default_hint
         self.code = code  # the registry's error code (NAME_UNKNOWN, DENIED, ...), when known
+        self.cli_hint = cli_hint if cli_hint is not None else self.default_cli_hint
+        self.cli_message = cli_message
 
     def __str__(self) -> str:
         return self.message
@@ -47,11 +62,17 @@ class UsageError(WhichtagError):
 class NotFoundError(WhichtagError):
     """The repository, tag or digest does not exist (or is hidden from this identity)."""
 
+    default_hint = (
+        "check the tag or digest: tags are case-sensitive, and a digest must be a manifest "
+        "digest (what docker pull prints), not an image ID or a layer"
+    )
+
 
 class AuthError(WhichtagError):
     """Authentication was required, refused or could not be carried out."""
 
-    default_hint = "log in with --username/--password-stdin"
+    default_hint = "log in with docker login or podman login (whichtag reads their credentials)"
+    default_cli_hint = "log in with docker login or podman login, or pass -u USER --password-stdin"
 
 
 class AccessDeniedError(AuthError):
@@ -72,6 +93,10 @@ class TransportError(WhichtagError):
     """The network failed: unreachable, timed out, reset, TLS failure."""
 
 
+class ConnectError(TransportError):
+    """Nothing could be reached: connection refused, or the host name does not resolve."""
+
+
 class TLSError(TransportError):
     """The TLS handshake or certificate check failed.
 
@@ -80,16 +105,30 @@ class TLSError(TransportError):
     """
 
     default_hint = (
-        "trust the registry's CA with --ca-cert FILE, or skip verification with --insecure"
+        "trust the registry's CA (a certs.d directory, or Options.ca_cert), "
+        "or skip verification (Options.insecure)"
+    )
+    default_cli_hint = (
+        "trust the registry's CA with --ca-cert FILE or a certs.d directory, "
+        "or skip verification with --insecure"
     )
 
-    def __init__(self, message: str, *, hint: str | None = None, certificate: bool = True) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        certificate: bool = True,
+        cli_hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, cli_hint=cli_hint)
         self.certificate = certificate
 
 
 class RegistryError(WhichtagError):
     """The registry answered with an error status that no more specific class covers."""
+
+    default_hint = "the registry is failing or refuses this request; retry later"
 
     def __init__(
         self,
@@ -99,8 +138,9 @@ class RegistryError(WhichtagError):
         hint: str | None = None,
         code: str | None = None,
         retry_after: float | None = None,
+        cli_hint: str | None = None,
     ) -> None:
-        super().__init__(message, hint=hint, code=code)
+        super().__init__(message, hint=hint, code=code, cli_hint=cli_hint)
         self.status = status
         self.retry_after = retry_after
 
@@ -145,7 +185,8 @@ def error_for_status(status: int, body: bytes, host: str, what: str) -> Whichtag
             f"{host} is rate limiting requests{detail}",
             status=status,
             code=code or "TOOMANYREQUESTS",
-            hint="wait and retry, log in for a higher limit, or lower --concurrency",
+            hint="wait and retry, log in for a higher limit, or send fewer requests at once",
+            cli_hint="wait and retry, log in for a higher limit, or lower --concurrency",
         )
     return RegistryError(
         f"{host} answered HTTP {status} for {what}{detail}", status=status, code=code

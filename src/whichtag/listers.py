@@ -10,7 +10,13 @@ import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from whichtag.errors import AccessDeniedError, AuthError, TransportError, WhichtagError
+from whichtag.errors import (
+    AccessDeniedError,
+    AuthError,
+    NotFoundError,
+    TransportError,
+    WhichtagError,
+)
 from whichtag.registry import RegistryClient
 
 ProgressCallback = Callable[[int, int], None]
@@ -18,10 +24,12 @@ ProgressCallback = Callable[[int, int], None]
 
 @dataclass
 class DigestScan:
-    """What a lister learned: a digest per tag, and an error for every tag it could not ask."""
+    """What a lister learned: a digest per tag, an error for every tag it could not ask, and
+    the tags that were listed but no longer exist (deleted while the scan ran)."""
 
     digests: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    gone: list[str] = field(default_factory=list)
 
 
 class GenericLister:
@@ -68,6 +76,11 @@ class GenericLister:
                     )
                 except AccessDeniedError as error:
                     result.errors[tag] = str(error)
+                except NotFoundError as error:
+                    if error.code == "NAME_UNKNOWN":  # the repository itself went away
+                        result.errors[tag] = str(error)
+                    else:  # a tag that no longer exists cannot be missing from the answer
+                        result.gone.append(tag)
                 except AuthError as error:
                     fatal.append(error)
                     return
@@ -83,7 +96,7 @@ class GenericLister:
                     failures_in_a_row = 0
                     result.digests[tag] = digest
                 if progress is not None:
-                    progress(len(result.digests) + len(result.errors), total)
+                    progress(len(result.digests) + len(result.errors) + len(result.gone), total)
 
         await asyncio.gather(*(work() for _ in range(min(self.workers, max(1, len(pending))))))
         if fatal:

@@ -12,7 +12,14 @@ from typing import Any, TypeVar
 
 from whichtag.auth.credentials import Credentials
 from whichtag.auth.sources import Lookup, find_credentials
-from whichtag.errors import NotFoundError, TLSError, TransportError, WhichtagError
+from whichtag.errors import (
+    NotFoundError,
+    RegistryError,
+    TLSError,
+    TransportError,
+    UsageError,
+    WhichtagError,
+)
 from whichtag.hosts import is_local_host
 from whichtag.listers import GenericLister, ProgressCallback
 from whichtag.proxy import ProxySettings
@@ -46,6 +53,22 @@ class Options:
     debug: Callable[[str], None] | None = None
     warn: Callable[[str], None] | None = None
 
+    def validate(self) -> None:
+        """Refuse settings the command line refuses too, naming the setting."""
+        checks = [
+            ("concurrency", self.concurrency, 1, 1024),
+            ("max_tags", self.max_tags, 1, 100_000_000),
+            ("attempts", self.attempts, 1, 100),
+        ]
+        for name, value, low, high in checks:
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise UsageError(f"Options.{name} must be a whole number from {low} to {high}")
+        if self.timeout is not None and not 0 < self.timeout <= 86400:
+            raise UsageError("Options.timeout must be more than 0 and at most 86400 seconds")
+        for name in ("read_timeout", "connect_timeout"):
+            if not 0 < getattr(self, name) <= 86400:
+                raise UsageError(f"Options.{name} must be more than 0 seconds")
+
 
 MISSING_FROM_LIST = (
     "resolved, but missing from the registry's tag list: the list is incomplete or stale"
@@ -73,6 +96,7 @@ class Result:
     errors: list[TagError] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict, repr=False)
     warnings: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)  # listed, then deleted during the scan
 
     @property
     def complete(self) -> bool:
@@ -92,6 +116,7 @@ class Result:
             "complete": self.complete,
             "errors": [{"tag": error.tag, "error": error.error} for error in self.errors],
             "warnings": self.warnings,
+            "gone": self.gone,
         }
 
 
@@ -213,8 +238,10 @@ async def _with_deadline(coroutine: Any, timeout: float | None) -> Any:
         return await asyncio.wait_for(coroutine, timeout)
     except asyncio.TimeoutError:
         raise TransportError(
-            f"gave up after {timeout:g} s (--timeout)",
-            hint="raise --timeout, or check that the registry is answering",
+            f"gave up after {timeout:g} s (the lookup's time limit)",
+            hint="allow more time (Options.timeout), or check that the registry is answering",
+            cli_message=f"gave up after {timeout:g} s (--timeout)",
+            cli_hint="raise --timeout, or check that the registry is answering",
         ) from None
 
 
@@ -225,6 +252,7 @@ async def find_same_tags(reference: str | Reference, options: Options | None = N
     """
     options = options or Options()
     ref = parse_reference(reference) if isinstance(reference, str) else reference
+    options.validate()
     return await _with_registry(ref, options, _scan_for_target)
 
 
@@ -265,15 +293,29 @@ async def _scan_for_target(
     await _first_failure_wins(ping, listing_task, target_task)
     try:
         target_digest = await target_task
-    except NotFoundError as error:
+    except (NotFoundError, RegistryError) as error:
         listing_error = await _listing_error(listing_task)
-        raise listing_error or error from None
+        if ref.digest and await client.is_blob(ref.repository, ref.digest):
+            raise NotFoundError(
+                f"{ref.digest} is a blob of {ref.repository} (a layer or an image config), "
+                "not a manifest",
+                hint="whichtag asks about manifest digests (what docker pull prints and "
+                "docker images --digests shows); an image ID is the digest of a config blob",
+            ) from None
+        if isinstance(error, NotFoundError):
+            raise listing_error or error from None
+        raise
     except BaseException:
         await _cancel_and_reap(listing_task)
         raise
-    listing: TagListing = await listing_task
+    try:
+        listing: TagListing = await listing_task
+    except NotFoundError as error:
+        if not (ref.digest and error.code == "NAME_UNKNOWN"):
+            raise
+        listing = TagListing()  # pushed by digest only: the repository has no tags at all
 
-    wanted, skipped = _select(listing.tags, options.all_tags)
+    wanted, skipped = _select(listing.tags, options.all_tags, asked=ref.tag)
     known = {ref.tag: target_digest} if ref.tag and not ref.digest and ref.tag in wanted else {}
     lister = GenericLister(client, workers=options.concurrency, algorithm=algorithm)
     scan = await lister.scan(ref.repository, wanted, known=known, progress=options.progress)
@@ -301,6 +343,7 @@ async def _scan_for_target(
         errors=errors,
         digests=scan.digests,
         warnings=client.warnings,
+        gone=natural_sorted(scan.gone),
     )
 
 
@@ -315,10 +358,11 @@ async def _listing_error(task: asyncio.Future[TagListing]) -> WhichtagError | No
     return None
 
 
-def _select(tags: list[str], all_tags: bool) -> tuple[list[str], int]:
+def _select(tags: list[str], all_tags: bool, asked: str | None = None) -> tuple[list[str], int]:
+    """The tags to scan and how many signature tags were skipped (never the one asked)."""
     if all_tags:
         return list(tags), 0
-    kept = [tag for tag in tags if not is_signature_tag(tag)]
+    kept = [tag for tag in tags if tag == asked or not is_signature_tag(tag)]
     return kept, len(tags) - len(kept)
 
 
@@ -331,6 +375,7 @@ async def tag_map(repository: str | Reference, options: Options | None = None) -
     options = options or Options()
     ref = parse_reference(repository) if isinstance(repository, str) else repository
 
+    options.validate()
     return await _with_registry(ref, options, _map_tags)
 
 

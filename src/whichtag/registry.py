@@ -195,7 +195,8 @@ class RegistryClient:
                 if len(listing.tags) + len(listing.invalid) > max_tags:
                     raise ProtocolError(
                         f"{repository} lists more than {max_tags} tags; stopped listing",
-                        hint="raise the limit with --max-tags",
+                        hint="raise the limit (Options.max_tags)",
+                        cli_hint="raise the limit with --max-tags",
                     )
             target = next_link(response.header_values("Link"))
             if target is None:
@@ -220,9 +221,21 @@ class RegistryClient:
                     )
                 return digest
         elif response.status in (401, 403, 429) or response.status >= 500:
-            raise self._raise_for(response, f"{repository}:{reference}")
+            raise self._raise_for(response, _named(repository, reference))
         manifest = await self.get_manifest(repository, reference, algorithm=algorithm)
         return manifest.digest
+
+    async def is_blob(self, repository: str, digest: str) -> bool:
+        """True when ``digest`` names a blob (a layer or config) of ``repository``."""
+        validate_repository(repository)
+        if not is_valid_digest(digest):
+            return False
+        url = f"{self.base_url}/v2/{repository}/blobs/{digest}"
+        try:
+            response = await self._send("HEAD", url, self.scope(repository), body_cap=0)
+        except WhichtagError:
+            return False
+        return response.status == 200
 
     async def get_manifest(
         self, repository: str, reference: str, *, algorithm: str = "sha256"
@@ -262,3 +275,8 @@ def _shown_entry(entry: object) -> str:
     if isinstance(entry, (list, dict)):
         return "<a JSON array>" if isinstance(entry, list) else "<a JSON object>"
     return json.dumps(entry)[:MAX_INVALID_TAG_LENGTH]
+
+
+def _named(repository: str, reference: str) -> str:
+    """``repo:tag`` or ``repo@sha256:…``, as a user would write it."""
+    return f"{repository}@{reference}" if ":" in reference else f"{repository}:{reference}"

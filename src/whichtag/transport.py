@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from whichtag.certs import context_for_dir, default_cert_dirs, host_cert_dir
 from whichtag.errors import (
+    ConnectError,
     ProtocolError,
     TLSError,
     TransportError,
@@ -44,6 +45,10 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
 MAX_ERROR_BODY = 64 * 1024
 MAX_RETRY_AFTER = 60.0
+#: A refused connection or an unknown name answers in milliseconds and rarely changes
+#: within seconds: one quick retry, not the backoff schedule.
+CONNECT_ATTEMPTS = 2
+CONNECT_RETRY_DELAY = 0.2
 
 #: What to send as ``Authorization`` to one URL (None: nothing). Called once per hop.
 Authorize = Callable[[str], "str | None"]
@@ -147,7 +152,8 @@ class Transport:
         except (OSError, ssl.SSLError) as error:
             raise TLSError(
                 f"cannot load CA certificate {self.options.ca_cert!r} ({error.__class__.__name__})",
-                hint="--ca-cert takes a PEM file of CA certificates",
+                hint="the CA file must hold PEM certificates",
+                cli_hint="--ca-cert takes a PEM file of CA certificates",
             ) from None
         return context
 
@@ -196,9 +202,15 @@ class Transport:
                 finally:
                     gate.release()
             except (TransportError, _Retryable) as error:
-                if isinstance(error, TLSError) or attempt >= self.options.attempts:
+                connect = isinstance(error, ConnectError)
+                limit = min(CONNECT_ATTEMPTS, self.options.attempts) if connect else None
+                if isinstance(error, TLSError) or attempt >= (limit or self.options.attempts):
                     raise _surface(error) from None
-                await self._backoff(attempt, None)
+                self._debug(f"retrying {method} {redact_url(url)}: {error}")
+                if connect:
+                    await asyncio.sleep(CONNECT_RETRY_DELAY)
+                else:
+                    await self._backoff(attempt, None)
                 continue
             if response.status in RETRY_STATUSES and attempt < self.options.attempts:
                 wait = None
@@ -209,6 +221,7 @@ class Transport:
                 if response.status == 429:
                     gate.throttled(wait or 0.0)
                     self._debug(f"429 from {origin_of(url)}; concurrency now {gate.limit}")
+                self._debug(f"retrying {method} {redact_url(url)}: HTTP {response.status}")
                 await self._backoff(attempt, wait)
                 continue
             if response.status < 400:
@@ -329,14 +342,14 @@ class Transport:
                 certificate=False,
             ) from None
         except aiohttp.ClientConnectorError as error:
-            raise TransportError(
+            raise ConnectError(
                 f"cannot connect to {urlsplit(url).netloc}: {error.strerror or error}",
                 hint="check the registry host and port, and that it is up",
             ) from None
         except asyncio.TimeoutError:
             raise TransportError(
                 f"timed out talking to {urlsplit(url).netloc}",
-                hint="raise --timeout for slow registries",
+                hint="the registry or the network is slow or stalled; retry later",
             ) from None
         except aiohttp.ClientPayloadError:
             raise _Retryable(f"truncated response from {redact_url(url)}") from None
