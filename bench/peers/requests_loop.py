@@ -28,7 +28,7 @@ def main() -> None:
     def digest(reference: str) -> str:
         response = requests.get(f"{base}/manifests/{reference}", headers={"Accept": ACCEPT})
         response.raise_for_status()
-        return response.headers["Docker-Content-Digest"]
+        return str(response.headers["Docker-Content-Digest"])
 
     target = digest(tag)
     print(f"digest: {target}")
