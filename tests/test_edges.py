@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -159,3 +160,33 @@ def test_library_errors_name_no_flags(plain: Seeded) -> None:
     error = caught.value
     assert "--" not in error.message and "--" not in (error.hint or "")
     assert error.cli_message == "gave up after 1 s (--timeout)"
+
+
+def test_demo_keep_leaves_a_working_registry() -> None:
+    """``scripts/demo.sh --keep``: the registry stays up and answers the commands it suggests."""
+    import os
+    import re
+    import signal
+
+    demo = subprocess.run(
+        [sys.executable, "-m", "testkit.demo", "--keep"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert demo.returncode == EXIT_OK, demo.stderr
+    pid = int(re.findall(r"Stop it with: kill (\d+)", demo.stdout)[0])
+    host = re.findall(r"still running at (\S+) ", demo.stdout)[0]
+    try:
+        later = subprocess.run(
+            [sys.executable, "-m", "whichtag", f"{host}/fluent/fluentd:v0.12", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert later.returncode == EXIT_OK, later.stderr
+        assert json.loads(later.stdout)["tags"] == ALIASES
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        storage = re.findall(r"its storage: (\S+)\)", demo.stdout)[0]
+        shutil.rmtree(os.path.dirname(storage), ignore_errors=True)
