@@ -319,8 +319,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "tls-failure-retried",
         TRANSPORT,
-        "if isinstance(error, TLSError) or attempt >= (limit or self.options.attempts):",
-        "if attempt >= (limit or self.options.attempts):",
+        "if isinstance(error, TLSError) or attempt >= attempts:",
+        "if attempt >= attempts:",
         "certificate failures fail at once, never retried",
         ("tests/test_rules.py::test_untrusted_certificate_is_not_retried",),
     ),
@@ -637,8 +637,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "refused-connection-backs-off",
         TRANSPORT,
-        "limit = min(CONNECT_ATTEMPTS, self.options.attempts) if connect else None",
-        "limit = None",
+        "attempts = min(CONNECT_ATTEMPTS, attempts)",
+        "attempts = attempts",
         "a refused connection fails fast: one quick retry",
         ("tests/test_edges.py::test_refused_connection_fails_fast_and_says_it_retried",),
     ),

@@ -203,8 +203,10 @@ class Transport:
                     gate.release()
             except (TransportError, _Retryable) as error:
                 connect = isinstance(error, ConnectError)
-                limit = min(CONNECT_ATTEMPTS, self.options.attempts) if connect else None
-                if isinstance(error, TLSError) or attempt >= (limit or self.options.attempts):
+                attempts = self.options.attempts
+                if connect:
+                    attempts = min(CONNECT_ATTEMPTS, attempts)
+                if isinstance(error, TLSError) or attempt >= attempts:
                     raise _surface(error) from None
                 self._debug(f"retrying {method} {redact_url(url)}: {error}")
                 if connect:
