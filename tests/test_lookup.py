@@ -53,11 +53,21 @@ def test_human_output_lists_tags(plain: Seeded, run: Run) -> None:
 
 
 def test_digest_with_no_tags_says_so(plain: Seeded, run: Run) -> None:
-    # The amd64 child of the index has one tag; the arm64 child has none.
-    result = run(f"{plain.host}/multi/arch@{plain.extra['arm']}")
+    lone = plain.pusher.push_image("multi/arch", "in-no-index-and-untagged")
+    result = run(f"{plain.host}/multi/arch@{lone.digest}")
     assert result.code == EXIT_OK, result.err
     assert "no tag points at this digest" in result.out
-    assert run(f"{plain.host}/multi/arch@{plain.extra['arm']}", "--json").json["tags"] == []
+    assert run(f"{plain.host}/multi/arch@{lone.digest}", "--json").json["tags"] == []
+
+
+def test_platform_digest_is_found_through_its_index(plain: Seeded, run: Run) -> None:
+    # The arm64 child of the index carries no tag of its own: the index's tags are its tags.
+    index = plain.extra["index"]
+    result = run(f"{plain.host}/multi/arch@{plain.extra['arm']}", "--json")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ["1.0", "latest"]
+    assert result.json["via"] == {"1.0": index, "latest": index}
+    assert result.json["note"] == f"{plain.extra['arm']} is the linux/arm64 image of index {index}"
 
 
 def test_oci_only_image(plain: Seeded, run: Run) -> None:

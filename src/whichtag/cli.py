@@ -66,6 +66,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="give up on the whole lookup after this long (default 600)",
     )
     scan.add_argument(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        help="same image for this platform (docker's syntax, or 'local'): tags whose index "
+        "lists the same platform manifest match too",
+    )
+    scan.add_argument(
+        "--image-id",
+        metavar="ID",
+        help="tags whose image has this image ID (config digest, or a prefix of 12+ hex "
+        "digits, as docker images shows it)",
+    )
+    scan.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not read or write the manifest cache ($XDG_CACHE_HOME/whichtag)",
+    )
+    scan.add_argument(
         "--max-tags",
         type=_positive_int_up_to(100_000_000),
         default=None,
@@ -170,17 +187,22 @@ def _count(number: int, noun: str) -> str:
 
 def _print_human(result: Result, out: TextIO) -> None:
     say(out, f"{result.reference}")
-    say(out, f"digest: {result.digest}")
+    what = {"image-id": "image ID", "platform": "platform manifest"}.get(result.match, "digest")
+    platform = f" ({result.platform})" if result.platform else ""
+    say(out, f"{what}{platform}: {result.digest}")
+    if result.note:
+        say(out, result.note)
     skipped = f", {_count(result.skipped, 'signature tag')} skipped" if result.skipped else ""
     scanned = f"{result.scanned} of {_count(result.total, 'tag')} scanned{skipped}"
     if result.tags:
         count = f"{len(result.tags)} tag" + ("s share" if len(result.tags) != 1 else " has")
         prefix = "at least " if not result.complete else ""
-        say(out, f"{prefix}{count} this digest ({scanned}):")
+        say(out, f"{prefix}{count} this {what} ({scanned}):")
         for tag in result.tags:
-            say(out, f"  {tag}")
+            via = result.via.get(tag)
+            say(out, f"  {tag}" + (f"  (via index {via})" if via else ""))
     else:
-        say(out, f"no tag points at this digest ({scanned})")
+        say(out, f"no tag points at this {what} ({scanned})")
 
 
 def _print_incomplete(result: Result, err: TextIO) -> None:
@@ -240,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
             debug=debug_lines,
             warn=_warning_printer,
             use_credential_files=not args.no_creds,
+            platform=args.platform,
+            image_id=args.image_id,
+            use_cache=not args.no_cache,
         )
         if args.concurrency is not None:
             options.concurrency = args.concurrency

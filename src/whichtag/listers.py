@@ -30,6 +30,7 @@ class DigestScan:
     digests: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     gone: list[str] = field(default_factory=list)
+    media_types: dict[str, str] = field(default_factory=dict)  # digest -> type, where said
 
 
 class GenericLister:
@@ -71,7 +72,7 @@ class GenericLister:
                 if fatal:
                     return
                 try:
-                    digest = await self.client.manifest_digest(
+                    descriptor = await self.client.manifest_digest(
                         repository, tag, algorithm=self.algorithm
                     )
                 except AccessDeniedError as error:
@@ -94,7 +95,9 @@ class GenericLister:
                     result.errors[tag] = str(error)
                 else:
                     failures_in_a_row = 0
-                    result.digests[tag] = digest
+                    result.digests[tag] = descriptor.digest
+                    if descriptor.media_type:
+                        result.media_types[descriptor.digest] = descriptor.media_type
                 if progress is not None:
                     progress(len(result.digests) + len(result.errors) + len(result.gone), total)
 

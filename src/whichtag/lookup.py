@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from whichtag.auth.credentials import Credentials
 from whichtag.auth.sources import Lookup, find_credentials
+from whichtag.cache import DigestCache
 from whichtag.errors import (
     NotFoundError,
     RegistryError,
@@ -21,7 +22,17 @@ from whichtag.errors import (
     WhichtagError,
 )
 from whichtag.hosts import is_local_host
-from whichtag.listers import GenericLister, ProgressCallback
+from whichtag.listers import DigestScan, GenericLister, ProgressCallback
+from whichtag.manifest import IMAGE_TYPES, INDEX_TYPES, Descriptor
+from whichtag.match import (
+    ManifestSource,
+    Match,
+    match_image_id,
+    match_platform,
+    match_platform_manifest,
+    normalise_image_id,
+)
+from whichtag.platforms import parse_platform
 from whichtag.proxy import ProxySettings
 from whichtag.reference import Reference, parse_reference
 from whichtag.registry import MAX_TAGS, RegistryClient, TagListing
@@ -49,6 +60,10 @@ class Options:
     resolve: dict[str, str] | None = None  # host name -> IP, instead of DNS (curl --resolve)
     use_proxy_env: bool = True  # HTTPS_PROXY, HTTP_PROXY, NO_PROXY as docker and podman read them
     cert_dirs: list[Path] | None = None  # certs.d roots (None: podman's and docker's)
+    platform: str | None = None  # match by this platform's image: os/arch[/variant] or local
+    image_id: str | None = None  # match tags whose image has this config digest (or prefix)
+    use_cache: bool = True  # keep manifests fetched by digest on disk
+    cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/whichtag
     progress: ProgressCallback | None = None
     debug: Callable[[str], None] | None = None
     warn: Callable[[str], None] | None = None
@@ -63,6 +78,10 @@ class Options:
         for name, value, low, high in checks:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise UsageError(f"Options.{name} must be a whole number from {low} to {high}")
+        if self.platform is not None:
+            parse_platform(self.platform)
+        if self.image_id is not None:
+            normalise_image_id(self.image_id)
         if self.timeout is not None and not 0 < self.timeout <= 86400:
             raise UsageError("Options.timeout must be more than 0 and at most 86400 seconds")
         for name in ("read_timeout", "connect_timeout"):
@@ -97,6 +116,10 @@ class Result:
     digests: dict[str, str] = field(default_factory=dict, repr=False)
     warnings: list[str] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)  # listed, then deleted during the scan
+    match: str = "digest"  # what "same image" meant: digest, platform or image-id
+    platform: str | None = None
+    via: dict[str, str] = field(default_factory=dict)  # tag -> the index it matched through
+    note: str | None = None  # what the target turned out to be, where that needs saying
 
     @property
     def complete(self) -> bool:
@@ -117,6 +140,10 @@ class Result:
             "errors": [{"tag": error.tag, "error": error.error} for error in self.errors],
             "warnings": self.warnings,
             "gone": self.gone,
+            "match": self.match,
+            **({"platform": self.platform} if self.platform else {}),
+            **({"via": self.via} if self.via else {}),
+            **({"note": self.note} if self.note else {}),
         }
 
 
@@ -287,12 +314,16 @@ async def _scan_for_target(
     listing_task = asyncio.ensure_future(
         client.list_tags(ref.repository, max_tags=options.max_tags)
     )
-    target_task = asyncio.ensure_future(
-        client.manifest_digest(ref.repository, target_ref, algorithm=algorithm)
-    )
+    if options.image_id:  # the image ID is the target: no tag or digest to resolve
+        target_task: asyncio.Future[Descriptor] = asyncio.get_running_loop().create_future()
+        target_task.set_result(Descriptor(normalise_image_id(options.image_id)))
+    else:
+        target_task = asyncio.ensure_future(
+            client.manifest_digest(ref.repository, target_ref, algorithm=algorithm)
+        )
     await _first_failure_wins(ping, listing_task, target_task)
     try:
-        target_digest = await target_task
+        target = await target_task
     except (NotFoundError, RegistryError) as error:
         listing_error = await _listing_error(listing_task)
         if ref.digest and await client.is_blob(ref.repository, ref.digest):
@@ -315,28 +346,32 @@ async def _scan_for_target(
             raise
         listing = TagListing()  # pushed by digest only: the repository has no tags at all
 
-    wanted, skipped = _select(listing.tags, options.all_tags, asked=ref.tag)
-    known = {ref.tag: target_digest} if ref.tag and not ref.digest and ref.tag in wanted else {}
+    resolved_tag = ref.tag if ref.tag and not ref.digest and not options.image_id else None
+    wanted, skipped = _select(listing.tags, options.all_tags, asked=resolved_tag)
+    known = {resolved_tag: target.digest} if resolved_tag in wanted else {}
     lister = GenericLister(client, workers=options.concurrency, algorithm=algorithm)
     scan = await lister.scan(ref.repository, wanted, known=known, progress=options.progress)
+    if resolved_tag in known and target.media_type:
+        scan.media_types.setdefault(target.digest, target.media_type)
+    found = await _match(client, ref, options, target, scan)
 
     errors = [
         TagError(tag, "invalid tag name from the registry; not requested")
         for tag in listing.invalid
     ]
     errors += [TagError(tag, message) for tag, message in scan.errors.items()]
-    matching = [tag for tag, digest in scan.digests.items() if digest == target_digest]
-    if ref.tag and not ref.digest and ref.tag not in listing.tags:
+    matching = list(found.tags)
+    if resolved_tag and resolved_tag not in listing.tags:
         # The tag was just resolved, yet the list lacks it: the list cannot be trusted
         # to hold every tag, so neither can an answer built on it.
-        matching.append(ref.tag)
-        errors.append(TagError(ref.tag, MISSING_FROM_LIST))
+        if found.target == target.digest or not (options.platform or options.image_id):
+            matching.append(resolved_tag)
+        errors.append(TagError(resolved_tag, MISSING_FROM_LIST))
     errors.sort(key=lambda error: natural_key(error.tag))
-    matching = natural_sorted(matching)
     return Result(
         reference=ref,
-        digest=target_digest,
-        tags=matching,
+        digest=found.target or target.digest,
+        tags=natural_sorted(matching),
         total=len(listing.tags) + len(listing.invalid),
         scanned=len(scan.digests),
         skipped=skipped,
@@ -344,7 +379,46 @@ async def _scan_for_target(
         digests=scan.digests,
         warnings=client.warnings,
         gone=natural_sorted(scan.gone),
+        match=_mode(options, found),
+        platform=str(parse_platform(options.platform)) if options.platform else None,
+        via=found.via,
+        note=found.note,
     )
+
+
+def _mode(options: Options, found: Match) -> str:
+    if options.image_id:
+        return "image-id"
+    if options.platform or found.via:
+        return "platform"
+    return "digest"
+
+
+async def _match(
+    client: RegistryClient, ref: Reference, options: Options, target: Descriptor, scan: DigestScan
+) -> Match:
+    """The tags that are the same image as the target, in the sense the options ask for."""
+    same_digest = [tag for tag, digest in scan.digests.items() if digest == target.digest]
+    if not (options.image_id or options.platform or ref.digest):
+        return Match(tags=same_digest, target=target.digest)
+    cache = DigestCache(options.cache_dir) if options.use_cache else None
+    source = ManifestSource(client, ref.repository, cache)
+    try:
+        platform = parse_platform(options.platform) if options.platform else None
+        if options.image_id:
+            return await match_image_id(source, options.image_id, platform, scan.digests)
+        if platform is not None:
+            manifest = await source.get(target.digest)
+            return await match_platform(source, manifest, platform, scan.digests, scan.media_types)
+        is_index = target.media_type in INDEX_TYPES
+        if target.media_type not in IMAGE_TYPES and not is_index:
+            is_index = (await source.get(target.digest)).is_index  # the registry did not say
+        if is_index:
+            return Match(tags=same_digest, target=target.digest)
+        # a platform manifest given by digest: also the tags whose index lists it
+        return await match_platform_manifest(source, target.digest, scan.digests, scan.media_types)
+    finally:
+        await source.close()
 
 
 async def _listing_error(task: asyncio.Future[TagListing]) -> WhichtagError | None:

@@ -8,18 +8,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from whichtag.errors import ProtocolError
+from whichtag.platforms import Platform
+from whichtag.reference import is_valid_digest
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
+IMAGE_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 
 #: Index types first: without them a registry substitutes one platform's manifest, and the
 #: digest would differ from the one ``docker pull`` reports.
 MANIFEST_ACCEPT = ", ".join([OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST])
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+MAX_INDEX_ENTRIES = 10_000
 
 
 def compute_digest(body: bytes, algorithm: str = "sha256") -> str:
@@ -94,4 +98,59 @@ def check_manifest(body: bytes, content_type: str | None) -> str:
         raise ProtocolError(
             f"manifest mediaType {field_type!r} differs from Content-Type {header_type!r}"
         )
-    return field_type or header_type
+    if field_type or header_type:
+        return field_type or header_type
+    # OCI allows mediaType to be left out: what the document holds says what it is
+    return OCI_INDEX if "manifests" in document else OCI_MANIFEST
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """What a HEAD tells of a manifest: its digest, and its media type ("" if not said)."""
+
+    digest: str
+    media_type: str = ""
+
+    @property
+    def may_be_index(self) -> bool:
+        """An index, or a manifest whose type the registry did not say."""
+        return self.media_type not in IMAGE_TYPES
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One platform manifest listed by an index."""
+
+    digest: str
+    platform: Platform
+
+
+def index_entries(manifest: Manifest) -> list[IndexEntry]:
+    """The platform manifests of an index (entries without a valid digest are skipped)."""
+    document = parse_json_object(manifest.body, "index")
+    entries = document.get("manifests")
+    if not isinstance(entries, list):
+        raise ProtocolError(f"index {manifest.digest} lists no manifests")
+    found: list[IndexEntry] = []
+    for entry in entries[:MAX_INDEX_ENTRIES]:
+        if not isinstance(entry, dict):
+            continue
+        digest = entry.get("digest")
+        described = entry.get("platform")
+        if not isinstance(digest, str) or not is_valid_digest(digest):
+            continue
+        if not isinstance(described, dict):
+            described = {}
+        fields = [described.get(key, "") for key in ("os", "architecture", "variant")]
+        if not all(isinstance(value, str) for value in fields):
+            continue
+        found.append(IndexEntry(digest, Platform.of(*fields)))
+    return found
+
+
+def config_digest(manifest: Manifest) -> str | None:
+    """The config blob's digest (the image ID) of an image manifest, or None."""
+    document = parse_json_object(manifest.body, "manifest")
+    config = document.get("config")
+    digest = config.get("digest") if isinstance(config, dict) else None
+    return digest if isinstance(digest, str) and is_valid_digest(digest) else None

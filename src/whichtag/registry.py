@@ -23,9 +23,11 @@ from whichtag.links import next_link, resolve_next_page
 from whichtag.manifest import (
     MANIFEST_ACCEPT,
     MAX_MANIFEST_BYTES,
+    Descriptor,
     Manifest,
     check_manifest,
     compute_digest,
+    media_type_of,
     parse_json_object,
 )
 from whichtag.reference import is_valid_digest, is_valid_tag, validate_repository
@@ -206,8 +208,9 @@ class RegistryClient:
 
     async def manifest_digest(
         self, repository: str, reference: str, *, algorithm: str = "sha256"
-    ) -> str:
-        """The digest ``docker pull`` reports for ``reference``: HEAD, else GET and hash."""
+    ) -> Descriptor:
+        """The digest ``docker pull`` reports for ``reference`` (HEAD, else GET and hash),
+        with the media type the registry gave (an index or an image manifest)."""
         url = self._manifest_url(repository, reference)
         response = await self._send(
             "HEAD", url, self.scope(repository), accept=MANIFEST_ACCEPT, body_cap=0
@@ -219,11 +222,11 @@ class RegistryClient:
                     raise ProtocolError(
                         f"{self.host} answered for {reference} with another digest {digest}"
                     )
-                return digest
+                return Descriptor(digest, media_type_of(response.headers.get("Content-Type")))
         elif response.status in (401, 403, 429) or response.status >= 500:
             raise self._raise_for(response, _named(repository, reference))
         manifest = await self.get_manifest(repository, reference, algorithm=algorithm)
-        return manifest.digest
+        return Descriptor(manifest.digest, manifest.media_type)
 
     async def is_blob(self, repository: str, digest: str) -> bool:
         """True when ``digest`` names a blob (a layer or config) of ``repository``."""
