@@ -11,6 +11,7 @@ import http.client
 import json
 import ssl
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -38,12 +39,21 @@ class Pushed:
     size: int
 
 
-def image_blobs(seed: str, platform: tuple[str, str] = ("linux", "amd64")) -> tuple[bytes, bytes]:
+Platform = tuple[str, ...]  # (os, architecture[, variant])
+
+
+def _platform_fields(platform: Platform) -> dict[str, str]:
+    fields = {"os": platform[0], "architecture": platform[1]}
+    if len(platform) > 2:
+        fields["variant"] = platform[2]
+    return fields
+
+
+def image_blobs(seed: str, platform: Platform = ("linux", "amd64")) -> tuple[bytes, bytes]:
     """The config and the single layer of a synthetic image made from ``seed``."""
     config = json.dumps(
         {
-            "architecture": platform[1],
-            "os": platform[0],
+            **_platform_fields(platform),
             "config": {"Labels": {"seed": seed}},
             "rootfs": {"type": "layers", "diff_ids": [sha256(seed.encode())]},
         },
@@ -81,7 +91,7 @@ def image_manifest(config: bytes, layer: bytes, *, oci: bool) -> tuple[bytes, st
 
 
 def index_manifest(
-    children: list[tuple[Pushed, tuple[str, str]]], *, oci: bool = True
+    children: Sequence[tuple[Pushed, Platform]], *, oci: bool = True
 ) -> tuple[bytes, str]:
     """An OCI index (or Docker manifest list) of platform manifests, and its media type."""
     media_type = OCI_INDEX if oci else DOCKER_LIST
@@ -94,9 +104,9 @@ def index_manifest(
                     "mediaType": child.media_type,
                     "digest": child.digest,
                     "size": child.size,
-                    "platform": {"os": os_, "architecture": arch},
+                    "platform": _platform_fields(platform),
                 }
-                for child, (os_, arch) in children
+                for child, platform in children
             ],
         }
     ).encode()
@@ -196,7 +206,7 @@ class Pusher:
         seed: str,
         *,
         oci: bool = False,
-        platform: tuple[str, str] = ("linux", "amd64"),
+        platform: Platform = ("linux", "amd64"),
         tag: str | None = None,
     ) -> Pushed:
         """Push a one-layer image made from ``seed``; tag it, or push it by digest."""
@@ -209,7 +219,7 @@ class Pusher:
     def push_index(
         self,
         repository: str,
-        children: list[tuple[Pushed, tuple[str, str]]],
+        children: Sequence[tuple[Pushed, Platform]],
         *,
         oci: bool = True,
         tag: str | None = None,
