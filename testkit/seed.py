@@ -6,10 +6,13 @@ a distinct, valid image. Pushes go over keep-alive connections, tags in parallel
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.client
+import io
 import json
 import ssl
+import tarfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +63,27 @@ def image_blobs(seed: str, platform: Platform = ("linux", "amd64")) -> tuple[byt
         sort_keys=True,
     ).encode()
     return config, f"layer for {seed}".encode()
+
+
+def runnable_image_blobs(seed: str) -> tuple[bytes, bytes]:
+    """A config and a real gzip'd tar layer (one file) that an engine can pull and unpack."""
+    content = f"made from {seed}\n".encode()
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        info = tarfile.TarInfo("seed.txt")
+        info.size, info.mtime, info.mode = len(content), 0, 0o644
+        archive.addfile(info, io.BytesIO(content))
+    tar = raw.getvalue()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Labels": {"seed": seed}},
+            "rootfs": {"type": "layers", "diff_ids": [sha256(tar)]},
+        },
+        sort_keys=True,
+    ).encode()
+    return config, gzip.compress(tar, mtime=0)
 
 
 def image_manifest(config: bytes, layer: bytes, *, oci: bool) -> tuple[bytes, str]:
@@ -208,9 +232,11 @@ class Pusher:
         oci: bool = False,
         platform: Platform = ("linux", "amd64"),
         tag: str | None = None,
+        runnable: bool = False,
     ) -> Pushed:
-        """Push a one-layer image made from ``seed``; tag it, or push it by digest."""
-        config, layer = image_blobs(seed, platform)
+        """Push a one-layer image made from ``seed``; tag it, or push it by digest.
+        ``runnable``: a real tar layer, for engines that unpack what they pull."""
+        config, layer = runnable_image_blobs(seed) if runnable else image_blobs(seed, platform)
         self.push_blob(repository, config)
         self.push_blob(repository, layer)
         manifest, media_type = image_manifest(config, layer, oci=oci)

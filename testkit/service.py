@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -41,8 +42,16 @@ class Service:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def _launch(self, command: list[str], *, detached: bool = False, timeout: float = 20) -> None:
-        """Start ``command`` (output to the log) and wait until the port accepts connections."""
+    def _launch(
+        self,
+        command: list[str],
+        *,
+        detached: bool = False,
+        timeout: float = 20,
+        ready: Callable[[], bool] | None = None,
+    ) -> None:
+        """Start ``command`` (output to the log) and wait until ``ready`` says so (by default:
+        until the port accepts connections)."""
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, start_new_session=detached
@@ -51,6 +60,11 @@ class Service:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {self.log()[-2000:]}")
+            if ready is not None:
+                if ready():
+                    return
+                time.sleep(0.05)
+                continue
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return

@@ -36,7 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
         "3 answered but incomplete (some tags could not be asked)",
     )
     parser.add_argument(
-        "reference", metavar="REF", help="image reference, e.g. fluent/fluentd:latest"
+        "reference",
+        metavar="REF",
+        nargs="?",
+        help="image reference, e.g. fluent/fluentd:latest (or use --local IMAGE)",
+    )
+    parser.add_argument(
+        "--local",
+        metavar="IMAGE",
+        help="a local image as docker images shows it (name[:tag] or image ID): its upstream "
+        "tags, and whether the tag it was pulled as still points at it",
     )
     parser.add_argument("--version", action="version", version=f"whichtag {VERSION}")
     output = parser.add_argument_group("output")
@@ -247,7 +256,12 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             credentials = _read_credentials(args)
-            reference = parse_reference(args.reference)
+            if (args.reference is None) == (args.local is None):
+                raise WhichtagError(
+                    "give an image reference, or --local IMAGE (one of the two)",
+                    hint="whichtag fluent/fluentd:latest, or whichtag --local IMAGE",
+                )
+            reference = parse_reference(args.reference) if args.reference else None
         except WhichtagError as error:
             error.exit_code = EXIT_USAGE
             raise
@@ -270,7 +284,12 @@ def main(argv: list[str] | None = None) -> int:
             options.concurrency = args.concurrency
         if args.max_tags is not None:
             options.max_tags = args.max_tags
-        result = find_same_tags_sync(reference, options)
+        if reference is not None:
+            result = find_same_tags_sync(reference, options)
+        else:
+            from whichtag.local import find_local_sync
+
+            result = find_local_sync(args.local, options)
     except WhichtagError as error:
         if progress is not None:
             progress.clear()

@@ -120,6 +120,7 @@ class Result:
     platform: str | None = None
     via: dict[str, str] = field(default_factory=dict)  # tag -> the index it matched through
     note: str | None = None  # what the target turned out to be, where that needs saying
+    local: dict[str, Any] | None = None  # --local: the local image and whether it is stale
 
     @property
     def complete(self) -> bool:
@@ -144,6 +145,7 @@ class Result:
             **({"platform": self.platform} if self.platform else {}),
             **({"via": self.via} if self.via else {}),
             **({"note": self.note} if self.note else {}),
+            **({"local": self.local} if self.local is not None else {}),
         }
 
 

@@ -1,0 +1,57 @@
+"""podman's Docker-compatible Engine API service for tests, with throw-away storage.
+
+Rootful, ``vfs`` storage in a temporary folder, no events or cgroup manager: what was measured
+to run on this kind of machine. :meth:`PodmanService.podman` runs podman against the same
+store, e.g. to pull from a loopback test registry.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from testkit.service import Service
+
+PODMAN = shutil.which("podman") or "/usr/bin/podman"
+
+
+class PodmanService(Service):
+    name = "podman"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.socket = self.folder / "engine.sock"
+
+    def _global_flags(self) -> list[str]:
+        return [
+            "--root",
+            str(self.folder / "root"),
+            "--runroot",
+            str(self.folder / "run"),
+            "--tmpdir",
+            str(self.folder / "tmp"),
+            "--storage-driver",
+            "vfs",
+            "--events-backend",
+            "none",
+            "--cgroup-manager",
+            "cgroupfs",
+        ]
+
+    def podman(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a podman command against this service's store; raise with its output on failure."""
+        done = subprocess.run(
+            [PODMAN, *self._global_flags(), *args], capture_output=True, text=True, timeout=300
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"podman {' '.join(args)} failed: {done.stderr[-2000:]}")
+        return done
+
+    def start(self) -> PodmanService:
+        command = [PODMAN, *self._global_flags(), "system", "service", "--time=0"]
+        self._launch([*command, f"unix://{self.socket}"], ready=self.socket.exists, timeout=30)
+        return self
+
+    @property
+    def docker_host(self) -> str:
+        return f"unix://{self.socket}"

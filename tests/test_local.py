@@ -1,0 +1,151 @@
+"""--local against podman's Docker-compatible Engine API service and the real registry."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from testkit.engine import PodmanService
+
+from conftest import CliRun, Seeded
+from whichtag.engine import Endpoint, candidate_endpoints
+from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+
+Run = Callable[..., CliRun]
+REPO = "local/app"
+
+
+@pytest.fixture(scope="module")
+def engine(plain: Seeded) -> Iterator[PodmanService]:
+    """podman's service with ``local/app:v1`` (also tagged ``stable``) pulled from the registry."""
+    plain.pusher.push_image(REPO, "local-v1", tag="v1", runnable=True)
+    body, media_type = plain.pusher.get_manifest(REPO, "v1")
+    plain.pusher.tag(REPO, ["stable"], body, media_type)
+    with PodmanService() as service:
+        service.podman("pull", "--tls-verify=false", f"{plain.host}/{REPO}:v1")
+        yield service
+
+
+@pytest.fixture
+def docker_host(engine: PodmanService, monkeypatch: pytest.MonkeyPatch) -> PodmanService:
+    monkeypatch.setenv("DOCKER_HOST", engine.docker_host)
+    return engine
+
+
+def test_local_image_is_current_then_stale(
+    plain: Seeded, docker_host: PodmanService, run: Run
+) -> None:
+    name = f"{plain.host}/{REPO}:v1"
+    before = run("--local", name, "--json")
+    assert before.code == EXIT_OK, before.err
+    assert before.json["tags"] == ["stable", "v1"]
+    local = before.json["local"]
+    assert local["stale"] is False
+    assert local["id"].startswith("sha256:") and name in local["repo_tags"]
+    assert local["now"]["digest"] == before.json["digest"]
+    assert f"{name} is current" in run("--local", name).out
+
+    moved = plain.pusher.push_image(REPO, "local-v1-rebuilt", tag="v1", runnable=True)
+    plain.pusher.tag(REPO, ["v1.1"], *plain.pusher.get_manifest(REPO, moved.digest))
+    after = run("--local", name, "--json")
+    assert after.code == EXIT_OK, after.err
+    assert after.json["local"]["stale"] is True
+    assert after.json["local"]["now"] == {"digest": moved.digest, "tags": ["v1", "v1.1"]}
+    assert after.json["tags"] == ["stable"]  # what the local image still is upstream
+    human = run("--local", name)
+    assert f"{name} is stale: v1 now points at {moved.digest} (v1.1)" in human.out
+
+
+def test_local_by_image_id(plain: Seeded, docker_host: PodmanService, run: Run) -> None:
+    image_id = docker_host.podman(
+        "image", "inspect", "--format", "{{.Id}}", f"{plain.host}/{REPO}:v1"
+    )
+    short = image_id.stdout.strip().removeprefix("sha256:")[:12]
+    result = run("--local", short, "--json")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["local"]["id"].removeprefix("sha256:").startswith(short)
+    assert "stable" in result.json["tags"]  # stable never moves: the pulled image is stable
+
+
+def test_local_image_with_unknown_repo_digests_is_matched_by_image_id(
+    plain: Seeded, docker_host: PodmanService, run: Run, tmp_path: Path
+) -> None:
+    """An image whose repo digests the registry does not know (saved and loaded, so
+    re-packed; or built locally) is matched upstream by its image ID."""
+    local = f"{plain.host}/{REPO}:v1"
+    image_id = docker_host.podman("image", "inspect", "--format", "{{.Id}}", local).stdout.strip()
+    docker_host.podman("save", "-o", str(tmp_path / "image.tar"), local)
+    docker_host.podman("rmi", "-f", image_id)
+    docker_host.podman("load", "-i", str(tmp_path / "image.tar"))
+    result = run("--local", local, "--json")
+    assert result.code == EXIT_OK, result.err
+    # podman load records a digest of the re-packed manifest, which the registry never saw
+    assert result.json["match"] == "image-id"
+    assert result.json["local"]["matched_by"] == "image-id"
+    assert result.json["digest"] == "sha256:" + image_id.removeprefix("sha256:")
+    assert "stable" in result.json["tags"]
+    assert result.json["local"]["stale"] is ("v1" not in result.json["tags"])
+    assert "matched by image ID" in run("--local", local).out
+
+
+def test_image_unknown_locally(docker_host: PodmanService, run: Run) -> None:
+    result = run("--local", "no/such-image:here")
+    assert result.code == EXIT_ERROR
+    assert "no image 'no/such-image:here' in the local engine" in result.err
+    assert "hint:" in result.err
+
+
+def test_no_engine_names_the_sockets_tried(
+    run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/nothing.sock")
+    result = run("--local", "app:v1")
+    assert result.code == EXIT_ERROR
+    assert f"no container engine reachable: tried unix://{tmp_path}/nothing.sock" in result.err
+
+
+def test_a_socket_that_is_not_an_engine(
+    run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "not-an-engine.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+    import threading
+
+    def answer() -> None:
+        connection, _ = server.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+        connection.close()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    result = run("--local", "app:v1")
+    server.close()
+    assert result.code == EXIT_ERROR
+    assert "did not answer like a container engine" in result.err
+
+
+def test_reference_and_local_are_exclusive(run: Run) -> None:
+    assert run().code == EXIT_USAGE
+    assert run("nginx", "--local", "nginx").code == EXIT_USAGE
+
+
+def test_endpoint_discovery(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+    paths = [str(endpoint) for endpoint in candidate_endpoints()]
+    assert paths == [
+        "unix:///var/run/docker.sock",
+        "unix:///run/user/1000/podman/podman.sock",
+        "unix:///run/podman/podman.sock",
+    ]
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2375")
+    assert candidate_endpoints() == [Endpoint(address="127.0.0.1:2375", source="DOCKER_HOST")]
+    monkeypatch.setenv("DOCKER_HOST", "tcp://10.0.0.5:2375")
+    with pytest.raises(Exception, match="not supported"):
+        candidate_endpoints()
