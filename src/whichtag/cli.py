@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                     "give an image reference, or --local IMAGE (one of the two)",
                     hint="whichtag fluent/fluentd:latest, or whichtag --local IMAGE",
                 )
-            reference = parse_reference(args.reference) if args.reference else None
+            reference = parse_reference(args.reference) if args.reference is not None else None
         except WhichtagError as error:
             error.exit_code = EXIT_USAGE
             raise
