@@ -41,10 +41,16 @@ def platforms(plain: Seeded) -> Platforms:
     m1 = push.push_image(REPO, "m1", oci=True)
     m2 = push.push_image(REPO, "m2", oci=True, platform=("linux", "arm64"))
     m3 = push.push_image(REPO, "m3", oci=True, platform=("linux", "arm64"))
+    v6 = push.push_image(REPO, "v6", oci=True, platform=("linux", "arm", "v6"))
     v7 = push.push_image(REPO, "v7", oci=True, platform=("linux", "arm", "v7"))
     a = push.push_index(
         REPO,
-        [(m1, ("linux", "amd64")), (m2, ("linux", "arm64")), (v7, ("linux", "arm", "v7"))],
+        [
+            (m1, ("linux", "amd64")),
+            (m2, ("linux", "arm64")),
+            (v6, ("linux", "arm", "v6")),  # before v7: the variant must decide
+            (v7, ("linux", "arm", "v7")),
+        ],
         tag="latest",
     )
     body, media_type = push.get_manifest(REPO, a.digest)
