@@ -149,3 +149,26 @@ def test_endpoint_discovery(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setenv("DOCKER_HOST", "tcp://10.0.0.5:2375")
     with pytest.raises(Exception, match="not supported"):
         candidate_endpoints()
+
+
+def test_current_docker_context_comes_first(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import hashlib
+    import json
+
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    config = tmp_path / "docker-config"
+    meta = config / "contexts" / "meta" / hashlib.sha256(b"colima").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(
+        json.dumps({"Name": "colima", "Endpoints": {"docker": {"Host": "unix:///tmp/colima.sock"}}})
+    )
+    (config / "config.json").write_text(json.dumps({"currentContext": "colima"}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    endpoints = candidate_endpoints()
+    assert endpoints[0] == Endpoint(socket="/tmp/colima.sock", source="docker context 'colima'")
+    assert str(endpoints[1]) == "unix:///var/run/docker.sock"
+    monkeypatch.setenv("DOCKER_CONTEXT", "default")
+    assert str(candidate_endpoints()[0]) == "unix:///var/run/docker.sock"
