@@ -689,7 +689,10 @@ MUTANTS: list[Mutant] = [
         "if (offered.os, offered.architecture) != (platform.os, platform.architecture):",
         "if offered.os != platform.os:",
         "a platform matches on os and architecture",
-        ("tests/test_match.py::test_platform_arm64_and_arm_v7",),
+        (
+            "tests/test_match.py::test_platform_arm64_and_arm_v7",
+            "tests/test_match.py::test_platform_the_index_lacks",
+        ),
     ),
     Mutant(
         "platform-ignores-variant",
