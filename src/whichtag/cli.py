@@ -87,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
         "digits, as docker images shows it)",
     )
     scan.add_argument(
+        "--lister",
+        choices=["auto", "generic", "gcr"],
+        default="auto",
+        help="how tag digests are learned: auto (a bulk answer where the registry gives one, "
+        "else a HEAD per tag), generic (always a HEAD per tag), gcr (the tags/list manifest "
+        "map of GCR and Artifact Registry)",
+    )
+    scan.add_argument(
         "--no-cache",
         action="store_true",
         help="do not read or write the manifest cache ($XDG_CACHE_HOME/whichtag)",
@@ -279,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
             platform=args.platform,
             image_id=args.image_id,
             use_cache=not args.no_cache,
+            lister=args.lister,
         )
         if args.concurrency is not None:
             options.concurrency = args.concurrency

@@ -63,6 +63,7 @@ class Options:
     platform: str | None = None  # match by this platform's image: os/arch[/variant] or local
     image_id: str | None = None  # match tags whose image has this config digest (or prefix)
     use_cache: bool = True  # keep manifests fetched by digest on disk
+    lister: str = "auto"  # auto, generic, or gcr (the tags/list manifest map)
     cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/whichtag
     progress: ProgressCallback | None = None
     debug: Callable[[str], None] | None = None
@@ -78,6 +79,8 @@ class Options:
         for name, value, low, high in checks:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise UsageError(f"Options.{name} must be a whole number from {low} to {high}")
+        if self.lister not in LISTERS:
+            raise UsageError(f"Options.lister must be one of {', '.join(LISTERS)}")
         if self.platform is not None:
             parse_platform(self.platform)
         if self.image_id is not None:
@@ -88,6 +91,8 @@ class Options:
             if not 0 < getattr(self, name) <= 86400:
                 raise UsageError(f"Options.{name} must be more than 0 seconds")
 
+
+LISTERS = ("auto", "generic", "gcr")
 
 MISSING_FROM_LIST = (
     "resolved, but missing from the registry's tag list: the list is incomplete or stale"
@@ -121,6 +126,8 @@ class Result:
     via: dict[str, str] = field(default_factory=dict)  # tag -> the index it matched through
     note: str | None = None  # what the target turned out to be, where that needs saying
     local: dict[str, Any] | None = None  # --local: the local image and whether it is stale
+    lister: str = "generic"  # which lister answered
+    requests: int = 0  # HTTP requests the answer took
 
     @property
     def complete(self) -> bool:
@@ -146,6 +153,8 @@ class Result:
             **({"via": self.via} if self.via else {}),
             **({"note": self.note} if self.note else {}),
             **({"local": self.local} if self.local is not None else {}),
+            "lister": self.lister,
+            "requests": self.requests,
         }
 
 
@@ -351,11 +360,24 @@ async def _scan_for_target(
     resolved_tag = ref.tag if ref.tag and not ref.digest and not options.image_id else None
     wanted, skipped = _select(listing.tags, options.all_tags, asked=resolved_tag)
     known = {resolved_tag: target.digest} if resolved_tag in wanted else {}
-    lister = GenericLister(client, workers=options.concurrency, algorithm=algorithm)
-    scan = await lister.scan(ref.repository, wanted, known=known, progress=options.progress)
+    generic = GenericLister(client, workers=options.concurrency, algorithm=algorithm)
+    use_bulk = options.lister != "generic" and bool(listing.bulk)
+    if use_bulk:
+        scan = await _bulk_scan(generic, ref, wanted, known, listing, options)
+    else:
+        scan = await generic.scan(ref.repository, wanted, known=known, progress=options.progress)
     if resolved_tag in known and target.media_type:
         scan.media_types.setdefault(target.digest, target.media_type)
     found = await _match(client, ref, options, target, scan)
+    if use_bulk and not await _confirmed(client, ref, found.tags, scan, set(known), algorithm):
+        # bulk data lags behind the registry: never answer from it, ask every tag instead
+        if options.debug is not None:
+            options.debug(
+                "the tag list's manifest map disagrees with the registry; asking each tag"
+            )
+        use_bulk = False
+        scan = await generic.scan(ref.repository, wanted, known=known, progress=options.progress)
+        found = await _match(client, ref, options, target, scan)
 
     errors = [
         TagError(tag, "invalid tag name from the registry; not requested")
@@ -385,7 +407,58 @@ async def _scan_for_target(
         platform=str(parse_platform(options.platform)) if options.platform else None,
         via=found.via,
         note=found.note,
+        lister="gcr" if use_bulk else "generic",
+        requests=client.auth.transport.requests,
     )
+
+
+async def _bulk_scan(
+    generic: GenericLister,
+    ref: Reference,
+    wanted: list[str],
+    known: dict[str, str],
+    listing: TagListing,
+    options: Options,
+) -> DigestScan:
+    """Digests from the tag list's manifest map; the tags it lacks are asked one by one."""
+    scan = DigestScan()
+    missing = []
+    for tag in wanted:
+        descriptor = listing.bulk.get(tag)
+        if descriptor is None or tag in known:
+            missing.append(tag)
+            continue
+        scan.digests[tag] = descriptor.digest
+        if descriptor.media_type:
+            scan.media_types[descriptor.digest] = descriptor.media_type
+    if missing:
+        asked = await generic.scan(ref.repository, missing, known=known, progress=options.progress)
+        scan.digests.update(asked.digests)
+        scan.errors.update(asked.errors)
+        scan.gone += asked.gone
+        scan.media_types.update(asked.media_types)
+    return scan
+
+
+async def _confirmed(
+    client: RegistryClient,
+    ref: Reference,
+    tags: list[str],
+    scan: DigestScan,
+    known: set[str],
+    algorithm: str,
+) -> bool:
+    """One HEAD per matching tag the bulk data named: does the registry agree?"""
+
+    async def agrees(tag: str) -> bool:
+        try:
+            descriptor = await client.manifest_digest(ref.repository, tag, algorithm=algorithm)
+        except WhichtagError:
+            return False
+        return descriptor.digest == scan.digests.get(tag)
+
+    checks = await asyncio.gather(*(agrees(tag) for tag in tags if tag not in known))
+    return all(checks)
 
 
 def _mode(options: Options, found: Match) -> str:

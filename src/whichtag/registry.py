@@ -34,6 +34,7 @@ from whichtag.reference import is_valid_digest, is_valid_tag, validate_repositor
 from whichtag.transport import Response, Transport
 
 PAGE_SIZE = 1000
+GOOGLE_PAGE_SIZE = 10_000
 MAX_TAG_PAGE_BYTES = 16 * 1024 * 1024
 MAX_PAGES = 10_000
 MAX_TAGS = 1_000_000
@@ -49,6 +50,9 @@ class TagListing:
     tags: list[str] = field(default_factory=list)
     pages: int = 0
     invalid: list[str] = field(default_factory=list)  # entries that are not valid tags
+    #: tag -> digest (and media type) where the answer carried GCR's ``manifest`` map
+    #: (GCR, Artifact Registry and registries that copy the shape): bulk data, to be confirmed
+    bulk: dict[str, Descriptor] = field(default_factory=dict)
 
 
 class RegistryClient:
@@ -157,6 +161,10 @@ class RegistryClient:
         validate_repository(repository)
         scope = self.scope(repository)
         first = f"{self.base_url}/v2/{repository}/tags/list"
+        if page_size == PAGE_SIZE and _is_google(self.host):
+            page_size = (
+                GOOGLE_PAGE_SIZE  # what GCR and Artifact Registry allow (go-containerregistry)
+            )
         url = f"{first}?n={page_size}" if page_size else first
         listing = TagListing()
         seen_urls: set[str] = set()
@@ -179,6 +187,7 @@ class RegistryClient:
             name = document.get("name")
             if isinstance(name, str) and name != repository:
                 self._debug(f"tag list names repository {name[:80]!r}, asked for {repository!r}")
+            _read_manifest_map(document.get("manifest"), listing, max_tags)
             tags = document.get("tags")
             if tags is None:
                 tags = []
@@ -283,3 +292,26 @@ def _shown_entry(entry: object) -> str:
 def _named(repository: str, reference: str) -> str:
     """``repo:tag`` or ``repo@sha256:…``, as a user would write it."""
     return f"{repository}@{reference}" if ":" in reference else f"{repository}:{reference}"
+
+
+def _is_google(host: str) -> bool:
+    """GCR and Artifact Registry hosts (go-containerregistry's ``isGoogle``)."""
+    name = host.rsplit(":", 1)[0].lower()
+    return name == "gcr.io" or name.endswith((".gcr.io", ".pkg.dev"))
+
+
+def _read_manifest_map(value: object, listing: TagListing, max_tags: int) -> None:
+    """GCR's ``manifest`` map (digest -> ``{"tag": [...], "mediaType": ...}``) into
+    ``listing.bulk``; malformed entries are skipped (the generic path will ask those tags)."""
+    if not isinstance(value, dict):
+        return
+    for digest, info in value.items():
+        if not isinstance(digest, str) or not is_valid_digest(digest) or not isinstance(info, dict):
+            continue
+        tags, media_type = info.get("tag"), info.get("mediaType")
+        if not isinstance(tags, list):
+            continue
+        media_type = media_type if isinstance(media_type, str) else ""
+        for tag in tags:
+            if isinstance(tag, str) and is_valid_tag(tag) and len(listing.bulk) < max_tags:
+                listing.bulk[tag] = Descriptor(digest, media_type_of(media_type))

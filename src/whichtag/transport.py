@@ -100,6 +100,7 @@ class Transport:
         self._gates: dict[str, OriginGate] = {}
         self._proxy_said: set[str] = set()
         self._host_tls: dict[str, ssl.SSLContext | None] = {}
+        self.requests = 0  # HTTP requests sent this run (each hop and retry counts)
         self._random = random.Random()
 
     async def __aenter__(self) -> Transport:
@@ -309,6 +310,7 @@ class Transport:
         assert self._session is not None, "Transport used outside 'async with'"
         proxy = self._proxy_for(url)
         tls = self._tls_for(url)
+        self.requests += 1
         proxy_headers = None
         if proxy is not None and proxy.authorization is not None:
             # Plain HTTP goes to the proxy whole, so the header rides on the request itself;
