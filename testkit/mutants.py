@@ -758,4 +758,40 @@ MUTANTS: list[Mutant] = [
         "an engine over plain tcp:// only on loopback",
         ("tests/test_local.py::test_endpoint_discovery",),
     ),
+    # -- bulk listers ---------------------------------------------------------------------------
+    Mutant(
+        "bulk-not-confirmed",
+        LOOKUP,
+        "if use_bulk and not await _confirmed(",
+        "if False and not await _confirmed(",
+        "every matching tag a bulk lister names is confirmed by a HEAD; disagreement falls back",
+        (
+            "tests/test_bulk.py::test_stale_map_falls_back_to_the_generic_answer",
+            "tests/test_hub.py::test_stale_hub_data_falls_back",
+        ),
+    ),
+    Mutant(
+        "generic-lister-uses-map",
+        LOOKUP,
+        'use_bulk = options.lister != "generic" and bool(listing.bulk)',
+        "use_bulk = bool(listing.bulk)",
+        "--lister generic asks every tag by HEAD",
+        ("tests/test_bulk.py::test_generic_lister_ignores_the_map",),
+    ),
+    Mutant(
+        "hub-count-change-accepted",
+        "src/whichtag/hub.py",
+        "if page is None or page[0] != count:",
+        "if page is None:",
+        "a repository that changes while Hub pages are read is listed the generic way",
+        ("tests/test_hub.py::test_hub_failures_fall_back_to_the_generic_answer",),
+    ),
+    Mutant(
+        "hub-null-digest-dropped",
+        "src/whichtag/hub.py",
+        "            listing.unresolved.append(tag)  # null digest or not an image: ask by HEAD\n",
+        "            pass\n",
+        "tags Hub gives no digest for are asked by HEAD, never dropped",
+        ("tests/test_hub.py::test_null_digests_are_asked_by_head",),
+    ),
 ]

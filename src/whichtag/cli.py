@@ -88,11 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument(
         "--lister",
-        choices=["auto", "generic", "gcr"],
+        choices=["auto", "generic", "gcr", "hub"],
         default="auto",
         help="how tag digests are learned: auto (a bulk answer where the registry gives one, "
         "else a HEAD per tag), generic (always a HEAD per tag), gcr (the tags/list manifest "
-        "map of GCR and Artifact Registry)",
+        "map of GCR and Artifact Registry), hub (Docker Hub's tag API)",
+    )
+    scan.add_argument(
+        "--lister-url",
+        metavar="URL",
+        help="API base of the vendor lister (default https://hub.docker.com for hub)",
     )
     scan.add_argument(
         "--no-cache",
@@ -288,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
             image_id=args.image_id,
             use_cache=not args.no_cache,
             lister=args.lister,
+            lister_url=args.lister_url,
         )
         if args.concurrency is not None:
             options.concurrency = args.concurrency

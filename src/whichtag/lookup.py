@@ -22,6 +22,7 @@ from whichtag.errors import (
     WhichtagError,
 )
 from whichtag.hosts import is_local_host
+from whichtag.hub import HUB_API, HubLister
 from whichtag.listers import DigestScan, GenericLister, ProgressCallback
 from whichtag.manifest import IMAGE_TYPES, INDEX_TYPES, Descriptor
 from whichtag.match import (
@@ -34,10 +35,11 @@ from whichtag.match import (
 )
 from whichtag.platforms import parse_platform
 from whichtag.proxy import ProxySettings
-from whichtag.reference import Reference, parse_reference
+from whichtag.reference import DOCKER_HUB, Reference, parse_reference
 from whichtag.registry import MAX_TAGS, RegistryClient, TagListing
 from whichtag.tagnames import is_signature_tag, natural_key, natural_sorted
 from whichtag.transport import DEFAULT_CONCURRENCY, Transport, TransportOptions
+from whichtag.urls import parse_server_url
 
 
 @dataclass
@@ -63,7 +65,8 @@ class Options:
     platform: str | None = None  # match by this platform's image: os/arch[/variant] or local
     image_id: str | None = None  # match tags whose image has this config digest (or prefix)
     use_cache: bool = True  # keep manifests fetched by digest on disk
-    lister: str = "auto"  # auto, generic, or gcr (the tags/list manifest map)
+    lister: str = "auto"  # auto, generic, gcr (the tags/list manifest map) or hub
+    lister_url: str | None = None  # another API base for a vendor lister (mirrors, tests)
     cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/whichtag
     progress: ProgressCallback | None = None
     debug: Callable[[str], None] | None = None
@@ -81,6 +84,13 @@ class Options:
                 raise UsageError(f"Options.{name} must be a whole number from {low} to {high}")
         if self.lister not in LISTERS:
             raise UsageError(f"Options.lister must be one of {', '.join(LISTERS)}")
+        if self.lister_url is not None:
+            try:
+                parse_server_url(self.lister_url, "lister URL")
+            except WhichtagError:
+                raise UsageError(
+                    f"Options.lister_url is not an http(s) URL: {self.lister_url[:100]!r}"
+                ) from None
         if self.platform is not None:
             parse_platform(self.platform)
         if self.image_id is not None:
@@ -92,7 +102,7 @@ class Options:
                 raise UsageError(f"Options.{name} must be more than 0 seconds")
 
 
-LISTERS = ("auto", "generic", "gcr")
+LISTERS = ("auto", "generic", "gcr", "hub")
 
 MISSING_FROM_LIST = (
     "resolved, but missing from the registry's tag list: the list is incomplete or stale"
@@ -322,9 +332,7 @@ async def _scan_for_target(
 ) -> Result:
     algorithm = ref.digest.partition(":")[0] if ref.digest else "sha256"
     target_ref = ref.digest or ref.tag or "latest"
-    listing_task = asyncio.ensure_future(
-        client.list_tags(ref.repository, max_tags=options.max_tags)
-    )
+    listing_task = asyncio.ensure_future(_list_repository(client, ref, options))
     if options.image_id:  # the image ID is the target: no tag or digest to resolve
         target_task: asyncio.Future[Descriptor] = asyncio.get_running_loop().create_future()
         target_task.set_result(Descriptor(normalise_image_id(options.image_id)))
@@ -407,9 +415,27 @@ async def _scan_for_target(
         platform=str(parse_platform(options.platform)) if options.platform else None,
         via=found.via,
         note=found.note,
-        lister="gcr" if use_bulk else "generic",
+        lister=listing.bulk_source if use_bulk else "generic",
         requests=client.auth.transport.requests,
     )
+
+
+async def _list_repository(client: RegistryClient, ref: Reference, options: Options) -> TagListing:
+    """Docker Hub's tag API where it applies (tags with digests, 100 a request), else the
+    registry's tag list (which may carry GCR's manifest map)."""
+    hub = options.lister == "hub" or (options.lister == "auto" and ref.registry == DOCKER_HUB)
+    if hub:
+        api = HubLister(
+            client.auth.transport, options.lister_url or HUB_API, max_tags=options.max_tags
+        )
+        found = await api.listing(ref.repository)
+        if found is not None:
+            return TagListing(tags=found.tags, bulk=found.digests, bulk_source="hub")
+        if options.debug is not None:
+            options.debug(
+                "Docker Hub's tag API gave no usable answer; using the registry's tag list"
+            )
+    return await client.list_tags(ref.repository, max_tags=options.max_tags)
 
 
 async def _bulk_scan(

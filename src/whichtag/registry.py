@@ -53,6 +53,7 @@ class TagListing:
     #: tag -> digest (and media type) where the answer carried GCR's ``manifest`` map
     #: (GCR, Artifact Registry and registries that copy the shape): bulk data, to be confirmed
     bulk: dict[str, Descriptor] = field(default_factory=dict)
+    bulk_source: str = "gcr"  # which bulk lister filled ``bulk``
 
 
 class RegistryClient:
