@@ -174,3 +174,21 @@ def test_stale_hub_data_falls_back(plain: Seeded, run: Run) -> None:
         )
     assert result.json["tags"] == ALIASES
     assert result.json["lister"] == "generic"
+
+
+def test_count_changing_between_pages_falls_back(
+    plain: Seeded, big: dict[str, str], run: Run
+) -> None:
+    subset = dict(sorted(big.items())[:250])
+    target = sorted(subset)[0]
+    with Front(None, override=hub_replay(dict(subset), count_shift_on_page=2)) as hub:
+        result = run(
+            f"{plain.host}/big/repo:{target}",
+            "--json",
+            "--lister",
+            "hub",
+            "--lister-url",
+            f"http://{hub.host}",
+        )
+    assert result.code == EXIT_OK, result.err
+    assert result.json["lister"] == "generic"  # a repository that moved while paging
