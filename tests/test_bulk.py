@@ -7,7 +7,8 @@ import json
 from collections.abc import Callable
 
 import pytest
-from testkit.front import Front, Reply, Request
+from testkit.front import Front
+from testkit.vendors import gcr_tag_list, serve_tag_list
 
 from conftest import CliRun, Seeded
 from whichtag.errors import EXIT_OK
@@ -17,33 +18,11 @@ ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
 
 
 def _gcr_tag_list(plain: Seeded, digests: dict[str, str]) -> bytes:
-    """``tags/list`` as GCR answers it: tags, ``child``, and the digest -> tags ``manifest`` map."""
-    manifest: dict[str, dict[str, object]] = {}
-    for tag, digest in digests.items():
-        entry = manifest.setdefault(
-            digest,
-            {
-                "imageSizeBytes": "0",
-                "mediaType": plain.pusher.get_manifest("fluent/fluentd", digest)[1],
-                "tag": [],
-                "timeCreatedMs": "0",
-                "timeUploadedMs": "1605063108339",
-            },
-        )
-        tags = entry["tag"]
-        assert isinstance(tags, list)
-        tags.append(tag)
-    body = {"child": [], "manifest": manifest, "name": "fluent/fluentd", "tags": sorted(digests)}
-    return json.dumps(body).encode()
-
-
-def _serving(page: bytes) -> Callable[[Request], Reply | None]:
-    def serve(request: Request) -> Reply | None:
-        if "/tags/list" in request.path:
-            return Reply(200, {"Content-Type": "application/json"}, page)
-        return None
-
-    return serve
+    media_types = {
+        digest: plain.pusher.get_manifest("fluent/fluentd", digest)[1]
+        for digest in set(digests.values())
+    }
+    return gcr_tag_list("fluent/fluentd", digests, media_types)
 
 
 def _manifest_heads(front: Front) -> int:
@@ -52,7 +31,7 @@ def _manifest_heads(front: Front) -> int:
 
 def test_gcr_shaped_list_answers_without_a_head_per_tag(plain: Seeded, run: Run) -> None:
     page = _gcr_tag_list(plain, plain.fluentd)
-    with Front(plain.host, override=_serving(page)) as front:
+    with Front(plain.host, override=serve_tag_list(page)) as front:
         result = run(f"{front.host}/fluent/fluentd:latest", "--json")
         heads = _manifest_heads(front)
     assert result.code == EXIT_OK, result.err
@@ -66,7 +45,7 @@ def test_gcr_shaped_list_answers_without_a_head_per_tag(plain: Seeded, run: Run)
 
 def test_generic_lister_ignores_the_map(plain: Seeded, run: Run) -> None:
     page = _gcr_tag_list(plain, plain.fluentd)
-    with Front(plain.host, override=_serving(page)) as front:
+    with Front(plain.host, override=serve_tag_list(page)) as front:
         bulk = run(f"{front.host}/fluent/fluentd:latest", "--json")
         front.seen.clear()
         generic = run(f"{front.host}/fluent/fluentd:latest", "--json", "--lister", "generic")
@@ -81,7 +60,7 @@ def test_stale_map_falls_back_to_the_generic_answer(plain: Seeded, run: Run) -> 
     """The map says ``edge`` is latest's image; the confirming HEAD says otherwise."""
     lying = dict(plain.fluentd, edge=plain.fluentd["latest"])
     page = _gcr_tag_list(plain, lying)
-    with Front(plain.host, override=_serving(page)) as front:
+    with Front(plain.host, override=serve_tag_list(page)) as front:
         result = run(f"{front.host}/fluent/fluentd:latest", "--json", "--debug")
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == ALIASES  # exactly the generic answer
@@ -103,7 +82,7 @@ def test_malformed_maps_are_ignored(
 ) -> None:
     document = json.loads(_gcr_tag_list(plain, plain.fluentd))
     document["manifest"] = mangle(document["manifest"])
-    with Front(plain.host, override=_serving(json.dumps(document).encode())) as front:
+    with Front(plain.host, override=serve_tag_list(json.dumps(document).encode())) as front:
         result = run(f"{front.host}/fluent/fluentd:latest", "--json")
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == ALIASES
@@ -114,7 +93,7 @@ def test_map_missing_some_tags_asks_those_by_head(plain: Seeded, run: Run) -> No
     partial = {tag: digest for tag, digest in plain.fluentd.items() if tag != "v0.12.31"}
     document = json.loads(_gcr_tag_list(plain, partial))
     document["tags"] = sorted(plain.fluentd)
-    with Front(plain.host, override=_serving(json.dumps(document).encode())) as front:
+    with Front(plain.host, override=serve_tag_list(json.dumps(document).encode())) as front:
         result = run(f"{front.host}/fluent/fluentd:latest", "--json")
         asked = [s.path for s in front.seen if s.method == "HEAD"]
     assert result.json["tags"] == ALIASES and result.json["lister"] == "gcr"

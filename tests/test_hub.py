@@ -4,13 +4,12 @@ content_type, images[]); the confirming HEADs go to the real registry."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from testkit.front import Front, Reply, Request
+from testkit.front import Front
+from testkit.vendors import hub_replay
 
 from conftest import CliRun, Seeded
 from whichtag.errors import EXIT_OK
@@ -18,52 +17,6 @@ from whichtag.tagnames import natural_sorted
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
-INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
-DOCKER_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
-
-
-def hub_replay(
-    tags: dict[str, str | None],
-    *,
-    status: int = 200,
-    count_shift_on_page: int | None = None,
-    body: bytes | None = None,
-) -> Callable[[Request], Reply]:
-    """A Hub API answering ``/v2/namespaces/{ns}/repositories/{repo}/tags`` for ``tags``."""
-    names = sorted(tags)
-
-    def answer(request: Request) -> Reply:
-        parts = urlsplit(request.path)
-        if not parts.path.endswith("/tags") or "/v2/namespaces/" not in parts.path:
-            return Reply(404, {"Content-Type": "application/json"}, b'{"message":"not found"}')
-        if status != 200 or body is not None:
-            headers = {"Content-Type": "application/json", "X-RateLimit-Remaining": "0"}
-            return Reply(status, headers, body or b'{"message":"nope"}')
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        size, page = min(100, int(query.get("page_size", "10"))), int(query.get("page", "1"))
-        count = len(names) + (1 if count_shift_on_page == page else 0)
-        chunk = names[(page - 1) * size : page * size]
-        last = math.ceil(len(names) / size)
-        results = [
-            {
-                "name": name,
-                "digest": tags[name],
-                "media_type": DOCKER_TYPE,
-                "content_type": "image",
-                "tag_status": "active",
-                "images": [{"architecture": "amd64", "os": "linux", "digest": tags[name]}],
-            }
-            for name in chunk
-        ]
-        document = {
-            "count": count,
-            "next": None if page >= last else f"http://hub/{parts.path}?page={page + 1}",
-            "previous": None,
-            "results": results,
-        }
-        return Reply(200, {"Content-Type": "application/json"}, json.dumps(document).encode())
-
-    return answer
 
 
 def _heads(front: Front) -> int:

@@ -1,0 +1,91 @@
+"""Vendor bulk APIs replayed from a real registry's content, in the response shapes
+vendor-apis.md quotes: Docker Hub's tag API (§1.1) and GCR's tags/list manifest map (§3).
+Used by the tests and the benchmarks; the registry itself stays real."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
+
+from testkit.front import Reply, Request
+
+DOCKER_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def hub_replay(
+    tags: dict[str, str | None],
+    *,
+    status: int = 200,
+    count_shift_on_page: int | None = None,
+    body: bytes | None = None,
+) -> Callable[[Request], Reply]:
+    """A Hub API answering ``/v2/namespaces/{ns}/repositories/{repo}/tags`` for ``tags``."""
+    names = sorted(tags)
+
+    def answer(request: Request) -> Reply:
+        parts = urlsplit(request.path)
+        if not parts.path.endswith("/tags") or "/v2/namespaces/" not in parts.path:
+            return Reply(404, {"Content-Type": "application/json"}, b'{"message":"not found"}')
+        if status != 200 or body is not None:
+            headers = {"Content-Type": "application/json", "X-RateLimit-Remaining": "0"}
+            return Reply(status, headers, body or b'{"message":"nope"}')
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        size, page = min(100, int(query.get("page_size", "10"))), int(query.get("page", "1"))
+        count = len(names) + (1 if count_shift_on_page == page else 0)
+        chunk = names[(page - 1) * size : page * size]
+        last = math.ceil(len(names) / size)
+        results = [
+            {
+                "name": name,
+                "digest": tags[name],
+                "media_type": DOCKER_TYPE,
+                "content_type": "image",
+                "tag_status": "active",
+                "images": [{"architecture": "amd64", "os": "linux", "digest": tags[name]}],
+            }
+            for name in chunk
+        ]
+        document = {
+            "count": count,
+            "next": None if page >= last else f"http://hub/{parts.path}?page={page + 1}",
+            "previous": None,
+            "results": results,
+        }
+        return Reply(200, {"Content-Type": "application/json"}, json.dumps(document).encode())
+
+    return answer
+
+
+def gcr_tag_list(name: str, tags: dict[str, str], media_types: dict[str, str]) -> bytes:
+    """``tags/list`` as GCR answers it: tags, ``child``, and the digest -> tags ``manifest`` map."""
+    manifest: dict[str, dict[str, object]] = {}
+    for tag, digest in tags.items():
+        entry = manifest.setdefault(
+            digest,
+            {
+                "imageSizeBytes": "0",
+                "mediaType": media_types.get(digest, DOCKER_TYPE),
+                "tag": [],
+                "timeCreatedMs": "0",
+                "timeUploadedMs": "1605063108339",
+            },
+        )
+        listed = entry["tag"]
+        assert isinstance(listed, list)
+        listed.append(tag)
+    return json.dumps(
+        {"child": [], "manifest": manifest, "name": name, "tags": sorted(tags)}
+    ).encode()
+
+
+def serve_tag_list(page: bytes) -> Callable[[Request], Reply | None]:
+    """A Front override answering every tags/list with ``page``."""
+
+    def serve(request: Request) -> Reply | None:
+        if "/tags/list" in request.path:
+            return Reply(200, {"Content-Type": "application/json"}, page)
+        return None
+
+    return serve
