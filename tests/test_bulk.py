@@ -65,7 +65,7 @@ def test_stale_map_falls_back_to_the_generic_answer(plain: Seeded, run: Run) -> 
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == ALIASES  # exactly the generic answer
     assert result.json["lister"] == "generic"
-    assert "manifest map disagrees with the registry" in result.err
+    assert "the gcr bulk listing disagrees with the registry" in result.err
 
 
 @pytest.mark.parametrize(

@@ -381,7 +381,8 @@ async def _scan_for_target(
         # bulk data lags behind the registry: never answer from it, ask every tag instead
         if options.debug is not None:
             options.debug(
-                "the tag list's manifest map disagrees with the registry; asking each tag"
+                f"the {listing.bulk_source} bulk listing disagrees with the registry; "
+                "asking each tag"
             )
         use_bulk = False
         scan = await generic.scan(ref.repository, wanted, known=known, progress=options.progress)
