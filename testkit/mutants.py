@@ -780,7 +780,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "hub-count-change-accepted",
-        "src/whichtag/hub.py",
+        "src/whichtag/vendors.py",
         "if page is None or page[0] != count:",
         "if page is None:",
         "a repository that changes while Hub pages are read is listed the generic way",
@@ -788,10 +788,26 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "hub-null-digest-dropped",
-        "src/whichtag/hub.py",
-        "            listing.unresolved.append(tag)  # null digest or not an image: ask by HEAD\n",
-        "            pass\n",
+        "src/whichtag/vendors.py",
+        "        listing.unresolved.append(tag)  # null digest or not an image: ask by HEAD\n",
+        "        pass\n",
         "tags Hub gives no digest for are asked by HEAD, never dropped",
         ("tests/test_hub.py::test_null_digests_are_asked_by_head",),
+    ),
+    Mutant(
+        "quay-dead-tags-listed",
+        "src/whichtag/vendors.py",
+        '        if "end_ts" in item:\n            return True  # a dead tag',
+        "        if False:\n            return True  # a dead tag",
+        "Quay's dead tags (tag history) are not tags",
+        ("tests/test_quay.py::test_quay_answer_asks_active_tags_only",),
+    ),
+    Mutant(
+        "quay-all-tag-history",
+        "src/whichtag/vendors.py",
+        'query = {"onlyActiveTags": "true", "limit": PAGE_SIZE, "page": number}',
+        'query = {"limit": PAGE_SIZE, "page": number}',
+        "Quay is asked for active tags only",
+        ("tests/test_quay.py::test_quay_answer_asks_active_tags_only",),
     ),
 ]

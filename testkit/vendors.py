@@ -89,3 +89,47 @@ def serve_tag_list(page: bytes) -> Callable[[Request], Reply | None]:
         return None
 
     return serve
+
+
+def quay_replay(
+    tags: dict[str, str | None],
+    *,
+    dead: dict[str, str] | None = None,
+    status: int = 200,
+) -> Callable[[Request], Reply]:
+    """Quay's ``/api/v1/repository/{ns}/{repo}/tag/`` for ``tags`` (vendor-apis.md §2):
+    ``{"tags": [...], "page": N, "has_additional": bool}``, ``limit`` clamped to 100; ``dead``
+    tags (history, with ``end_ts``) are listed too, as Quay does without onlyActiveTags."""
+    names = sorted(tags)
+
+    def answer(request: Request) -> Reply:
+        parts = urlsplit(request.path)
+        if "/api/v1/repository/" not in parts.path or not parts.path.endswith("/tag/"):
+            return Reply(404, {"Content-Type": "application/json"}, b'{"error":"not found"}')
+        if status != 200:
+            return Reply(status, {"Content-Type": "application/json"}, b'{"error":"nope"}')
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        limit = min(100, max(1, int(query.get("limit", "50"))))
+        page = int(query.get("page", "1"))
+        chunk = names[(page - 1) * limit : page * limit]
+        entries: list[dict[str, object]] = [
+            {
+                "name": name,
+                "reversion": False,
+                "start_ts": 1717680780,
+                "manifest_digest": tags[name],
+                "is_manifest_list": False,
+                "size": 2275314,
+                "last_modified": "Thu, 06 Jun 2024 13:33:00 -0000",
+            }
+            for name in chunk
+        ]
+        if page == 1:
+            entries += [
+                {"name": name, "manifest_digest": digest, "start_ts": 1, "end_ts": 2}
+                for name, digest in (dead or {}).items()
+            ]
+        document = {"tags": entries, "page": page, "has_additional": page * limit < len(names)}
+        return Reply(200, {"Content-Type": "application/json"}, json.dumps(document).encode())
+
+    return answer

@@ -88,16 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument(
         "--lister",
-        choices=["auto", "generic", "gcr", "hub"],
+        choices=["auto", "generic", "gcr", "hub", "quay"],
         default="auto",
         help="how tag digests are learned: auto (a bulk answer where the registry gives one, "
         "else a HEAD per tag), generic (always a HEAD per tag), gcr (the tags/list manifest "
-        "map of GCR and Artifact Registry), hub (Docker Hub's tag API)",
+        "map of GCR and Artifact Registry), hub (Docker Hub's tag API), quay (Quay's)",
     )
     scan.add_argument(
         "--lister-url",
         metavar="URL",
-        help="API base of the vendor lister (default https://hub.docker.com for hub)",
+        help="API base of the vendor lister (default: the vendor's own, e.g. https://hub.docker.com)",
     )
     scan.add_argument(
         "--no-cache",

@@ -22,7 +22,6 @@ from whichtag.errors import (
     WhichtagError,
 )
 from whichtag.hosts import is_local_host
-from whichtag.hub import HUB_API, HubLister
 from whichtag.listers import DigestScan, GenericLister, ProgressCallback
 from whichtag.manifest import IMAGE_TYPES, INDEX_TYPES, Descriptor
 from whichtag.match import (
@@ -40,6 +39,7 @@ from whichtag.registry import MAX_TAGS, RegistryClient, TagListing
 from whichtag.tagnames import is_signature_tag, natural_key, natural_sorted
 from whichtag.transport import DEFAULT_CONCURRENCY, Transport, TransportOptions
 from whichtag.urls import parse_server_url
+from whichtag.vendors import HUB_API, QUAY_API, HubLister, QuayLister
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Options:
     platform: str | None = None  # match by this platform's image: os/arch[/variant] or local
     image_id: str | None = None  # match tags whose image has this config digest (or prefix)
     use_cache: bool = True  # keep manifests fetched by digest on disk
-    lister: str = "auto"  # auto, generic, gcr (the tags/list manifest map) or hub
+    lister: str = "auto"  # auto, generic, gcr (the tags/list manifest map), hub or quay
     lister_url: str | None = None  # another API base for a vendor lister (mirrors, tests)
     cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/whichtag
     progress: ProgressCallback | None = None
@@ -102,7 +102,7 @@ class Options:
                 raise UsageError(f"Options.{name} must be more than 0 seconds")
 
 
-LISTERS = ("auto", "generic", "gcr", "hub")
+LISTERS = ("auto", "generic", "gcr", "hub", "quay")
 
 MISSING_FROM_LIST = (
     "resolved, but missing from the registry's tag list: the list is incomplete or stale"
@@ -421,21 +421,26 @@ async def _scan_for_target(
     )
 
 
+#: vendor bulk listers: the API a lister asks, its label, and the registry it is automatic for
+VENDOR_LISTERS: dict[str, tuple[type[HubLister] | type[QuayLister], str, str, str]] = {
+    "hub": (HubLister, HUB_API, "Docker Hub's tag API", DOCKER_HUB),
+    "quay": (QuayLister, QUAY_API, "Quay's tag API", "quay.io"),
+}
+
+
 async def _list_repository(client: RegistryClient, ref: Reference, options: Options) -> TagListing:
-    """Docker Hub's tag API where it applies (tags with digests, 100 a request), else the
+    """A vendor's tag API where one applies (tags with digests, 100 a request), else the
     registry's tag list (which may carry GCR's manifest map)."""
-    hub = options.lister == "hub" or (options.lister == "auto" and ref.registry == DOCKER_HUB)
-    if hub:
-        api = HubLister(
-            client.auth.transport, options.lister_url or HUB_API, max_tags=options.max_tags
-        )
-        found = await api.listing(ref.repository)
+    for name, (lister, api, label, registry) in VENDOR_LISTERS.items():
+        if options.lister != name and not (options.lister == "auto" and ref.registry == registry):
+            continue
+        vendor = lister(client.auth.transport, options.lister_url or api, max_tags=options.max_tags)
+        found = await vendor.listing(ref.repository)
         if found is not None:
-            return TagListing(tags=found.tags, bulk=found.digests, bulk_source="hub")
+            return TagListing(tags=found.tags, bulk=found.digests, bulk_source=name)
         if options.debug is not None:
-            options.debug(
-                "Docker Hub's tag API gave no usable answer; using the registry's tag list"
-            )
+            options.debug(f"{label} gave no usable answer; using the registry's tag list")
+        break
     return await client.list_tags(ref.repository, max_tags=options.max_tags)
 
 

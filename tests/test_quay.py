@@ -1,0 +1,66 @@
+"""Quay's tag API as a bulk lister, replayed from the real registry's content in the shape
+vendor-apis.md §2 quotes; the confirming HEADs go to the real registry."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from testkit.front import Front
+from testkit.vendors import quay_replay
+
+from conftest import CliRun, Seeded
+from whichtag.errors import EXIT_OK
+from whichtag.tagnames import natural_sorted
+
+Run = Callable[..., CliRun]
+ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
+
+
+def _via_quay(run: Run, quay: Front, reference: str, *extra: str) -> CliRun:
+    return run(
+        reference, "--json", "--lister", "quay", "--lister-url", f"http://{quay.host}", *extra
+    )
+
+
+def test_quay_answer_asks_active_tags_only(plain: Seeded, run: Run) -> None:
+    dead = {"old": plain.fluentd["latest"]}  # a tag that no longer exists, with end_ts
+    with (
+        Front(None, override=quay_replay(dict(plain.fluentd), dead=dead)) as quay,
+        Front(plain.host) as registry,
+    ):
+        result = _via_quay(run, quay, f"{registry.host}/fluent/fluentd:latest")
+        heads = sum(1 for s in registry.seen if s.method == "HEAD")
+        queries = [parse_qs(urlsplit(s.path).query) for s in quay.seen]
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES  # not "old"
+    assert result.json["lister"] == "quay"
+    assert heads == len(ALIASES)
+    assert all(q["onlyActiveTags"] == ["true"] and q["limit"] == ["100"] for q in queries)
+    assert all(s.authorization is None for s in quay.seen)
+
+
+@pytest.mark.parametrize("count", [100, 250, 301])
+def test_quay_pages(plain: Seeded, big: dict[str, str], run: Run, count: int) -> None:
+    subset = dict(sorted(big.items())[:count])
+    target = sorted(subset)[-1]
+    want = natural_sorted([tag for tag, digest in subset.items() if digest == subset[target]])
+    with Front(None, override=quay_replay(dict(subset))) as quay:
+        result = _via_quay(run, quay, f"{plain.host}/big/repo:{target}")
+        pages = {int(parse_qs(urlsplit(s.path).query)["page"][0]) for s in quay.seen}
+    assert result.code == EXIT_OK, result.err
+    assert result.json["lister"] == "quay"
+    assert result.json["tags"] == want and result.json["total"] == count
+    assert min(pages) == 1 and max(pages) >= math.ceil(count / 100)
+    assert max(pages) <= math.ceil(count / 100) + 2  # at most one speculative batch too far
+
+
+@pytest.mark.parametrize("status", [401, 404, 500])
+def test_quay_failures_fall_back(plain: Seeded, run: Run, status: int) -> None:
+    with Front(None, override=quay_replay(dict(plain.fluentd), status=status)) as quay:
+        result = _via_quay(run, quay, f"{plain.host}/fluent/fluentd:latest", "--debug")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES and result.json["lister"] == "generic"
+    assert "Quay's tag API gave no usable answer" in result.err
