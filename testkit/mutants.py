@@ -810,4 +810,12 @@ MUTANTS: list[Mutant] = [
         "Quay is asked for active tags only",
         ("tests/test_quay.py::test_quay_answer_asks_active_tags_only",),
     ),
+    Mutant(
+        "harbor-single-encoding",
+        "src/whichtag/vendors.py",
+        'encoded = quote(quote(name, safe=""), safe="")',
+        'encoded = quote(name, safe="")',
+        "Harbor wants nested repository names double-encoded (a/b -> a%252Fb)",
+        ("tests/test_harbor.py::test_nested_repository_name_is_double_encoded",),
+    ),
 ]

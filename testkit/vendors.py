@@ -133,3 +133,40 @@ def quay_replay(
         return Reply(200, {"Content-Type": "application/json"}, json.dumps(document).encode())
 
     return answer
+
+
+def harbor_replay(
+    tags: dict[str, str], *, status: int = 200, media_type: str = DOCKER_TYPE
+) -> Callable[[Request], Reply]:
+    """Harbor's ``/api/v2.0/projects/{p}/repositories/{r}/artifacts`` for ``tags`` (§5): a JSON
+    array of artifacts (one per digest, with all its tags), ``X-Total-Count``, ``page_size``
+    at most 100. Records nothing itself: the Front does."""
+    by_digest: dict[str, list[str]] = {}
+    for tag, digest in sorted(tags.items()):
+        by_digest.setdefault(digest, []).append(tag)
+    artifacts = [
+        {
+            "digest": digest,
+            "manifest_media_type": media_type,
+            "media_type": media_type,
+            "type": "IMAGE",
+            "tags": [{"name": name, "immutable": False} for name in names],
+            "references": None,
+        }
+        for digest, names in sorted(by_digest.items())
+    ]
+
+    def answer(request: Request) -> Reply:
+        parts = urlsplit(request.path)
+        if "/api/v2.0/projects/" not in parts.path or not parts.path.endswith("/artifacts"):
+            return Reply(404, {"Content-Type": "application/json"}, b'{"errors":[]}')
+        if status != 200:
+            return Reply(status, {"Content-Type": "application/json"}, b'{"errors":[]}')
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        size = min(100, int(query.get("page_size", "10")))
+        page = int(query.get("page", "1"))
+        chunk = artifacts[(page - 1) * size : page * size]
+        headers = {"Content-Type": "application/json", "X-Total-Count": str(len(artifacts))}
+        return Reply(200, headers, json.dumps(chunk).encode())
+
+    return answer

@@ -88,11 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument(
         "--lister",
-        choices=["auto", "generic", "gcr", "hub", "quay"],
+        choices=["auto", "generic", "gcr", "hub", "quay", "harbor"],
         default="auto",
         help="how tag digests are learned: auto (a bulk answer where the registry gives one, "
         "else a HEAD per tag), generic (always a HEAD per tag), gcr (the tags/list manifest "
-        "map of GCR and Artifact Registry), hub (Docker Hub's tag API), quay (Quay's)",
+        "map of GCR and Artifact Registry), hub (Docker Hub's tag API), quay (Quay's), "
+        "harbor (Harbor's artifacts API, on the registry's host unless --lister-url)",
     )
     scan.add_argument(
         "--lister-url",

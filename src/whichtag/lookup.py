@@ -39,7 +39,7 @@ from whichtag.registry import MAX_TAGS, RegistryClient, TagListing
 from whichtag.tagnames import is_signature_tag, natural_key, natural_sorted
 from whichtag.transport import DEFAULT_CONCURRENCY, Transport, TransportOptions
 from whichtag.urls import parse_server_url
-from whichtag.vendors import HUB_API, QUAY_API, HubLister, QuayLister
+from whichtag.vendors import HUB_API, QUAY_API, HarborLister, HubLister, QuayLister
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Options:
     platform: str | None = None  # match by this platform's image: os/arch[/variant] or local
     image_id: str | None = None  # match tags whose image has this config digest (or prefix)
     use_cache: bool = True  # keep manifests fetched by digest on disk
-    lister: str = "auto"  # auto, generic, gcr (the tags/list manifest map), hub or quay
+    lister: str = "auto"  # auto, generic, gcr (the tags/list manifest map), hub, quay, harbor
     lister_url: str | None = None  # another API base for a vendor lister (mirrors, tests)
     cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/whichtag
     progress: ProgressCallback | None = None
@@ -102,7 +102,7 @@ class Options:
                 raise UsageError(f"Options.{name} must be more than 0 seconds")
 
 
-LISTERS = ("auto", "generic", "gcr", "hub", "quay")
+LISTERS = ("auto", "generic", "gcr", "hub", "quay", "harbor")
 
 MISSING_FROM_LIST = (
     "resolved, but missing from the registry's tag list: the list is incomplete or stale"
@@ -421,10 +421,14 @@ async def _scan_for_target(
     )
 
 
-#: vendor bulk listers: the API a lister asks, its label, and the registry it is automatic for
-VENDOR_LISTERS: dict[str, tuple[type[HubLister] | type[QuayLister], str, str, str]] = {
+VendorLister = type[HubLister] | type[QuayLister] | type[HarborLister]
+
+#: vendor bulk listers: the API a lister asks ("": the registry's own host), its label, and the
+#: registry it is automatic for (None: only when asked for with --lister)
+VENDOR_LISTERS: dict[str, tuple[VendorLister, str, str, str | None]] = {
     "hub": (HubLister, HUB_API, "Docker Hub's tag API", DOCKER_HUB),
     "quay": (QuayLister, QUAY_API, "Quay's tag API", "quay.io"),
+    "harbor": (HarborLister, "", "Harbor's artifacts API", None),
 }
 
 
@@ -434,7 +438,8 @@ async def _list_repository(client: RegistryClient, ref: Reference, options: Opti
     for name, (lister, api, label, registry) in VENDOR_LISTERS.items():
         if options.lister != name and not (options.lister == "auto" and ref.registry == registry):
             continue
-        vendor = lister(client.auth.transport, options.lister_url or api, max_tags=options.max_tags)
+        base = options.lister_url or api or client.base_url
+        vendor = lister(client.auth.transport, base, max_tags=options.max_tags)
         found = await vendor.listing(ref.repository)
         if found is not None:
             return TagListing(tags=found.tags, bulk=found.digests, bulk_source=name)

@@ -9,7 +9,12 @@
   (§2). No total is given, so pages are fetched a few at a time, speculatively, until one says
   ``has_additional: false``; ``manifest_digest`` per tag. Quay asks for low concurrency.
 
-Both are asked anonymously: no registry credential goes to an API. Anything unexpected (an
+- Harbor: ``GET {api}/api/v2.0/projects/{project}/repositories/{name}/artifacts?with_tag=true
+  &page_size=100&page=N`` (§5), the repository name double-encoded; ``X-Total-Count`` on the
+  first page gives the number of artifacts, the other pages are fetched at once. Each artifact
+  is one manifest (an index for multi-arch) with all its tags.
+
+All are asked anonymously: no registry credential goes to an API. Anything unexpected (an
 error status after retries, a malformed page, a count that changes between pages, a
 repository path the vendor cannot have) returns None, and the caller lists the repository
 the generic way. The answer is never partial.
@@ -21,7 +26,7 @@ import asyncio
 import json
 import math
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from whichtag.errors import WhichtagError
 from whichtag.hosts import is_internal_address
@@ -158,6 +163,74 @@ class QuayLister:
         if "end_ts" in item:
             return True  # a dead tag (history), not one that exists
         return _add(listing, seen, item.get("name"), item.get("manifest_digest"), "")
+
+
+class HarborLister:
+    """One repository's tagged artifacts from Harbor's API, or None to fall back."""
+
+    def __init__(self, transport: Transport, api: str, *, max_tags: int) -> None:
+        self.transport = transport
+        self.api = api.rstrip("/")
+        self.max_tags = max_tags
+        self._local = is_internal_address(split_url(self.api).hostname or "")
+
+    async def listing(self, repository: str) -> BulkListing | None:
+        project, _, name = repository.partition("/")
+        if not name:
+            return None  # Harbor repositories live in a project
+        encoded = quote(quote(name, safe=""), safe="")  # a/b -> a%252Fb, as Harbor wants
+        base = f"{self.api}/api/v2.0/projects/{project}/repositories/{encoded}/artifacts"
+        first = await self._page(base, 1)
+        if first is None:
+            return None
+        total = first[0]
+        pages = math.ceil(total / PAGE_SIZE)
+        rest = await asyncio.gather(*(self._page(base, number) for number in range(2, pages + 1)))
+        listing = BulkListing()
+        seen: set[str] = set()
+        for page in [first, *rest]:
+            if page is None or page[0] != total:
+                return None
+            for artifact in page[1]:
+                if not self._take(artifact, listing, seen):
+                    return None
+            if len(seen) > self.max_tags:
+                return None
+        return listing
+
+    async def _page(self, base: str, number: int) -> tuple[int, list[object]] | None:
+        query = {"with_tag": "true", "page_size": PAGE_SIZE, "page": number}
+        try:
+            response = await self.transport.request(
+                "GET", f"{base}?{urlencode(query)}", body_cap=MAX_PAGE_BYTES, local_ok=self._local
+            )
+        except WhichtagError:
+            return None
+        total = response.headers.get("X-Total-Count", "")
+        if response.status != 200 or not total.isdigit():
+            return None
+        try:
+            document = json.loads(response.body)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(document, list) or len(document) > PAGE_SIZE:
+            return None
+        return int(total), document
+
+    @staticmethod
+    def _take(artifact: object, listing: BulkListing, seen: set[str]) -> bool:
+        if not isinstance(artifact, dict):
+            return False
+        tags = artifact.get("tags") or []
+        if not isinstance(tags, list):
+            return False
+        media_type = artifact.get("manifest_media_type")
+        kind = media_type_of(media_type) if isinstance(media_type, str) else ""
+        for tag in tags:
+            name = tag.get("name") if isinstance(tag, dict) else None
+            if not _add(listing, seen, name, artifact.get("digest"), kind):
+                return False
+        return True
 
 
 def _add(listing: BulkListing, seen: set[str], tag: object, digest: object, kind: str) -> bool:
