@@ -762,8 +762,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "bulk-not-confirmed",
         LOOKUP,
-        "if use_bulk and not await _confirmed(",
-        "if False and not await _confirmed(",
+        "if use_bulk and not await confirmed(",
+        "if False and not await confirmed(",
         "every matching tag a bulk lister names is confirmed by a HEAD; disagreement falls back",
         (
             "tests/test_bulk.py::test_stale_map_falls_back_to_the_generic_answer",

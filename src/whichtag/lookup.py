@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from whichtag.auth.credentials import Credentials
 from whichtag.auth.sources import Lookup, find_credentials
+from whichtag.bulk import bulk_scan, confirmed, list_repository
 from whichtag.cache import DigestCache
 from whichtag.errors import (
     NotFoundError,
@@ -34,12 +35,11 @@ from whichtag.match import (
 )
 from whichtag.platforms import parse_platform
 from whichtag.proxy import ProxySettings
-from whichtag.reference import DOCKER_HUB, Reference, parse_reference
+from whichtag.reference import Reference, parse_reference
 from whichtag.registry import MAX_TAGS, RegistryClient, TagListing
 from whichtag.tagnames import is_signature_tag, natural_key, natural_sorted
 from whichtag.transport import DEFAULT_CONCURRENCY, Transport, TransportOptions
 from whichtag.urls import parse_server_url
-from whichtag.vendors import HUB_API, QUAY_API, HarborLister, HubLister, QuayLister
 
 
 @dataclass
@@ -332,7 +332,16 @@ async def _scan_for_target(
 ) -> Result:
     algorithm = ref.digest.partition(":")[0] if ref.digest else "sha256"
     target_ref = ref.digest or ref.tag or "latest"
-    listing_task = asyncio.ensure_future(_list_repository(client, ref, options))
+    listing_task = asyncio.ensure_future(
+        list_repository(
+            client,
+            ref,
+            lister=options.lister,
+            lister_url=options.lister_url,
+            max_tags=options.max_tags,
+            debug=options.debug,
+        )
+    )
     if options.image_id:  # the image ID is the target: no tag or digest to resolve
         target_task: asyncio.Future[Descriptor] = asyncio.get_running_loop().create_future()
         target_task.set_result(Descriptor(normalise_image_id(options.image_id)))
@@ -371,13 +380,13 @@ async def _scan_for_target(
     generic = GenericLister(client, workers=options.concurrency, algorithm=algorithm)
     use_bulk = options.lister != "generic" and bool(listing.bulk)
     if use_bulk:
-        scan = await _bulk_scan(generic, ref, wanted, known, listing, options)
+        scan = await bulk_scan(generic, ref.repository, wanted, known, listing, options.progress)
     else:
         scan = await generic.scan(ref.repository, wanted, known=known, progress=options.progress)
     if resolved_tag in known and target.media_type:
         scan.media_types.setdefault(target.digest, target.media_type)
     found = await _match(client, ref, options, target, scan)
-    if use_bulk and not await _confirmed(client, ref, found.tags, scan, set(known), algorithm):
+    if use_bulk and not await confirmed(client, ref.repository, found.tags, scan, set(known)):
         # bulk data lags behind the registry: never answer from it, ask every tag instead
         if options.debug is not None:
             options.debug(
@@ -419,83 +428,6 @@ async def _scan_for_target(
         lister=listing.bulk_source if use_bulk else "generic",
         requests=client.auth.transport.requests,
     )
-
-
-VendorLister = type[HubLister] | type[QuayLister] | type[HarborLister]
-
-#: vendor bulk listers: the API a lister asks ("": the registry's own host), its label, and the
-#: registry it is automatic for (None: only when asked for with --lister)
-VENDOR_LISTERS: dict[str, tuple[VendorLister, str, str, str | None]] = {
-    "hub": (HubLister, HUB_API, "Docker Hub's tag API", DOCKER_HUB),
-    "quay": (QuayLister, QUAY_API, "Quay's tag API", "quay.io"),
-    "harbor": (HarborLister, "", "Harbor's artifacts API", None),
-}
-
-
-async def _list_repository(client: RegistryClient, ref: Reference, options: Options) -> TagListing:
-    """A vendor's tag API where one applies (tags with digests, 100 a request), else the
-    registry's tag list (which may carry GCR's manifest map)."""
-    for name, (lister, api, label, registry) in VENDOR_LISTERS.items():
-        if options.lister != name and not (options.lister == "auto" and ref.registry == registry):
-            continue
-        base = options.lister_url or api or client.base_url
-        vendor = lister(client.auth.transport, base, max_tags=options.max_tags)
-        found = await vendor.listing(ref.repository)
-        if found is not None:
-            return TagListing(tags=found.tags, bulk=found.digests, bulk_source=name)
-        if options.debug is not None:
-            options.debug(f"{label} gave no usable answer; using the registry's tag list")
-        break
-    return await client.list_tags(ref.repository, max_tags=options.max_tags)
-
-
-async def _bulk_scan(
-    generic: GenericLister,
-    ref: Reference,
-    wanted: list[str],
-    known: dict[str, str],
-    listing: TagListing,
-    options: Options,
-) -> DigestScan:
-    """Digests from the tag list's manifest map; the tags it lacks are asked one by one."""
-    scan = DigestScan()
-    missing = []
-    for tag in wanted:
-        descriptor = listing.bulk.get(tag)
-        if descriptor is None or tag in known:
-            missing.append(tag)
-            continue
-        scan.digests[tag] = descriptor.digest
-        if descriptor.media_type:
-            scan.media_types[descriptor.digest] = descriptor.media_type
-    if missing:
-        asked = await generic.scan(ref.repository, missing, known=known, progress=options.progress)
-        scan.digests.update(asked.digests)
-        scan.errors.update(asked.errors)
-        scan.gone += asked.gone
-        scan.media_types.update(asked.media_types)
-    return scan
-
-
-async def _confirmed(
-    client: RegistryClient,
-    ref: Reference,
-    tags: list[str],
-    scan: DigestScan,
-    known: set[str],
-    algorithm: str,
-) -> bool:
-    """One HEAD per matching tag the bulk data named: does the registry agree?"""
-
-    async def agrees(tag: str) -> bool:
-        try:
-            descriptor = await client.manifest_digest(ref.repository, tag, algorithm=algorithm)
-        except WhichtagError:
-            return False
-        return descriptor.digest == scan.digests.get(tag)
-
-    checks = await asyncio.gather(*(agrees(tag) for tag in tags if tag not in known))
-    return all(checks)
 
 
 def _mode(options: Options, found: Match) -> str:
