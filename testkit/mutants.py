@@ -781,8 +781,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "hub-count-change-accepted",
         "src/whichtag/vendors.py",
-        "if page is None or page[0] != count:",
-        "if page is None:",
+        "if answer is None or answer[0] != total:",
+        "if answer is None:",
         "a repository that changes while Hub pages are read is listed the generic way",
         ("tests/test_hub.py::test_count_changing_between_pages_falls_back",),
     ),

@@ -226,6 +226,15 @@ def run(
     return runner
 
 
+def run_via_lister(
+    run: Callable[..., CliRun], lister: str, api: Front, reference: str, *extra: str
+) -> CliRun:
+    """``whichtag REF --json`` with a vendor lister pointed at a replay of its API."""
+    return run(
+        reference, "--json", "--lister", lister, "--lister-url", f"http://{api.host}", *extra
+    )
+
+
 def run_process(*argv: str, timeout: float = 60) -> CliRun:
     """The CLI as a user runs it, in its own process: shutdown noise and hangs would show."""
     start = time.monotonic()

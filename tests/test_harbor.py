@@ -11,7 +11,7 @@ import pytest
 from testkit.front import Front
 from testkit.vendors import harbor_replay
 
-from conftest import CliRun, Seeded
+from conftest import CliRun, Seeded, run_via_lister
 from whichtag.errors import EXIT_OK
 from whichtag.tagnames import natural_sorted
 
@@ -19,15 +19,9 @@ Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
 
 
-def _via_harbor(run: Run, harbor: Front, reference: str, *extra: str) -> CliRun:
-    return run(
-        reference, "--json", "--lister", "harbor", "--lister-url", f"http://{harbor.host}", *extra
-    )
-
-
 def test_harbor_answer(plain: Seeded, run: Run) -> None:
     with Front(None, override=harbor_replay(dict(plain.fluentd))) as harbor:
-        result = _via_harbor(run, harbor, f"{plain.host}/fluent/fluentd:latest")
+        result = run_via_lister(run, "harbor", harbor, f"{plain.host}/fluent/fluentd:latest")
         paths = [urlsplit(s.path) for s in harbor.seen]
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == ALIASES and result.json["lister"] == "harbor"
@@ -38,7 +32,7 @@ def test_harbor_answer(plain: Seeded, run: Run) -> None:
 def test_nested_repository_name_is_double_encoded(plain: Seeded, run: Run) -> None:
     pushed = plain.pusher.push_image("team/sub/app", "harbor-nested", tag="v1")
     with Front(None, override=harbor_replay({"v1": pushed.digest})) as harbor:
-        result = _via_harbor(run, harbor, f"{plain.host}/team/sub/app:v1")
+        result = run_via_lister(run, "harbor", harbor, f"{plain.host}/team/sub/app:v1")
         raw = [s.path for s in harbor.seen]
     assert result.json["tags"] == ["v1"] and result.json["lister"] == "harbor"
     assert raw[0].startswith("/api/v2.0/projects/team/repositories/sub%252Fapp/artifacts")
@@ -51,7 +45,7 @@ def test_harbor_pages(plain: Seeded, big: dict[str, str], run: Run, count: int) 
     want = natural_sorted([tag for tag, digest in subset.items() if digest == subset[target]])
     artifacts = len(set(subset.values()))
     with Front(None, override=harbor_replay(subset)) as harbor:
-        result = _via_harbor(run, harbor, f"{plain.host}/big/repo:{target}")
+        result = run_via_lister(run, "harbor", harbor, f"{plain.host}/big/repo:{target}")
         pages = len(harbor.seen)
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == want and result.json["lister"] == "harbor"
@@ -61,7 +55,9 @@ def test_harbor_pages(plain: Seeded, big: dict[str, str], run: Run, count: int) 
 @pytest.mark.parametrize("status", [401, 403, 404])
 def test_harbor_failures_fall_back(plain: Seeded, run: Run, status: int) -> None:
     with Front(None, override=harbor_replay(dict(plain.fluentd), status=status)) as harbor:
-        result = _via_harbor(run, harbor, f"{plain.host}/fluent/fluentd:latest", "--debug")
+        result = run_via_lister(
+            run, "harbor", harbor, f"{plain.host}/fluent/fluentd:latest", "--debug"
+        )
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == ALIASES and result.json["lister"] == "generic"
     assert "Harbor's artifacts API gave no usable answer" in result.err

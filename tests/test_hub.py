@@ -11,17 +11,12 @@ import pytest
 from testkit.front import Front
 from testkit.vendors import hub_replay
 
-from conftest import CliRun, Seeded
+from conftest import CliRun, Seeded, run_via_lister
 from whichtag.errors import EXIT_OK
 from whichtag.tagnames import natural_sorted
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
-
-
-def _via_hub(run: Run, hub: Front, reference: str, *extra: str) -> CliRun:
-    """whichtag REF --json with the Hub lister pointed at the replay."""
-    return run(reference, "--json", "--lister", "hub", "--lister-url", f"http://{hub.host}", *extra)
 
 
 def _heads(front: Front) -> int:
@@ -31,7 +26,7 @@ def _heads(front: Front) -> int:
 def test_hub_answer_with_confirming_heads(plain: Seeded, run: Run) -> None:
     with Front(None, override=hub_replay(dict(plain.fluentd))) as hub:
         with Front(plain.host) as registry:
-            result = _via_hub(run, hub, f"{registry.host}/fluent/fluentd:latest")
+            result = run_via_lister(run, "hub", hub, f"{registry.host}/fluent/fluentd:latest")
             heads = _heads(registry)
             listed = [s for s in registry.seen if "/tags/list" in s.path]
         api_calls = len(hub.seen)
@@ -50,7 +45,7 @@ def test_hub_pages(plain: Seeded, big: dict[str, str], run: Run, count: int) -> 
     target = sorted(subset)[-1]
     want = natural_sorted([tag for tag, digest in subset.items() if digest == subset[target]])
     with Front(None, override=hub_replay(dict(subset))) as hub:
-        result = _via_hub(run, hub, f"{plain.host}/big/repo:{target}")
+        result = run_via_lister(run, "hub", hub, f"{plain.host}/big/repo:{target}")
         pages = len(hub.seen)
     assert result.code == EXIT_OK, result.err
     assert result.json["lister"] == "hub"
@@ -63,7 +58,7 @@ def test_null_digests_are_asked_by_head(plain: Seeded, run: Run) -> None:
     tags: dict[str, str | None] = dict(plain.fluentd)
     tags["v0.12.31"] = None  # Hub sends null for some tags
     with Front(None, override=hub_replay(tags)) as hub, Front(plain.host) as registry:
-        result = _via_hub(run, hub, f"{registry.host}/fluent/fluentd:latest")
+        result = run_via_lister(run, "hub", hub, f"{registry.host}/fluent/fluentd:latest")
         asked = [s.path for s in registry.seen if s.method == "HEAD"]
     assert result.json["tags"] == ALIASES and result.json["lister"] == "hub"
     assert any(path.endswith("/manifests/v0.12.31") for path in asked)
@@ -83,7 +78,7 @@ def test_hub_failures_fall_back_to_the_generic_answer(
     plain: Seeded, run: Run, replay: dict[str, object]
 ) -> None:
     with Front(None, override=hub_replay(dict(plain.fluentd), **replay)) as hub:  # type: ignore[arg-type]
-        result = _via_hub(run, hub, f"{plain.host}/fluent/fluentd:latest", "--debug")
+        result = run_via_lister(run, "hub", hub, f"{plain.host}/fluent/fluentd:latest", "--debug")
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == ALIASES
     assert result.json["lister"] == "generic"
@@ -93,7 +88,7 @@ def test_hub_failures_fall_back_to_the_generic_answer(
 def test_stale_hub_data_falls_back(plain: Seeded, run: Run) -> None:
     lying: dict[str, str | None] = dict(plain.fluentd, edge=plain.fluentd["latest"])
     with Front(None, override=hub_replay(lying)) as hub:
-        result = _via_hub(run, hub, f"{plain.host}/fluent/fluentd:latest")
+        result = run_via_lister(run, "hub", hub, f"{plain.host}/fluent/fluentd:latest")
     assert result.json["tags"] == ALIASES
     assert result.json["lister"] == "generic"
 
@@ -104,6 +99,6 @@ def test_count_changing_between_pages_falls_back(
     subset = dict(sorted(big.items())[:250])
     target = sorted(subset)[0]
     with Front(None, override=hub_replay(dict(subset), count_shift_on_page=2)) as hub:
-        result = _via_hub(run, hub, f"{plain.host}/big/repo:{target}")
+        result = run_via_lister(run, "hub", hub, f"{plain.host}/big/repo:{target}")
     assert result.code == EXIT_OK, result.err
     assert result.json["lister"] == "generic"  # a repository that moved while paging

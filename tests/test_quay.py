@@ -11,18 +11,12 @@ import pytest
 from testkit.front import Front
 from testkit.vendors import quay_replay
 
-from conftest import CliRun, Seeded
+from conftest import CliRun, Seeded, run_via_lister
 from whichtag.errors import EXIT_OK
 from whichtag.tagnames import natural_sorted
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
-
-
-def _via_quay(run: Run, quay: Front, reference: str, *extra: str) -> CliRun:
-    return run(
-        reference, "--json", "--lister", "quay", "--lister-url", f"http://{quay.host}", *extra
-    )
 
 
 def test_quay_answer_asks_active_tags_only(plain: Seeded, run: Run) -> None:
@@ -31,7 +25,7 @@ def test_quay_answer_asks_active_tags_only(plain: Seeded, run: Run) -> None:
         Front(None, override=quay_replay(dict(plain.fluentd), dead=dead)) as quay,
         Front(plain.host) as registry,
     ):
-        result = _via_quay(run, quay, f"{registry.host}/fluent/fluentd:latest")
+        result = run_via_lister(run, "quay", quay, f"{registry.host}/fluent/fluentd:latest")
         heads = sum(1 for s in registry.seen if s.method == "HEAD")
         queries = [parse_qs(urlsplit(s.path).query) for s in quay.seen]
     assert result.code == EXIT_OK, result.err
@@ -48,7 +42,7 @@ def test_quay_pages(plain: Seeded, big: dict[str, str], run: Run, count: int) ->
     target = sorted(subset)[-1]
     want = natural_sorted([tag for tag, digest in subset.items() if digest == subset[target]])
     with Front(None, override=quay_replay(dict(subset))) as quay:
-        result = _via_quay(run, quay, f"{plain.host}/big/repo:{target}")
+        result = run_via_lister(run, "quay", quay, f"{plain.host}/big/repo:{target}")
         pages = {int(parse_qs(urlsplit(s.path).query)["page"][0]) for s in quay.seen}
     assert result.code == EXIT_OK, result.err
     assert result.json["lister"] == "quay"
@@ -60,7 +54,7 @@ def test_quay_pages(plain: Seeded, big: dict[str, str], run: Run, count: int) ->
 @pytest.mark.parametrize("status", [401, 404, 500])
 def test_quay_failures_fall_back(plain: Seeded, run: Run, status: int) -> None:
     with Front(None, override=quay_replay(dict(plain.fluentd), status=status)) as quay:
-        result = _via_quay(run, quay, f"{plain.host}/fluent/fluentd:latest", "--debug")
+        result = run_via_lister(run, "quay", quay, f"{plain.host}/fluent/fluentd:latest", "--debug")
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == ALIASES and result.json["lister"] == "generic"
     assert "Quay's tag API gave no usable answer" in result.err

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
@@ -32,7 +33,7 @@ from whichtag.errors import WhichtagError
 from whichtag.hosts import is_internal_address
 from whichtag.manifest import Descriptor, media_type_of
 from whichtag.reference import is_valid_digest, is_valid_tag
-from whichtag.transport import Transport
+from whichtag.transport import Response, Transport
 from whichtag.urls import split_url
 
 HUB_API = "https://hub.docker.com"
@@ -45,7 +46,7 @@ MAX_QUAY_PAGES = 10_000
 
 @dataclass
 class BulkListing:
-    """Tags with the digest Hub reports, and the tags it gave no usable digest for."""
+    """Tags with the digest a vendor API reports, and the tags it gave no usable digest for."""
 
     digests: dict[str, Descriptor] = field(default_factory=dict)
     unresolved: list[str] = field(default_factory=list)
@@ -55,44 +56,78 @@ class BulkListing:
         return [*self.digests, *self.unresolved]
 
 
-class HubLister:
-    """One repository's tags from the Hub API, or None to fall back."""
+Page = tuple[int, list[object]]  # (the total the API reports, this page's items)
 
-    def __init__(self, transport: Transport, api: str = HUB_API, *, max_tags: int) -> None:
+
+class _VendorAPI:
+    """What the vendor listers share: where the API is, anonymous JSON GETs, counted pages."""
+
+    def __init__(self, transport: Transport, api: str, *, max_tags: int) -> None:
         self.transport = transport
         self.api = api.rstrip("/")
         self.max_tags = max_tags
         self._local = is_internal_address(split_url(self.api).hostname or "")
+
+    async def _get(self, url: str) -> tuple[object, Response] | None:
+        """One anonymous GET of a JSON document; None on any failure."""
+        try:
+            response = await self.transport.request(
+                "GET", url, body_cap=MAX_PAGE_BYTES, local_ok=self._local
+            )
+        except WhichtagError:
+            return None
+        if response.status != 200:
+            return None
+        try:
+            return json.loads(response.body), response
+        except (ValueError, RecursionError):
+            return None
+
+    async def _counted_pages(
+        self, page: Callable[[int], Awaitable[Page | None]]
+    ) -> tuple[int, list[list[object]]] | None:
+        """Page 1, then every other page at once; None if any fails, if the total changes
+        between pages (the repository moved while it was read), or if it is over the tag
+        limit (the generic path reports that properly)."""
+        first = await page(1)
+        if first is None or first[0] > self.max_tags:
+            return None
+        total = first[0]
+        rest = await asyncio.gather(*(page(n) for n in range(2, math.ceil(total / PAGE_SIZE) + 1)))
+        items = []
+        for answer in [first, *rest]:
+            if answer is None or answer[0] != total:
+                return None
+            items.append(answer[1])
+        return total, items
+
+
+class HubLister(_VendorAPI):
+    """One repository's tags from the Hub API, or None to fall back."""
+
+    def __init__(self, transport: Transport, api: str = HUB_API, *, max_tags: int) -> None:
+        super().__init__(transport, api, max_tags=max_tags)
 
     async def listing(self, repository: str) -> BulkListing | None:
         namespace, _, name = repository.partition("/")
         if not name or "/" in name:
             return None  # Hub repositories are exactly namespace/name
         base = f"{self.api}/v2/namespaces/{namespace}/repositories/{name}/tags"
-        first = await self._page(base, 1)
-        if first is None:
+        pages = await self._counted_pages(lambda number: self._page(base, number))
+        if pages is None:
             return None
-        count = first[0]
-        if count > self.max_tags:
-            return None  # the generic path reports the limit properly
-        pages = math.ceil(count / PAGE_SIZE)
-        rest = await asyncio.gather(*(self._page(base, number) for number in range(2, pages + 1)))
+        count, items = pages
         listing = BulkListing()
         seen: set[str] = set()
-        for page in [first, *rest]:
-            if page is None or page[0] != count:
-                return None  # failed, or the repository changed while paging
-            for item in page[1]:
-                if not self._take(item, listing, seen):
-                    return None
-        if len(seen) != count:
-            return None
-        return listing
+        for item in (item for page in items for item in page):
+            if not self._take(item, listing, seen):
+                return None
+        return listing if len(seen) == count else None
 
-    async def _page(self, base: str, number: int) -> tuple[int, list[object]] | None:
-        url = f"{base}?{urlencode({'page_size': PAGE_SIZE, 'page': number})}"
-        document = await _get_json(self.transport, url, self._local)
-        if document is None:
+    async def _page(self, base: str, number: int) -> Page | None:
+        got = await self._get(f"{base}?{urlencode({'page_size': PAGE_SIZE, 'page': number})}")
+        document = got[0] if got is not None else None
+        if not isinstance(document, dict):
             return None
         count, results = document.get("count"), document.get("results")
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
@@ -112,14 +147,11 @@ class HubLister:
         return _add(listing, seen, item.get("name"), item.get("digest") if image else None, kind)
 
 
-class QuayLister:
+class QuayLister(_VendorAPI):
     """One repository's active tags from Quay's API, or None to fall back."""
 
     def __init__(self, transport: Transport, api: str = QUAY_API, *, max_tags: int) -> None:
-        self.transport = transport
-        self.api = api.rstrip("/")
-        self.max_tags = max_tags
-        self._local = is_internal_address(split_url(self.api).hostname or "")
+        super().__init__(transport, api, max_tags=max_tags)
 
     async def listing(self, repository: str) -> BulkListing | None:
         namespace, _, name = repository.partition("/")
@@ -148,8 +180,9 @@ class QuayLister:
 
     async def _page(self, base: str, number: int) -> tuple[list[object], bool] | None:
         query = {"onlyActiveTags": "true", "limit": PAGE_SIZE, "page": number}
-        document = await _get_json(self.transport, f"{base}?{urlencode(query)}", self._local)
-        if document is None:
+        got = await self._get(f"{base}?{urlencode(query)}")
+        document = got[0] if got is not None else None
+        if not isinstance(document, dict):
             return None
         tags, more = document.get("tags"), document.get("has_additional")
         if not isinstance(tags, list) or len(tags) > PAGE_SIZE or not isinstance(more, bool):
@@ -165,14 +198,8 @@ class QuayLister:
         return _add(listing, seen, item.get("name"), item.get("manifest_digest"), "")
 
 
-class HarborLister:
+class HarborLister(_VendorAPI):
     """One repository's tagged artifacts from Harbor's API, or None to fall back."""
-
-    def __init__(self, transport: Transport, api: str, *, max_tags: int) -> None:
-        self.transport = transport
-        self.api = api.rstrip("/")
-        self.max_tags = max_tags
-        self._local = is_internal_address(split_url(self.api).hostname or "")
 
     async def listing(self, repository: str) -> BulkListing | None:
         project, _, name = repository.partition("/")
@@ -180,40 +207,26 @@ class HarborLister:
             return None  # Harbor repositories live in a project
         encoded = quote(quote(name, safe=""), safe="")  # a/b -> a%252Fb, as Harbor wants
         base = f"{self.api}/api/v2.0/projects/{project}/repositories/{encoded}/artifacts"
-        first = await self._page(base, 1)
-        if first is None:
+        pages = await self._counted_pages(lambda number: self._page(base, number))
+        if pages is None:
             return None
-        total = first[0]
-        pages = math.ceil(total / PAGE_SIZE)
-        rest = await asyncio.gather(*(self._page(base, number) for number in range(2, pages + 1)))
         listing = BulkListing()
         seen: set[str] = set()
-        for page in [first, *rest]:
-            if page is None or page[0] != total:
+        for artifact in (item for page in pages[1] for item in page):
+            if not self._take(artifact, listing, seen):
                 return None
-            for artifact in page[1]:
-                if not self._take(artifact, listing, seen):
-                    return None
             if len(seen) > self.max_tags:
                 return None
         return listing
 
-    async def _page(self, base: str, number: int) -> tuple[int, list[object]] | None:
+    async def _page(self, base: str, number: int) -> Page | None:
         query = {"with_tag": "true", "page_size": PAGE_SIZE, "page": number}
-        try:
-            response = await self.transport.request(
-                "GET", f"{base}?{urlencode(query)}", body_cap=MAX_PAGE_BYTES, local_ok=self._local
-            )
-        except WhichtagError:
+        got = await self._get(f"{base}?{urlencode(query)}")
+        if got is None:
             return None
+        document, response = got
         total = response.headers.get("X-Total-Count", "")
-        if response.status != 200 or not total.isdigit():
-            return None
-        try:
-            document = json.loads(response.body)
-        except (ValueError, RecursionError):
-            return None
-        if not isinstance(document, list) or len(document) > PAGE_SIZE:
+        if not total.isdigit() or not isinstance(document, list) or len(document) > PAGE_SIZE:
             return None
         return int(total), document
 
@@ -245,18 +258,3 @@ def _add(listing: BulkListing, seen: set[str], tag: object, digest: object, kind
     else:
         listing.unresolved.append(tag)  # null digest or not an image: ask by HEAD
     return True
-
-
-async def _get_json(transport: Transport, url: str, local_ok: bool) -> dict[str, object] | None:
-    """One anonymous GET of a JSON object from a vendor API; None on any failure."""
-    try:
-        response = await transport.request("GET", url, body_cap=MAX_PAGE_BYTES, local_ok=local_ok)
-    except WhichtagError:
-        return None
-    if response.status != 200:
-        return None
-    try:
-        document = json.loads(response.body)
-    except (ValueError, RecursionError):
-        return None
-    return document if isinstance(document, dict) else None
