@@ -22,6 +22,7 @@ from whichtag.errors import NotFoundError, UsageError
 from whichtag.manifest import (
     IMAGE_TYPES,
     MAX_MANIFEST_BYTES,
+    IndexEntry,
     Manifest,
     check_manifest,
     config_digest,
@@ -84,25 +85,26 @@ def _distinct(digests: dict[str, str]) -> dict[str, list[str]]:
     return grouped
 
 
-def _entry_for(entries: Iterable[tuple[str, Platform]], platform: Platform) -> str | None:
+def _entry_for(entries: Iterable[IndexEntry], platform: Platform) -> str | None:
     """The digest an index lists for ``platform`` (an empty asked variant accepts any)."""
-    for digest, offered in entries:
+    for entry in entries:
+        offered = entry.platform
         if (offered.os, offered.architecture) != (platform.os, platform.architecture):
             continue
         if platform.variant and offered.variant != platform.variant:
             continue
-        return digest
+        return entry.digest
     return None
 
 
-async def _platform_digest(source: ManifestSource, manifest: Manifest, platform: Platform) -> str:
+def _platform_digest(manifest: Manifest, platform: Platform) -> str:
     """The platform manifest ``docker pull --platform`` would take from ``manifest``."""
     if not manifest.is_index:
         return manifest.digest
-    entries = [(entry.digest, entry.platform) for entry in index_entries(manifest)]
+    entries = index_entries(manifest)
     found = _entry_for(entries, platform)
     if found is None:
-        offered = ", ".join(sorted({str(p) for _, p in entries})) or "none"
+        offered = ", ".join(sorted({str(entry.platform) for entry in entries})) or "none"
         raise NotFoundError(
             f"index {manifest.digest} has no {platform} image (it has: {offered})",
             hint="pick one of the platforms it has",
@@ -131,13 +133,12 @@ async def match_platform(
     media_types: dict[str, str],
 ) -> Match:
     """Tags whose image for ``platform`` is the target's image for it."""
-    wanted = await _platform_digest(source, target, platform)
+    wanted = _platform_digest(target, platform)
     match = Match(target=wanted)
     grouped = _distinct(digests)
     match.tags += grouped.get(wanted, [])
     for index in await _indexes(source, digests, media_types):
-        entries = [(entry.digest, entry.platform) for entry in index_entries(index)]
-        if _entry_for(entries, platform) == wanted:
+        if _entry_for(index_entries(index), platform) == wanted:
             for tag in grouped[index.digest]:
                 match.tags.append(tag)
                 match.via[tag] = index.digest
@@ -199,7 +200,7 @@ async def match_image_id(
         pairs: list[tuple[str, Platform | None]] = []
         entries = index_entries(manifest)
         if platform is not None:
-            chosen = _entry_for([(e.digest, e.platform) for e in entries], platform)
+            chosen = _entry_for(entries, platform)
             entries = [entry for entry in entries if entry.digest == chosen]
         children = await asyncio.gather(*(source.get(entry.digest) for entry in entries))
         for entry, child in zip(entries, children, strict=True):
