@@ -2,11 +2,13 @@
 
     python -m bench.bulk [--n 5000] [--rtt-ms 20] [--repeats 3]
 
-Seeds a repository straight into the registry's storage. Three rows, each through the latency
-proxy: the generic path (tags/list + a HEAD per tag), a GCR-shaped registry (a front whose
-tags/list carries the manifest map, replayed from the registry's own content), and Docker
-Hub's tag API (a replay of the same content behind its own latency proxy, the confirming
-HEADs going to the registry). ``requests`` is whichtag's own count (JSON ``requests``).
+Seeds a repository straight into the registry's storage. One row per lister, each through
+the latency proxy: the generic path (tags/list + a HEAD per tag); a GCR-shaped registry (a
+front whose tags/list carries the manifest map, replayed from the registry's own content);
+Docker Hub's and Quay's tag APIs (replays of the same content behind their own latency
+proxies, the confirming HEADs going to the registry); a Harbor-looking registry (systeminfo
+and the artifacts API on the registry's host, recognised automatically); and ACR's manifests
+API on the registry's host. ``requests`` is whichtag's own count (JSON ``requests``).
 """
 
 from __future__ import annotations
@@ -21,9 +23,21 @@ import tempfile
 from testkit.front import Front
 from testkit.registry import RegistryProcess
 from testkit.storage import write_many
-from testkit.vendors import gcr_tag_list, hub_replay, serve_tag_list
+from testkit.vendors import (
+    acr_site,
+    gcr_tag_list,
+    harbor_site,
+    hub_replay,
+    quay_replay,
+    serve_tag_list,
+)
 
 from bench.run import latency_link, run_process
+
+
+def _any(authorization: str | None) -> set[str]:
+    """The ACR replay's token check, for a registry without auth: every caller may read."""
+    return {"metadata_read"}
 
 
 def main() -> int:
@@ -47,6 +61,12 @@ def main() -> int:
             latency_link(registry.host, args.rtt_ms) as plain_link,
             latency_link(gcr_front.host, args.rtt_ms) as gcr_link,
             latency_link(hub.host, args.rtt_ms) as hub_link,
+            Front(None, override=quay_replay(dict(digests))) as quay,
+            latency_link(quay.host, args.rtt_ms) as quay_link,
+            Front(registry.host, override=harbor_site(dict(digests))) as harbor_front,
+            latency_link(harbor_front.host, args.rtt_ms) as harbor_link,
+            Front(registry.host, override=acr_site(repository, dict(digests), _any, "")) as acr,
+            latency_link(acr.host, args.rtt_ms) as acr_link,
         ):
             cases = {
                 "generic": [f"{plain_link.host}/{repository}:{tag}", "--lister", "generic"],
@@ -58,6 +78,15 @@ def main() -> int:
                     "--lister-url",
                     f"http://{hub_link.host}",
                 ],
+                "Quay API": [
+                    f"{plain_link.host}/{repository}:{tag}",
+                    "--lister",
+                    "quay",
+                    "--lister-url",
+                    f"http://{quay_link.host}",
+                ],
+                "Harbor (recognised)": [f"{harbor_link.host}/{repository}:{tag}"],
+                "ACR API": [f"{acr_link.host}/{repository}:{tag}", "--lister", "acr"],
             }
             for _ in range(args.repeats):
                 for row, argv in cases.items():

@@ -27,6 +27,8 @@ REGISTRY = "src/whichtag/registry.py"
 TRANSPORT = "src/whichtag/transport.py"
 LOOKUP = "src/whichtag/lookup.py"
 HOSTS = "src/whichtag/hosts.py"
+VENDOR_API = "src/whichtag/vendors/api.py"
+BULK = "src/whichtag/bulk.py"
 
 MUTANTS: list[Mutant] = [
     # -- where credentials may go ---------------------------------------------------------------
@@ -39,6 +41,7 @@ MUTANTS: list[Mutant] = [
         (
             "tests/test_trust.py::test_token_stays_home_when_a_redirect_comes_back",
             "tests/test_hostile.py::test_redirect_to_another_host_carries_no_authorization",
+            "tests/test_acr.py::test_the_token_does_not_go_to_another_api_origin",
         ),
     ),
     Mutant(
@@ -780,7 +783,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "hub-count-change-accepted",
-        "src/whichtag/vendors.py",
+        VENDOR_API,
         "if answer is None or answer[0] != total:",
         "if answer is None:",
         "a repository that changes while Hub pages are read is listed the generic way",
@@ -788,7 +791,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "hub-null-digest-dropped",
-        "src/whichtag/vendors.py",
+        VENDOR_API,
         "        listing.unresolved.append(tag)  # null digest or not an image: ask by HEAD\n",
         "        pass\n",
         "tags Hub gives no digest for are asked by HEAD, never dropped",
@@ -796,7 +799,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "quay-dead-tags-listed",
-        "src/whichtag/vendors.py",
+        "src/whichtag/vendors/quay.py",
         '        if "end_ts" in item:\n            return True  # a dead tag',
         "        if False:\n            return True  # a dead tag",
         "Quay's dead tags (tag history) are not tags",
@@ -804,7 +807,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "quay-all-tag-history",
-        "src/whichtag/vendors.py",
+        "src/whichtag/vendors/quay.py",
         'query = {"onlyActiveTags": "true", "limit": PAGE_SIZE, "page": number}',
         'query = {"limit": PAGE_SIZE, "page": number}',
         "Quay is asked for active tags only",
@@ -812,10 +815,50 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "harbor-single-encoding",
-        "src/whichtag/vendors.py",
+        "src/whichtag/vendors/harbor.py",
         'encoded = quote(quote(name, safe=""), safe="")',
         'encoded = quote(name, safe="")',
         "Harbor wants nested repository names double-encoded (a/b -> a%252Fb)",
         ("tests/test_harbor.py::test_nested_repository_name_is_double_encoded",),
+    ),
+    Mutant(
+        "hub-rate-limit-ignored",
+        VENDOR_API,
+        "if self.remaining is not None and self.remaining < more:",
+        "if False:",
+        "Hub pages are not launched when the API's X-RateLimit-Remaining cannot cover them",
+        ("tests/test_hub.py::test_hub_rate_limit_too_low_for_the_pages_falls_back",),
+    ),
+    Mutant(
+        "vendor-429-waited-out",
+        TRANSPORT,
+        "if patience is not None and wait is not None and wait > patience:",
+        "if False:",
+        "a vendor API's 429 asking for more than a few seconds falls back at once",
+        ("tests/test_hub.py::test_hub_429_far_off_falls_back_at_once",),
+    ),
+    Mutant(
+        "x-retry-after-ignored",
+        "src/whichtag/throttle.py",
+        'return wait if wait is not None else parse_retry_at(headers.get("X-Retry-After"))',
+        "return wait",
+        "Hub's X-Retry-After (a unix time) is honoured like Retry-After",
+        ("tests/test_hub.py::test_hub_429_far_off_falls_back_at_once",),
+    ),
+    Mutant(
+        "harbor-probe-on-every-list",
+        BULK,
+        "len(listing.tags) <= HARBOR_PROBE_MIN_TAGS",
+        "len(listing.tags) < 0",
+        "only long tag lists cost a Harbor probe",
+        ("tests/test_harbor.py::test_short_tag_lists_do_not_probe_for_harbor",),
+    ),
+    Mutant(
+        "acr-pull-scope",
+        "src/whichtag/vendors/acr.py",
+        'scope = f"repository:{repository}:metadata_read"',
+        'scope = f"repository:{repository}:pull"',
+        "ACR's API is asked with a metadata_read token",
+        ("tests/test_acr.py::test_acr_answer_with_a_metadata_read_token",),
     ),
 ]

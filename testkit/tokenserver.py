@@ -47,6 +47,7 @@ class TokenPolicy:
     post_refusal: int = 405  # what a service without the OAuth2 POST answers it
     support_get: bool = True
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # token → user
+    grantable: frozenset[str] = frozenset({"pull"})  # actions a token may carry
 
 
 def _signing_material(directory: str) -> tuple[Any, str, str]:
@@ -164,6 +165,26 @@ class TokenServer:
             return None
         return name if self.policy.users.get(name) == password else None
 
+    def actions_in(self, authorization: str | None, repository: str) -> set[str]:
+        """The actions on ``repository`` a ``Bearer`` token this server signed grants."""
+        if not authorization or not authorization.startswith("Bearer "):
+            return set()
+        try:
+            claims = jwt.decode(
+                authorization[7:],
+                self._key.public_key(),
+                algorithms=["RS256"],
+                audience=self.service,
+            )
+        except jwt.PyJWTError:
+            return set()
+        return {
+            action
+            for entry in claims.get("access", [])
+            if entry.get("type") == "repository" and entry.get("name") == repository
+            for action in entry.get("actions", [])
+        }
+
     def _grant(self, user: str | None, scope: str) -> dict[str, Any]:
         access = []
         if user is not None or self.policy.anonymous_pull:
@@ -171,7 +192,7 @@ class TokenServer:
                 parts = item.split(":")
                 if len(parts) >= 3 and parts[0] == "repository":
                     name = ":".join(parts[1:-1])
-                    actions = [a for a in parts[-1].split(",") if a == "pull"]
+                    actions = [a for a in parts[-1].split(",") if a in self.policy.grantable]
                     access.append({"type": "repository", "name": name, "actions": actions})
         now = int(time.time())
         claims = {

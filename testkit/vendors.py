@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,14 +21,38 @@ def hub_replay(
     status: int = 200,
     count_shift_on_page: int | None = None,
     body: bytes | None = None,
+    rate_remaining: int | None = None,
+    throttled: int = 0,
+    retry_in: int = 3600,
 ) -> Callable[[Request], Reply]:
-    """A Hub API answering ``/v2/namespaces/{ns}/repositories/{repo}/tags`` for ``tags``."""
+    """A Hub API answering ``/v2/namespaces/{ns}/repositories/{repo}/tags`` for ``tags``.
+
+    ``rate_remaining`` sends the API's ``X-RateLimit-*`` headers, counting down per request;
+    the first ``throttled`` requests get a 429 with ``X-Retry-After`` ``retry_in`` seconds
+    ahead, a unix time as the Hub API sends it (vendor-apis.md §1.1)."""
     names = sorted(tags)
+    answered = [0]
+
+    def limits() -> dict[str, str]:
+        if rate_remaining is None:
+            return {}
+        left = max(0, rate_remaining - answered[0])
+        reset = str(int(time.time()) + 60)
+        return {
+            "X-RateLimit-Limit": "180",
+            "X-RateLimit-Remaining": str(left),
+            "X-RateLimit-Reset": reset,
+        }
 
     def answer(request: Request) -> Reply:
         parts = urlsplit(request.path)
         if not parts.path.endswith("/tags") or "/v2/namespaces/" not in parts.path:
             return Reply(404, {"Content-Type": "application/json"}, b'{"message":"not found"}')
+        answered[0] += 1
+        if answered[0] <= throttled:
+            headers = {"Content-Type": "application/json", **limits()}
+            headers["X-Retry-After"] = str(int(time.time()) + retry_in)
+            return Reply(429, headers, b'{"message":"Too Many Requests"}')
         if status != 200 or body is not None:
             headers = {"Content-Type": "application/json", "X-RateLimit-Remaining": "0"}
             return Reply(status, headers, body or b'{"message":"nope"}')
@@ -53,7 +78,8 @@ def hub_replay(
             "previous": None,
             "results": results,
         }
-        return Reply(200, {"Content-Type": "application/json"}, json.dumps(document).encode())
+        headers = {"Content-Type": "application/json", **limits()}
+        return Reply(200, headers, json.dumps(document).encode())
 
     return answer
 
@@ -170,3 +196,104 @@ def harbor_replay(
         return Reply(200, headers, json.dumps(chunk).encode())
 
     return answer
+
+
+#: what Harbor's ``/api/v2.0/systeminfo`` tells an anonymous caller (the protected fields,
+#: such as ``harbor_version``, only go to a logged-in one)
+HARBOR_SYSTEMINFO = {
+    "auth_mode": "db_auth",
+    "primary_auth_mode": False,
+    "self_registration": False,
+    "banner_message": "",
+    "current_time": "2026-11-27T12:00:00Z",
+}
+
+
+def harbor_site(tags: dict[str, str], **replay: object) -> Callable[[Request], Reply | None]:
+    """A Front override making a registry look like Harbor: ``/api/v2.0/systeminfo`` and the
+    artifacts API (``harbor_replay``) on the registry's own host; the rest goes through."""
+    artifacts = harbor_replay(tags, **replay)  # type: ignore[arg-type]
+
+    def serve(request: Request) -> Reply | None:
+        path = urlsplit(request.path).path
+        if path == "/api/v2.0/systeminfo":
+            body = json.dumps(HARBOR_SYSTEMINFO).encode()
+            return Reply(200, {"Content-Type": "application/json"}, body)
+        if path.startswith("/api/"):
+            return artifacts(request)
+        return None
+
+    return serve
+
+
+def acr_site(
+    repository: str,
+    tags: dict[str, str],
+    granted: Callable[[str | None], set[str]],
+    challenge: str,
+    *,
+    media_type: str = DOCKER_TYPE,
+) -> Callable[[Request], Reply | None]:
+    """A Front override making a registry look like ACR: ``/acr/v1/{repo}/_manifests`` on the
+    registry's own host (vendor-apis.md §4), paged by ``last`` with a ``Link`` cursor and ``n``
+    clamped to 100, answered only for a token whose access carries ``metadata_read``
+    (``granted`` reads a token's actions); otherwise a 401 asking for that scope, with ACR's
+    error body. ``challenge`` is the registry's realm and service (``realm="…",service="…"``)."""
+    by_digest: dict[str, list[str]] = {}
+    for tag, digest in sorted(tags.items()):
+        by_digest.setdefault(digest, []).append(tag)
+    manifests = [
+        {
+            "digest": digest,
+            "imageSize": 1024,
+            "createdTime": "2026-11-01T10:00:00.0000000Z",
+            "lastUpdateTime": "2026-11-01T10:00:00.0000000Z",
+            "architecture": "amd64",
+            "os": "linux",
+            "mediaType": media_type,
+            "configMediaType": "application/vnd.docker.container.image.v1+json",
+            "tags": names,
+            "changeableAttributes": {
+                "deleteEnabled": True,
+                "writeEnabled": True,
+                "readEnabled": True,
+                "listEnabled": True,
+            },
+        }
+        for digest, names in sorted(by_digest.items())
+    ]
+    manifests.append({"digest": "sha256:" + "0" * 64, "mediaType": media_type, "tags": []})
+    manifests.sort(key=lambda entry: str(entry["digest"]))
+    path = f"/acr/v1/{repository}/_manifests"
+
+    def serve(request: Request) -> Reply | None:
+        parts = urlsplit(request.path)
+        if not parts.path.startswith("/acr/"):
+            return None
+        if parts.path != path:
+            return Reply(404, {"Content-Type": "application/json"}, b'{"errors":[]}')
+        if "metadata_read" not in granted(request.headers.get("Authorization")):
+            scope = f"repository:{repository}:metadata_read"
+            error = {
+                "code": "UNAUTHORIZED",
+                "message": "authentication required",
+                "detail": [{"Type": "repository", "Name": repository, "Action": "metadata_read"}],
+            }
+            headers = {
+                "Content-Type": "application/json",
+                "WWW-Authenticate": f'Bearer {challenge},scope="{scope}"',
+            }
+            return Reply(401, headers, json.dumps({"errors": [error]}).encode())
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        size = min(100, max(1, int(query.get("n", "100"))))
+        last = query.get("last", "")
+        rest = [entry for entry in manifests if str(entry["digest"]) > last]
+        page = rest[:size]
+        headers = {"Content-Type": "application/json"}
+        if len(rest) > size:
+            following = f"{path}?last={page[-1]['digest']}&n={size}&orderby="
+            headers["Link"] = f'<{following}>; rel="next"'
+        document = {"registry": "example.azurecr.io", "imageName": repository, "manifests": page}
+        return Reply(200, headers, json.dumps(document).encode())
+
+    return serve

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from testkit.front import Front
-from testkit.vendors import harbor_replay
+from testkit.vendors import harbor_replay, harbor_site
 
 from conftest import CliRun, Seeded, run_via_lister
 from whichtag.errors import EXIT_OK
@@ -61,3 +61,46 @@ def test_harbor_failures_fall_back(plain: Seeded, run: Run, status: int) -> None
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == ALIASES and result.json["lister"] == "generic"
     assert "Harbor's artifacts API gave no usable answer" in result.err
+
+
+def _api_paths(front: Front) -> list[str]:
+    return [urlsplit(s.path).path for s in front.seen if s.path.startswith("/api/")]
+
+
+def test_harbor_is_recognised_on_a_long_tag_list(
+    plain: Seeded, big: dict[str, str], run: Run
+) -> None:
+    target = sorted(big)[0]
+    want = natural_sorted([tag for tag, digest in big.items() if digest == big[target]])
+    with Front(plain.host, override=harbor_site(dict(big))) as harbor:
+        result = run(f"{harbor.host}/big/repo:{target}", "--json")
+        api = _api_paths(harbor)
+        heads = sum(1 for s in harbor.seen if s.method == "HEAD")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == want and result.json["lister"] == "harbor"
+    assert api[0] == "/api/v2.0/systeminfo"
+    assert len(api) == 1 + math.ceil(len(set(big.values())) / 100)
+    assert heads == len(want)  # the target, then one confirmation per other match
+
+
+def test_short_tag_lists_do_not_probe_for_harbor(plain: Seeded, run: Run) -> None:
+    with Front(plain.host, override=harbor_site(dict(plain.fluentd))) as harbor:
+        result = run(f"{harbor.host}/fluent/fluentd:latest", "--json")
+        api = _api_paths(harbor)
+    assert result.json["tags"] == ALIASES and result.json["lister"] == "generic"
+    assert api == []
+
+
+def test_a_registry_that_is_not_harbor_costs_one_probe(
+    plain: Seeded, big: dict[str, str], run: Run
+) -> None:
+    target = sorted(big)[0]
+    with Front(plain.host) as registry:
+        result = run(f"{registry.host}/big/repo:{target}", "--json")
+        api = _api_paths(registry)
+        generic = run(f"{registry.host}/big/repo:{target}", "--json", "--lister", "generic")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["lister"] == "generic"
+    assert api == ["/api/v2.0/systeminfo"]
+    assert result.json["requests"] == generic.json["requests"] + 1
+    assert result.json["tags"] == generic.json["tags"]

@@ -102,3 +102,37 @@ def test_count_changing_between_pages_falls_back(
         result = run_via_lister(run, "hub", hub, f"{plain.host}/big/repo:{target}")
     assert result.code == EXIT_OK, result.err
     assert result.json["lister"] == "generic"  # a repository that moved while paging
+
+
+def test_hub_rate_limit_too_low_for_the_pages_falls_back(
+    plain: Seeded, big: dict[str, str], run: Run
+) -> None:
+    subset = dict(sorted(big.items())[:450])  # five pages; the API allows two more requests
+    target = sorted(subset)[0]
+    with Front(None, override=hub_replay(dict(subset), rate_remaining=3)) as hub:
+        result = run_via_lister(run, "hub", hub, f"{plain.host}/big/repo:{target}", "--debug")
+        asked = len(hub.seen)
+    assert result.code == EXIT_OK, result.err
+    assert result.json["lister"] == "generic" and result.json["total"] == len(big)
+    assert asked == 1  # page 1 only: the remaining pages would have run the API's limit out
+    assert "rate limit allows 2 more requests, 4 needed" in result.err
+
+
+def test_hub_429_far_off_falls_back_at_once(plain: Seeded, run: Run) -> None:
+    replay = hub_replay(dict(plain.fluentd), throttled=100, retry_in=8)  # > API_PATIENCE
+    with Front(None, override=replay) as hub:
+        result = run_via_lister(run, "hub", hub, f"{plain.host}/fluent/fluentd:latest", "--debug")
+        asked = len(hub.seen)
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES and result.json["lister"] == "generic"
+    assert asked == 1  # an X-Retry-After beyond a few seconds is not waited for, nor retried
+    assert "HTTP 429" in result.err
+
+
+def test_hub_429_soon_is_waited_out(plain: Seeded, run: Run) -> None:
+    with Front(None, override=hub_replay(dict(plain.fluentd), throttled=1, retry_in=1)) as hub:
+        result = run_via_lister(run, "hub", hub, f"{plain.host}/fluent/fluentd:latest")
+        asked = len(hub.seen)
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES and result.json["lister"] == "hub"
+    assert asked == 2

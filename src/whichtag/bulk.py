@@ -12,21 +12,74 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from whichtag.errors import WhichtagError
 from whichtag.listers import DigestScan, GenericLister, ProgressCallback
 from whichtag.reference import DOCKER_HUB, Reference
 from whichtag.registry import RegistryClient, TagListing
-from whichtag.vendors import HUB_API, QUAY_API, HarborLister, HubLister, QuayLister
+from whichtag.vendors import (
+    HUB_API,
+    QUAY_API,
+    AcrLister,
+    BulkListing,
+    HarborLister,
+    HubLister,
+    QuayLister,
+)
 
-VendorLister = type[HubLister] | type[QuayLister] | type[HarborLister]
+#: a registry of unknown kind is asked whether it is Harbor only when its tag list is longer
+#: than this: below it, the probe and the pages would cost about what the HEADs do
+HARBOR_PROBE_MIN_TAGS = 100
 
-#: vendor bulk listers: the API a lister asks ("": the registry's own host), its label, and the
-#: registry it is automatic for (None: only when asked for with --lister)
-VENDOR_LISTERS: dict[str, tuple[VendorLister, str, str, str | None]] = {
-    "hub": (HubLister, HUB_API, "Docker Hub's tag API", DOCKER_HUB),
-    "quay": (QuayLister, QUAY_API, "Quay's tag API", "quay.io"),
-    "harbor": (HarborLister, "", "Harbor's artifacts API", None),
+
+class BulkLister(Protocol):
+    reason: str
+
+    async def listing(self, repository: str) -> BulkListing | None: ...
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """A vendor lister: how to make one for a registry client and an API base ("" for the
+    registry's own host), what to call it, and which registries it is automatic for."""
+
+    make: Callable[[RegistryClient, str, int], BulkLister]
+    api: str
+    label: str
+    automatic: Callable[[Reference], bool]
+
+
+def _never(ref: Reference) -> bool:
+    return False
+
+
+VENDORS: dict[str, Vendor] = {
+    "hub": Vendor(
+        lambda client, api, most: HubLister(client.auth.transport, api, max_tags=most),
+        HUB_API,
+        "Docker Hub's tag API",
+        lambda ref: ref.registry == DOCKER_HUB,
+    ),
+    "quay": Vendor(
+        lambda client, api, most: QuayLister(client.auth.transport, api, max_tags=most),
+        QUAY_API,
+        "Quay's tag API",
+        lambda ref: ref.registry == "quay.io",
+    ),
+    "harbor": Vendor(
+        lambda client, api, most: HarborLister(client.auth.transport, api, max_tags=most),
+        "",
+        "Harbor's artifacts API",
+        _never,  # recognised by its systeminfo instead: see list_repository
+    ),
+    "acr": Vendor(
+        lambda client, api, most: AcrLister(client.auth, api, max_tags=most),
+        "",
+        "ACR's manifests API",
+        lambda ref: ref.registry.split(":")[0].endswith(".azurecr.io"),
+    ),
 }
 
 
@@ -39,20 +92,30 @@ async def list_repository(
     max_tags: int,
     debug: Callable[[str], None] | None,
 ) -> TagListing:
-    """A vendor's tag API where one applies (tags with digests, 100 a request), else the
-    registry's tag list (which may carry GCR's manifest map)."""
-    for name, (vendor_lister, api, label, registry) in VENDOR_LISTERS.items():
-        if lister != name and not (lister == "auto" and ref.registry == registry):
-            continue
-        base = lister_url or api or client.base_url
-        vendor = vendor_lister(client.auth.transport, base, max_tags=max_tags)
-        found = await vendor.listing(ref.repository)
-        if found is not None:
-            return TagListing(tags=found.tags, bulk=found.digests, bulk_source=name)
-        if debug is not None:
-            debug(f"{label} gave no usable answer; using the registry's tag list")
-        break
-    return await client.list_tags(ref.repository, max_tags=max_tags)
+    """A vendor's tag API where one applies (tags with digests, 100 or more a request), else
+    the registry's tag list (which may carry GCR's manifest map). A long tag list from a
+    registry of unknown kind is worth one request asking whether it is Harbor."""
+    say = debug or (lambda line: None)
+    for name, vendor in VENDORS.items():
+        if lister == name or (lister == "auto" and vendor.automatic(ref)):
+            made = vendor.make(client, lister_url or vendor.api or client.base_url, max_tags)
+            found = await made.listing(ref.repository)
+            if found is not None:
+                return TagListing(tags=found.tags, bulk=found.digests, bulk_source=name)
+            say(f"{vendor.label} gave no usable answer ({made.reason}); using the tag list")
+            return await client.list_tags(ref.repository, max_tags=max_tags)
+    listing = await client.list_tags(ref.repository, max_tags=max_tags)
+    if lister != "auto" or listing.bulk or len(listing.tags) <= HARBOR_PROBE_MIN_TAGS:
+        return listing
+    harbor = HarborLister(client.auth.transport, client.base_url, max_tags=max_tags)
+    if not await harbor.is_harbor():
+        return listing
+    found = await harbor.listing(ref.repository)
+    if found is None:
+        say(f"Harbor's artifacts API gave no usable answer ({harbor.reason}); asking each tag")
+        return listing
+    # The registry's tag list stays the list of tags; tags the API lacks are asked by HEAD.
+    return replace(listing, bulk=found.digests, bulk_source="harbor")
 
 
 async def bulk_scan(

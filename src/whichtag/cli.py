@@ -88,12 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument(
         "--lister",
-        choices=["auto", "generic", "gcr", "hub", "quay", "harbor"],
+        choices=["auto", "generic", "gcr", "hub", "quay", "harbor", "acr"],  # lookup.LISTERS
         default="auto",
         help="how tag digests are learned: auto (a bulk answer where the registry gives one, "
         "else a HEAD per tag), generic (always a HEAD per tag), gcr (the tags/list manifest "
         "map of GCR and Artifact Registry), hub (Docker Hub's tag API), quay (Quay's), "
-        "harbor (Harbor's artifacts API, on the registry's host unless --lister-url)",
+        "harbor (Harbor's artifacts API, on the registry's host unless --lister-url; automatic "
+        "for long tag lists where the registry is Harbor), acr (ACR's manifests API, with a "
+        "metadata_read token from the registry)",
     )
     scan.add_argument(
         "--lister-url",

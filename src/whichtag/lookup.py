@@ -65,7 +65,7 @@ class Options:
     platform: str | None = None  # match by this platform's image: os/arch[/variant] or local
     image_id: str | None = None  # match tags whose image has this config digest (or prefix)
     use_cache: bool = True  # keep manifests fetched by digest on disk
-    lister: str = "auto"  # auto, generic, gcr (the tags/list manifest map), hub, quay, harbor
+    lister: str = "auto"  # one of LISTERS: auto, generic, gcr, hub, quay, harbor, acr
     lister_url: str | None = None  # another API base for a vendor lister (mirrors, tests)
     cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/whichtag
     progress: ProgressCallback | None = None
@@ -102,7 +102,7 @@ class Options:
                 raise UsageError(f"Options.{name} must be more than 0 seconds")
 
 
-LISTERS = ("auto", "generic", "gcr", "hub", "quay", "harbor")
+LISTERS = ("auto", "generic", "gcr", "hub", "quay", "harbor", "acr")
 
 MISSING_FROM_LIST = (
     "resolved, but missing from the registry's tag list: the list is incomplete or stale"

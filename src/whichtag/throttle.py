@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import email.utils
+import math
 import re
 import time
+from collections.abc import Mapping
 
 
 class OriginGate:
@@ -87,3 +89,17 @@ def parse_retry_after(value: str | None, cap: float) -> float | None:
     if when.tzinfo is None:
         return None
     return min(max(0.0, when.timestamp() - time.time()), cap)
+
+
+def parse_retry_at(value: str | None) -> float | None:
+    """Seconds until the unix time in ``X-Retry-After`` (Docker Hub's API sends a timestamp
+    there, not a delay: vendor-apis.md §1.1); None if unusable."""
+    if value is None or not re.fullmatch(r"[0-9]{1,12}", value.strip(), re.ASCII):
+        return None
+    return max(0.0, int(value.strip()) - time.time())
+
+
+def retry_wait(headers: Mapping[str, str]) -> float | None:
+    """How long a 429 or 503 asks to wait, uncapped: ``Retry-After``, else ``X-Retry-After``."""
+    wait = parse_retry_after(headers.get("Retry-After"), math.inf)
+    return wait if wait is not None else parse_retry_at(headers.get("X-Retry-After"))

@@ -32,7 +32,7 @@ from whichtag.errors import (
 )
 from whichtag.hosts import check_redirect
 from whichtag.proxy import Proxy, ProxySettings
-from whichtag.throttle import OriginGate, parse_retry_after
+from whichtag.throttle import OriginGate, retry_wait
 from whichtag.urls import origin_of, resolve_server_url
 
 if TYPE_CHECKING:
@@ -179,6 +179,7 @@ class Transport:
         data: Mapping[str, str] | None = None,
         local_ok: bool = True,
         authorize: Authorize | None = None,
+        patience: float | None = None,
     ) -> Response:
         """Send one request (with retries and checked redirects) and read its body.
 
@@ -186,7 +187,8 @@ class Transport:
         read up to a smaller cap and truncated (they are only shown, never trusted).
         ``local_ok`` is False when the first URL is public: redirects to internal addresses
         are then refused. ``authorize`` is asked for each hop's ``Authorization``; the
-        transport adds none itself and refuses one passed in ``headers``.
+        transport adds none itself and refuses one passed in ``headers``. ``patience`` is the
+        longest wait a 429 or 503 is retried after; one asking for longer is returned as is.
         """
         if headers and any(key.lower() == "authorization" for key in headers):
             raise ValueError("Authorization is attached per hop by `authorize`, not in headers")
@@ -218,9 +220,11 @@ class Transport:
             if response.status in RETRY_STATUSES and attempt < self.options.attempts:
                 wait = None
                 if response.status in (429, 503):
-                    wait = parse_retry_after(
-                        response.headers.get("Retry-After"), self.options.max_retry_after
-                    )
+                    wait = retry_wait(response.headers)
+                    if patience is not None and wait is not None and wait > patience:
+                        return response  # not worth waiting for: the caller has another way
+                    if wait is not None:
+                        wait = min(wait, self.options.max_retry_after)
                 if response.status == 429:
                     gate.throttled(wait or 0.0)
                     self._debug(f"429 from {origin_of(url)}; concurrency now {gate.limit}")

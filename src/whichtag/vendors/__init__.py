@@ -1,0 +1,23 @@
+"""Vendor APIs as bulk listers: many tags with their digests per request.
+
+Each lister returns a :class:`BulkListing` or None; None means "list this repository the
+generic way" and ``reason`` says why (shown under --debug). The answer is never partial.
+The public vendor APIs are asked anonymously; ACR's, which lives on the registry's own host,
+goes through the registry's Authorizer like every other registry request.
+"""
+
+from whichtag.vendors.acr import AcrLister
+from whichtag.vendors.api import BulkListing
+from whichtag.vendors.harbor import HarborLister
+from whichtag.vendors.hub import HUB_API, HubLister
+from whichtag.vendors.quay import QUAY_API, QuayLister
+
+__all__ = [
+    "HUB_API",
+    "QUAY_API",
+    "AcrLister",
+    "BulkListing",
+    "HarborLister",
+    "HubLister",
+    "QuayLister",
+]
