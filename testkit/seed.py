@@ -296,6 +296,30 @@ def seed_fluentd(pusher: Pusher, repository: str = "fluent/fluentd") -> dict[str
     return digests
 
 
+#: the sample modelled on the official nginx image's groups (docker-library/official-images)
+NGINX_GROUPS: dict[str, list[str]] = {
+    "1.27.3": ["1.27.3", "mainline", "1", "1.27", "latest"],
+    "1.27.3-alpine": ["1.27.3-alpine", "mainline-alpine", "1-alpine", "1.27-alpine", "alpine"],
+    "1.26.2": ["1.26.2", "stable", "1.26"],
+    "1.26.2-alpine": ["1.26.2-alpine", "stable-alpine", "1.26-alpine"],
+    "1.27.2": ["1.27.2"],
+    "1.9.15": ["1.9.15", "1.9"],
+    "nightly": ["nightly"],
+}
+
+
+def seed_groups(pusher: Pusher, repository: str, groups: dict[str, list[str]]) -> dict[str, str]:
+    """One image per group, tagged with every tag of the group. Returns tag → digest."""
+    digests: dict[str, str] = {}
+    for seed, tags in groups.items():
+        pushed = pusher.push_image(repository, f"{repository}-{seed}", tag=tags[0])
+        body, media_type = pusher.get_manifest(repository, pushed.digest)
+        pusher.tag(repository, tags[1:], body, media_type)
+        for tag in tags:
+            digests[tag] = pushed.digest
+    return digests
+
+
 def seed_many(
     pusher: Pusher, repository: str, count: int, *, group_size: int = 4, mixed: bool = True
 ) -> dict[str, str]:

@@ -19,7 +19,7 @@ import trustme
 from hypothesis import settings
 from testkit.front import Front
 from testkit.registry import RegistryProcess, TLSFiles, TokenAuth
-from testkit.seed import Pusher, seed_fluentd, seed_many
+from testkit.seed import NGINX_GROUPS, Pusher, seed_fluentd, seed_groups, seed_many
 from testkit.tokenserver import TokenPolicy, TokenServer
 
 from whichtag.cli import main
@@ -93,6 +93,13 @@ def plain() -> Iterator[Seeded]:
         )
         seeded.extra.update(signed=signed.digest, signature=signature.digest)
         yield seeded
+
+
+@pytest.fixture(scope="session")
+def nginx(plain: Seeded) -> dict[str, str]:
+    """``library/nginx`` on the plain registry: version-named groups modelled on the official
+    image's (``1.27.3``, ``mainline``, ``1``, ``1.27``, ``latest``; ``stable-alpine``...)."""
+    return seed_groups(plain.pusher, "library/nginx", NGINX_GROUPS)
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,9 @@ def test_human_output_lists_tags(plain: Seeded, run: Run) -> None:
     result = run(f"{plain.host}/fluent/fluentd:onbuild")
     assert result.code == EXIT_OK
     lines = result.out.splitlines()
-    assert lines[0] == f"{plain.host}/fluent/fluentd:onbuild"
+    assert lines[0] == (
+        f"{plain.host}/fluent/fluentd:onbuild is v0.12.31-onbuild (also onbuild, v0.12-onbuild)"
+    )
     assert lines[1] == f"digest: {plain.fluentd['onbuild']}"
     assert [line.strip() for line in lines[3:]] == ["onbuild", "v0.12-onbuild", "v0.12.31-onbuild"]
 

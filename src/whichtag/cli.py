@@ -210,8 +210,19 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+def _lead(result: Result) -> str:
+    """``nginx:latest is 1.27.3 (also 1, 1.27, latest, mainline)``, or just the reference."""
+    shown = result.reference.familiar
+    if result.version is None:
+        return shown
+    others = [tag for tag in result.tags if tag != result.version]
+    also = f" (also {', '.join(others)})" if others else ""
+    unsure = "; incomplete, other tags may share it" if not result.complete else ""
+    return f"{shown} is {result.version}{also}{unsure}"
+
+
 def _print_human(result: Result, out: TextIO) -> None:
-    say(out, f"{result.reference}")
+    say(out, _lead(result))
     what = {"image-id": "image ID", "platform": "platform manifest"}.get(result.match, "digest")
     platform = f" ({result.platform})" if result.platform else ""
     say(out, f"{what}{platform}: {result.digest}")

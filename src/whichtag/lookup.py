@@ -40,6 +40,7 @@ from whichtag.registry import MAX_TAGS, RegistryClient, TagListing
 from whichtag.tagnames import is_signature_tag, natural_key, natural_sorted
 from whichtag.transport import DEFAULT_CONCURRENCY, Transport, TransportOptions
 from whichtag.urls import parse_server_url
+from whichtag.versions import version_name
 
 
 @dataclass
@@ -138,6 +139,7 @@ class Result:
     local: dict[str, Any] | None = None  # --local: the local image and whether it is stale
     lister: str = "generic"  # which lister answered
     requests: int = 0  # HTTP requests the answer took
+    version: str | None = None  # the most specific version tag among ``tags`` (versions.py)
 
     @property
     def complete(self) -> bool:
@@ -165,6 +167,7 @@ class Result:
             **({"local": self.local} if self.local is not None else {}),
             "lister": self.lister,
             "requests": self.requests,
+            "version": self.version,
         }
 
 
@@ -427,6 +430,7 @@ async def _scan_for_target(
         note=found.note,
         lister=listing.bulk_source if use_bulk else "generic",
         requests=client.auth.transport.requests,
+        version=version_name(matching, resolved_tag),
     )
 
 
