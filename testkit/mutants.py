@@ -28,6 +28,7 @@ TRANSPORT = "src/whichtag/transport.py"
 LOOKUP = "src/whichtag/lookup.py"
 HOSTS = "src/whichtag/hosts.py"
 VENDOR_API = "src/whichtag/vendors/api.py"
+RESULTS = "src/whichtag/results.py"
 BULK = "src/whichtag/bulk.py"
 
 MUTANTS: list[Mutant] = [
@@ -508,9 +509,9 @@ MUTANTS: list[Mutant] = [
     # -- completeness, output and exit codes -----------------------------------------------------
     Mutant(
         "always-complete",
-        LOOKUP,
-        "        return not self.errors",
-        "        return True",
+        RESULTS,
+        '        return not self.errors\n\n    def to_json(self) -> dict[str, Any]:\n        """The ``--json``',
+        '        return True\n\n    def to_json(self) -> dict[str, Any]:\n        """The ``--json``',
         "an answer with failed tags is never complete",
         ("tests/test_faults.py::test_persistent_failures_are_listed_and_exit_3",),
     ),
@@ -548,11 +549,11 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "partial-tag-map",
-        LOOKUP,
-        "    if failed:\n",
-        "    if False:\n",
-        "tag_map never returns a partial map",
-        ("tests/test_rules.py::test_tag_map_refuses_a_partial_map",),
+        RESULTS,
+        '        return not self.errors\n\n    def to_json(self) -> dict[str, Any]:\n        """The ``map',
+        '        return True\n\n    def to_json(self) -> dict[str, Any]:\n        """The ``map',
+        "a map that could not ask every chosen tag says it is incomplete",
+        ("tests/test_rules.py::test_tag_map_says_when_it_is_partial",),
     ),
     Mutant(
         "403-ends-the-scan",
@@ -671,9 +672,9 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "options-unchecked",
-        LOOKUP,
-        "    options.validate()\n    return await _with_registry(ref, options, _scan_for_target)",
-        "    return await _with_registry(ref, options, _scan_for_target)",
+        "src/whichtag/client.py",
+        "        self.options.validate()\n",
+        "        pass\n",
         "the library checks Options as the command line checks flags",
         ("tests/test_edges.py::test_library_validates_options_like_the_cli",),
     ),

@@ -38,8 +38,8 @@ from whichtag.auth.sources import (
     normalise_key,
     run_helper,
 )
+from whichtag.connect import registry_urls
 from whichtag.errors import EXIT_ERROR, EXIT_OK, SecurityError
-from whichtag.lookup import registry_urls
 from whichtag.reference import parse_reference
 
 Run = Callable[..., CliRun]

@@ -164,7 +164,7 @@ def test_server_that_is_not_a_registry(run: Run) -> None:
 def test_library_api_and_tag_map(plain: Seeded) -> None:
     result = find_same_tags_sync(f"{plain.host}/fluent/fluentd:stable", Options(concurrency=4))
     assert result.tags == FLUENTD_ALIASES and result.complete
-    groups = tag_map_sync(f"{plain.host}/fluent/fluentd")
+    groups = tag_map_sync(f"{plain.host}/fluent/fluentd").groups
     by_digest = {group.digest: group.tags for group in groups}
     assert by_digest[plain.fluentd["latest"]] == FLUENTD_ALIASES
     assert sum(len(tags) for tags in by_digest.values()) == len(plain.fluentd)

@@ -215,17 +215,18 @@ def test_get_fallback_verifies_the_bytes_against_the_digest_asked(plain: Seeded,
     assert "hash to" in result.err
 
 
-def test_tag_map_refuses_a_partial_map(plain: Seeded) -> None:
+def test_tag_map_says_when_it_is_partial(plain: Seeded) -> None:
     def fail_edge(request: Request) -> Reply | None:
         if "/manifests/edge" in request.path:
             return Reply(403, {"Content-Type": "application/json"}, b'{"errors": []}')
         return None
 
     with Front(plain.host, override=fail_edge) as front:
-        with pytest.raises(WhichtagError, match="could not be asked: edge"):
-            tag_map_sync(f"{front.host}/fluent/fluentd", Options())
-        groups = tag_map_sync(f"{plain.host}/fluent/fluentd", Options())
-    assert any(group.tags == ALIASES for group in groups)
+        partial = tag_map_sync(f"{front.host}/fluent/fluentd", Options())
+        whole = tag_map_sync(f"{plain.host}/fluent/fluentd", Options())
+    assert not partial.complete and [error.tag for error in partial.errors] == ["edge"]
+    assert all("edge" not in group.tags for group in partial.groups)
+    assert whole.complete and any(group.tags == ALIASES for group in whole.groups)
 
 
 def test_credential_helper_keys_match_the_host_exactly(

@@ -174,7 +174,7 @@ def test_version_name_properties(tags: list[str], asked: str) -> None:
     random.Random(0).shuffle(shuffled)
     if name is not None:
         assert name in tags
-        assert parse_version(version_name(shuffled, asked) or "") == parse_version(name)
+        assert version_name(shuffled, asked) == name  # the order of the tags does not matter
 
 
 @given(_version)

@@ -4,32 +4,28 @@
     >>> find_same_tags_sync("fluent/fluentd:latest").tags
     ['latest', 'stable', 'v0.12', 'v0.12.31']
 
-The API is async-first (:func:`find_same_tags`, :func:`tag_map`) with blocking wrappers.
+The API is async-first (:func:`find_same_tags`, :func:`tag_map`, and :class:`Client` to ask
+many questions over one set of connections) with blocking wrappers.
 """
 
 from whichtag.auth.credentials import Credentials
+from whichtag.client import Client, find_same_tags, find_same_tags_sync, tag_map, tag_map_sync
 from whichtag.errors import WhichtagError
-from whichtag.lookup import (
-    Group,
-    Options,
-    Result,
-    TagError,
-    find_same_tags,
-    find_same_tags_sync,
-    tag_map,
-    tag_map_sync,
-)
+from whichtag.options import Options
 from whichtag.reference import Reference, parse_reference
+from whichtag.results import Group, Result, TagError, TagMap
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Client",
     "Credentials",
     "Group",
     "Options",
     "Reference",
     "Result",
     "TagError",
+    "TagMap",
     "WhichtagError",
     "__version__",
     "find_same_tags",

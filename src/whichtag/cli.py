@@ -21,7 +21,7 @@ from whichtag.terminal import say
 
 if TYPE_CHECKING:
     from whichtag.auth.credentials import Credentials
-    from whichtag.lookup import Result
+    from whichtag.results import Result
 
 VERSION = "0.1.0"
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for cat in a closed pipe
@@ -278,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     debug_lines = _debug_printer if args.debug else None
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     try:
-        from whichtag.lookup import Options, find_same_tags_sync
+        from whichtag.client import find_same_tags_sync
+        from whichtag.options import Options
         from whichtag.reference import parse_reference
 
         try:

@@ -14,10 +14,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from whichtag.client import find_same_tags
 from whichtag.engine import LocalImage, inspect_image
 from whichtag.errors import NotFoundError, UsageError, WhichtagError
-from whichtag.lookup import Options, Result, find_same_tags
+from whichtag.options import Options
 from whichtag.reference import Reference, parse_reference
+from whichtag.results import Result
 
 
 @dataclass

@@ -1,29 +1,23 @@
-"""The questions whichtag answers, as library calls: which tags share a reference's digest,
-and the whole repository's map of tag aliases."""
+"""Answering for one repository: the target's tags, and the map of every tag's aliases.
+
+The work a repository needs — its registry client and ping, its tag listing, its digest scan —
+is kept in a :class:`Repository` and done once however many references of a run ask about
+it (``whichtag REF REF ...``, :class:`whichtag.Client`). Shared work is awaited through
+``asyncio.shield``: one reference giving up (its deadline) must not cancel it for the others.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
-from whichtag.auth.credentials import Credentials
-from whichtag.auth.sources import Lookup, find_credentials
 from whichtag.bulk import bulk_scan, confirmed, list_repository
 from whichtag.cache import DigestCache
-from whichtag.errors import (
-    NotFoundError,
-    RegistryError,
-    TLSError,
-    TransportError,
-    UsageError,
-    WhichtagError,
-)
-from whichtag.hosts import is_local_host
-from whichtag.listers import DigestScan, GenericLister, ProgressCallback
+from whichtag.errors import NotFoundError, RegistryError, WhichtagError
+from whichtag.listers import DigestScan, GenericLister
 from whichtag.manifest import IMAGE_TYPES, INDEX_TYPES, Descriptor
 from whichtag.match import (
     ManifestSource,
@@ -33,221 +27,50 @@ from whichtag.match import (
     match_platform_manifest,
     normalise_image_id,
 )
+from whichtag.options import Options
 from whichtag.platforms import parse_platform
-from whichtag.proxy import ProxySettings
-from whichtag.reference import Reference, parse_reference
-from whichtag.registry import MAX_TAGS, RegistryClient, TagListing
+from whichtag.reference import Reference
+from whichtag.registry import RegistryClient, TagListing
+from whichtag.results import Group, Result, TagError, TagMap
 from whichtag.tagnames import is_signature_tag, natural_key, natural_sorted
-from whichtag.transport import DEFAULT_CONCURRENCY, Transport, TransportOptions
-from whichtag.urls import parse_server_url
-from whichtag.versions import version_name
-
-
-@dataclass
-class Options:
-    """How to reach the registry and how hard to work it."""
-
-    concurrency: int = DEFAULT_CONCURRENCY
-    credentials: Credentials | None = None
-    plain_http: bool = False
-    insecure: bool = False
-    ca_cert: str | None = None
-    all_tags: bool = False
-    timeout: float | None = 600.0
-    attempts: int = 5
-    backoff_base: float = 0.5
-    read_timeout: float = 30.0
-    connect_timeout: float = 10.0
-    use_credential_files: bool = True
-    max_tags: int = MAX_TAGS
-    resolve: dict[str, str] | None = None  # host name -> IP, instead of DNS (curl --resolve)
-    use_proxy_env: bool = True  # HTTPS_PROXY, HTTP_PROXY, NO_PROXY as docker and podman read them
-    cert_dirs: list[Path] | None = None  # certs.d roots (None: podman's and docker's)
-    platform: str | None = None  # match by this platform's image: os/arch[/variant] or local
-    image_id: str | None = None  # match tags whose image has this config digest (or prefix)
-    use_cache: bool = True  # keep manifests fetched by digest on disk
-    lister: str = "auto"  # one of LISTERS: auto, generic, gcr, hub, quay, harbor, acr
-    lister_url: str | None = None  # another API base for a vendor lister (mirrors, tests)
-    cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/whichtag
-    progress: ProgressCallback | None = None
-    debug: Callable[[str], None] | None = None
-    warn: Callable[[str], None] | None = None
-
-    def validate(self) -> None:
-        """Refuse settings the command line refuses too, naming the setting."""
-        checks = [
-            ("concurrency", self.concurrency, 1, 1024),
-            ("max_tags", self.max_tags, 1, 100_000_000),
-            ("attempts", self.attempts, 1, 100),
-        ]
-        for name, value, low, high in checks:
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise UsageError(f"Options.{name} must be a whole number from {low} to {high}")
-        if self.lister not in LISTERS:
-            raise UsageError(f"Options.lister must be one of {', '.join(LISTERS)}")
-        if self.lister_url is not None:
-            try:
-                parse_server_url(self.lister_url, "lister URL")
-            except WhichtagError:
-                raise UsageError(
-                    f"Options.lister_url is not an http(s) URL: {self.lister_url[:100]!r}"
-                ) from None
-        if self.platform is not None:
-            parse_platform(self.platform)
-        if self.image_id is not None:
-            normalise_image_id(self.image_id)
-        if self.timeout is not None and not 0 < self.timeout <= 86400:
-            raise UsageError("Options.timeout must be more than 0 and at most 86400 seconds")
-        for name in ("read_timeout", "connect_timeout"):
-            if not 0 < getattr(self, name) <= 86400:
-                raise UsageError(f"Options.{name} must be more than 0 seconds")
-
-
-LISTERS = ("auto", "generic", "gcr", "hub", "quay", "harbor", "acr")
+from whichtag.versions import map_order, version_name
 
 MISSING_FROM_LIST = (
     "resolved, but missing from the registry's tag list: the list is incomplete or stale"
 )
 
-
-@dataclass
-class TagError:
-    """A tag whose digest could not be learned, and why."""
-
-    tag: str
-    error: str
+_T = TypeVar("_T")
+ScanKey = tuple[str, str, tuple[str, ...]]  # (bulk or generic, digest algorithm, tags scanned)
 
 
 @dataclass
-class Result:
-    """The answer for one reference; ``complete`` is False when any tag could not be asked."""
+class Repository:
+    """One repository's shared work in a run: each future is made by its first asker."""
 
-    reference: Reference
-    digest: str
-    tags: list[str]
-    total: int
-    scanned: int
-    skipped: int
-    errors: list[TagError] = field(default_factory=list)
-    digests: dict[str, str] = field(default_factory=dict, repr=False)
-    warnings: list[str] = field(default_factory=list)
-    gone: list[str] = field(default_factory=list)  # listed, then deleted during the scan
-    match: str = "digest"  # what "same image" meant: digest, platform or image-id
-    platform: str | None = None
-    via: dict[str, str] = field(default_factory=dict)  # tag -> the index it matched through
-    note: str | None = None  # what the target turned out to be, where that needs saying
-    local: dict[str, Any] | None = None  # --local: the local image and whether it is stale
-    lister: str = "generic"  # which lister answered
-    requests: int = 0  # HTTP requests the answer took
-    version: str | None = None  # the most specific version tag among ``tags`` (versions.py)
+    client: RegistryClient
+    ping: asyncio.Future[None]
+    listing: asyncio.Future[TagListing] | None = None  # the lister's (vendor or registry)
+    tag_list: asyncio.Future[TagListing] | None = None  # the registry's own, for maps
+    scans: dict[ScanKey, asyncio.Future[DigestScan]] = field(default_factory=dict)
+    bulk_refuted: bool = False  # a confirming HEAD disagreed: the bulk data is not used again
 
-    @property
-    def complete(self) -> bool:
-        return not self.errors
+    def once(
+        self, key: ScanKey, make: Callable[[], Awaitable[DigestScan]]
+    ) -> asyncio.Future[DigestScan]:
+        """The scan under ``key``, started by the first caller."""
+        if key not in self.scans:
+            self.scans[key] = asyncio.ensure_future(make())
+        return self.scans[key]
 
-    def to_json(self) -> dict[str, Any]:
-        """The ``--json`` document: a public interface, keys are only ever added."""
-        return {
-            "reference": str(self.reference),
-            "registry": self.reference.registry,
-            "repository": self.reference.repository,
-            "digest": self.digest,
-            "tags": self.tags,
-            "total": self.total,
-            "scanned": self.scanned,
-            "skipped": self.skipped,
-            "complete": self.complete,
-            "errors": [{"tag": error.tag, "error": error.error} for error in self.errors],
-            "warnings": self.warnings,
-            "gone": self.gone,
-            "match": self.match,
-            **({"platform": self.platform} if self.platform else {}),
-            **({"via": self.via} if self.via else {}),
-            **({"note": self.note} if self.note else {}),
-            **({"local": self.local} if self.local is not None else {}),
-            "lister": self.lister,
-            "requests": self.requests,
-            "version": self.version,
-        }
+    def futures(self) -> list[asyncio.Future[Any]]:
+        """Everything this repository started, for the run's clean-up."""
+        started = [self.ping, self.listing, self.tag_list, *self.scans.values()]
+        return [future for future in started if future is not None]
 
 
-@dataclass
-class Group:
-    """Tags that point at one digest, in natural order."""
-
-    digest: str
-    tags: list[str]
-
-
-def registry_urls(reference: Reference, options: Options) -> list[str]:
-    """Base URLs to try, in order.
-
-    HTTPS only, as Docker does, except: ``plain_http`` means HTTP only, and a loopback
-    registry (localhost, 127.0.0.0/8, ::1) is tried over HTTPS first and then over plain
-    HTTP if it does not speak TLS at all (never after a certificate failure).
-    """
-    host = reference.endpoint_host
-    hostname = host if host.endswith("]") else host.rsplit(":", 1)[0]
-    if options.plain_http:
-        return [f"http://{host}"]
-    if is_local_host(hostname):
-        return [f"https://{host}", f"http://{host}"]
-    return [f"https://{host}"]
-
-
-async def resolve_credentials(reference: Reference, options: Options) -> Lookup:
-    """Explicit credentials, else the user's credential files and helpers, else anonymous."""
-    if options.credentials is not None:
-        if options.debug is not None:
-            options.debug(f"credentials: using {options.credentials.source}")
-        return Lookup(options.credentials)
-    if not options.use_credential_files:
-        return Lookup()
-    deadline = None if options.timeout is None else time.monotonic() + options.timeout
-    return await asyncio.to_thread(
-        find_credentials,
-        reference.registry,
-        reference.repository,
-        report=options.warn,
-        debug=options.debug,
-        deadline=deadline,
-    )
-
-
-async def connect(
-    transport: Transport, reference: Reference, options: Options
-) -> tuple[RegistryClient, asyncio.Future[None]]:
-    """A client for the reference's registry, and its ``GET /v2/`` ping.
-
-    With one URL to try, the ping is left running so the first real requests go out in the
-    same round trip (they learn the challenge themselves if they meet a 401); its failure
-    (not a registry, TLS) is the answer the caller must give first. When a loopback
-    registry may need the fallback to plain HTTP, the ping has already been awaited.
-    """
-    found = await resolve_credentials(reference, options)
-    urls = registry_urls(reference, options)
-    for index, url in enumerate(urls):
-        client = RegistryClient(
-            transport,
-            url,
-            found.credentials,
-            debug=options.debug,
-            failed_helper=found.failed_helper,
-        )
-        ping = asyncio.ensure_future(client.ping())
-        if len(urls) == 1:
-            return client, ping
-        try:
-            await ping
-        except TLSError as error:
-            await client.aclose()
-            if error.certificate or index == len(urls) - 1:
-                raise
-            if options.debug is not None:
-                options.debug(f"{reference.endpoint_host} does not speak TLS; using plain HTTP")
-            continue
-        return client, ping
-    raise AssertionError("registry_urls returned no URL")
+async def shared(future: asyncio.Future[_T]) -> _T:
+    """Await work other references share without cancelling it if this one is cancelled."""
+    return await asyncio.shield(future)
 
 
 async def _cancel_and_reap(*tasks: asyncio.Future[Any]) -> None:
@@ -257,94 +80,45 @@ async def _cancel_and_reap(*tasks: asyncio.Future[Any]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _first_failure_wins(first: asyncio.Future[None], *others: asyncio.Future[Any]) -> None:
-    """Await ``first``; if it fails, cancel and reap ``others`` and raise its error."""
+async def close_repository(repository: Repository) -> None:
+    """Stop what the repository still has running and close its client."""
+    await _cancel_and_reap(*repository.futures())
+    await repository.client.aclose()
+
+
+async def _ping_first(repository: Repository, *own: asyncio.Future[Any]) -> None:
+    """The ping's failure (not a registry, TLS) is the answer to give first; this
+    reference's own requests are then cancelled (the shared ones are the run's to reap)."""
     try:
-        await first
+        await shared(repository.ping)
     except BaseException:
-        await _cancel_and_reap(*others)
+        await _cancel_and_reap(*own)
         raise
 
 
-def _transport_options(options: Options) -> TransportOptions:
-    return TransportOptions(
-        concurrency=options.concurrency,
-        attempts=options.attempts,
-        backoff_base=options.backoff_base,
-        insecure=options.insecure,
-        ca_cert=options.ca_cert,
-        read_timeout=options.read_timeout,
-        connect_timeout=options.connect_timeout,
-        on_event=options.debug,
-        resolve=options.resolve,
-        proxies=ProxySettings.from_environment() if options.use_proxy_env else None,
-        cert_dirs=options.cert_dirs,
-    )
+def _listing(
+    repository: Repository, ref: Reference, options: Options
+) -> asyncio.Future[TagListing]:
+    if repository.listing is None:
+        repository.listing = asyncio.ensure_future(
+            list_repository(
+                repository.client,
+                ref,
+                lister=options.lister,
+                lister_url=options.lister_url,
+                max_tags=options.max_tags,
+                debug=options.debug,
+            )
+        )
+    return repository.listing
 
 
-async def _with_deadline(coroutine: Any, timeout: float | None) -> Any:
-    if timeout is None:
-        return await coroutine
-    try:
-        return await asyncio.wait_for(coroutine, timeout)
-    except asyncio.TimeoutError:
-        raise TransportError(
-            f"gave up after {timeout:g} s (the lookup's time limit)",
-            hint="allow more time (Options.timeout), or check that the registry is answering",
-            cli_message=f"gave up after {timeout:g} s (--timeout)",
-            cli_hint="raise --timeout, or check that the registry is answering",
-        ) from None
-
-
-async def find_same_tags(reference: str | Reference, options: Options | None = None) -> Result:
-    """Every tag of the reference's repository whose manifest digest equals the reference's.
-
-    Given a digest reference this is the reverse lookup: the tags pointing at that digest.
-    """
-    options = options or Options()
-    ref = parse_reference(reference) if isinstance(reference, str) else reference
-    options.validate()
-    return await _with_registry(ref, options, _scan_for_target)
-
-
-_T = TypeVar("_T")
-
-
-async def _with_registry(
-    ref: Reference,
-    options: Options,
-    work: Callable[[RegistryClient, asyncio.Future[None], Reference, Options], Awaitable[_T]],
-) -> _T:
-    """Run ``work`` with a connected client inside the run's deadline; leave nothing running."""
-
-    async def run() -> _T:
-        async with Transport(_transport_options(options)) as transport:
-            client, ping = await connect(transport, ref, options)
-            try:
-                return await work(client, ping, ref, options)
-            finally:
-                await _cancel_and_reap(ping)
-                await client.aclose()
-
-    result: _T = await _with_deadline(run(), options.timeout)
-    return result
-
-
-async def _scan_for_target(
-    client: RegistryClient, ping: asyncio.Future[None], ref: Reference, options: Options
-) -> Result:
+async def scan_for_target(repository: Repository, ref: Reference, options: Options) -> Result:
+    """Every tag of ``ref``'s repository that is the same image as ``ref``."""
+    client = repository.client
     algorithm = ref.digest.partition(":")[0] if ref.digest else "sha256"
     target_ref = ref.digest or ref.tag or "latest"
-    listing_task = asyncio.ensure_future(
-        list_repository(
-            client,
-            ref,
-            lister=options.lister,
-            lister_url=options.lister_url,
-            max_tags=options.max_tags,
-            debug=options.debug,
-        )
-    )
+    listing_task = _listing(repository, ref, options)
     if options.image_id:  # the image ID is the target: no tag or digest to resolve
         target_task: asyncio.Future[Descriptor] = asyncio.get_running_loop().create_future()
         target_task.set_result(Descriptor(normalise_image_id(options.image_id)))
@@ -352,7 +126,7 @@ async def _scan_for_target(
         target_task = asyncio.ensure_future(
             client.manifest_digest(ref.repository, target_ref, algorithm=algorithm)
         )
-    await _first_failure_wins(ping, listing_task, target_task)
+    await _ping_first(repository, target_task)
     try:
         target = await target_task
     except (NotFoundError, RegistryError) as error:
@@ -367,11 +141,8 @@ async def _scan_for_target(
         if isinstance(error, NotFoundError):
             raise listing_error or error from None
         raise
-    except BaseException:
-        await _cancel_and_reap(listing_task)
-        raise
     try:
-        listing: TagListing = await listing_task
+        listing: TagListing = await shared(listing_task)
     except NotFoundError as error:
         if not (ref.digest and error.code == "NAME_UNKNOWN"):
             raise
@@ -381,11 +152,23 @@ async def _scan_for_target(
     wanted, skipped = _select(listing.tags, options.all_tags, asked=resolved_tag)
     known = {resolved_tag: target.digest} if resolved_tag in wanted else {}
     generic = GenericLister(client, workers=options.concurrency, algorithm=algorithm)
-    use_bulk = options.lister != "generic" and bool(listing.bulk)
+
+    def generic_scan() -> Awaitable[DigestScan]:
+        return generic.scan(ref.repository, wanted, known=known, progress=options.progress)
+
+    key: ScanKey = ("generic", algorithm, tuple(wanted))
+    use_bulk = options.lister != "generic" and bool(listing.bulk) and not repository.bulk_refuted
     if use_bulk:
-        scan = await bulk_scan(generic, ref.repository, wanted, known, listing, options.progress)
+        scan = await shared(
+            repository.once(
+                ("bulk", algorithm, tuple(wanted)),
+                lambda: bulk_scan(
+                    generic, ref.repository, wanted, known, listing, options.progress
+                ),
+            )
+        )
     else:
-        scan = await generic.scan(ref.repository, wanted, known=known, progress=options.progress)
+        scan = await shared(repository.once(key, generic_scan))
     if resolved_tag in known and target.media_type:
         scan.media_types.setdefault(target.digest, target.media_type)
     found = await _match(client, ref, options, target, scan)
@@ -397,14 +180,11 @@ async def _scan_for_target(
                 "asking each tag"
             )
         use_bulk = False
-        scan = await generic.scan(ref.repository, wanted, known=known, progress=options.progress)
+        repository.bulk_refuted = True
+        scan = await shared(repository.once(key, generic_scan))
         found = await _match(client, ref, options, target, scan)
 
-    errors = [
-        TagError(tag, "invalid tag name from the registry; not requested")
-        for tag in listing.invalid
-    ]
-    errors += [TagError(tag, message) for tag, message in scan.errors.items()]
+    errors = _tag_errors(listing, scan)
     matching = list(found.tags)
     if resolved_tag and resolved_tag not in listing.tags:
         # The tag was just resolved, yet the list lacks it: the list cannot be trusted
@@ -472,7 +252,7 @@ async def _match(
 async def _listing_error(task: asyncio.Future[TagListing]) -> WhichtagError | None:
     """When the target is missing, a missing repository is the better explanation."""
     try:
-        await task
+        await shared(task)
     except NotFoundError as error:
         return error
     except WhichtagError:
@@ -488,50 +268,62 @@ def _select(tags: list[str], all_tags: bool, asked: str | None = None) -> tuple[
     return kept, len(tags) - len(kept)
 
 
-async def tag_map(repository: str | Reference, options: Options | None = None) -> list[Group]:
-    """Group every tag of a repository by digest: the repository's map of tag aliases.
-
-    Raises :class:`WhichtagError` if any tag could not be asked (an incomplete map would
-    mislead); groups are ordered by their first tag in natural order.
-    """
-    options = options or Options()
-    ref = parse_reference(repository) if isinstance(repository, str) else repository
-
-    options.validate()
-    return await _with_registry(ref, options, _map_tags)
-
-
-async def _map_tags(
-    client: RegistryClient, ping: asyncio.Future[None], ref: Reference, options: Options
-) -> list[Group]:
-    listing_task = asyncio.ensure_future(
-        client.list_tags(ref.repository, max_tags=options.max_tags)
-    )
-    await _first_failure_wins(ping, listing_task)
-    listing = await listing_task
-    wanted, _ = _select(listing.tags, options.all_tags)
-    lister = GenericLister(client, workers=options.concurrency)
-    scan = await lister.scan(ref.repository, wanted, progress=options.progress)
-    failed = sorted(scan.errors) + listing.invalid
-    if failed:
-        raise WhichtagError(
-            f"{len(failed)} tag(s) of {ref.repository} could not be asked: "
-            + ", ".join(failed[:5])
-            + (" ..." if len(failed) > 5 else "")
+async def map_repository(
+    repository: Repository,
+    ref: Reference,
+    options: Options,
+    *,
+    match: re.Pattern[str] | None = None,
+    exclude: re.Pattern[str] | None = None,
+) -> TagMap:
+    """Every selected tag grouped by digest. The tags are chosen before anything is scanned
+    (``match``/``exclude`` on tag names), so a filtered map costs only its tags' requests.
+    A bulk listing is not used: confirming every tag it names would cost a HEAD per tag
+    anyway."""
+    client = repository.client
+    if repository.tag_list is None:
+        repository.tag_list = asyncio.ensure_future(
+            client.list_tags(ref.repository, max_tags=options.max_tags)
         )
+    await _ping_first(repository)
+    listing = await shared(repository.tag_list)
+    chosen = [
+        tag
+        for tag in listing.tags
+        if (match is None or match.search(tag)) and (exclude is None or not exclude.search(tag))
+    ]
+    wanted, skipped = _select(chosen, options.all_tags)
+    lister = GenericLister(client, workers=options.concurrency)
+    scan = await shared(
+        repository.once(
+            ("generic", "sha256", tuple(wanted)),
+            lambda: lister.scan(ref.repository, wanted, progress=options.progress),
+        )
+    )
     by_digest: dict[str, list[str]] = {}
     for tag, digest in scan.digests.items():
         by_digest.setdefault(digest, []).append(tag)
-    groups = [Group(digest, natural_sorted(tags)) for digest, tags in by_digest.items()]
-    groups.sort(key=lambda group: natural_key(group.tags[0]))
-    return groups
+    groups = [
+        Group(digest, natural_sorted(tags), version_name(tags))
+        for digest, tags in by_digest.items()
+    ]
+    return TagMap(
+        reference=ref,
+        groups=map_order(groups, lambda group: group.version, lambda group: group.tags[0]),
+        total=len(listing.tags) + len(listing.invalid),
+        selected=len(wanted),
+        skipped=skipped,
+        errors=sorted(_tag_errors(listing, scan), key=lambda error: natural_key(error.tag)),
+        warnings=client.warnings,
+        gone=natural_sorted(scan.gone),
+        requests=client.auth.transport.requests,
+    )
 
 
-def find_same_tags_sync(reference: str | Reference, options: Options | None = None) -> Result:
-    """Blocking wrapper of :func:`find_same_tags` for scripts."""
-    return asyncio.run(find_same_tags(reference, options))
-
-
-def tag_map_sync(repository: str | Reference, options: Options | None = None) -> list[Group]:
-    """Blocking wrapper of :func:`tag_map`."""
-    return asyncio.run(tag_map(repository, options))
+def _tag_errors(listing: TagListing, scan: DigestScan) -> list[TagError]:
+    """The tags an answer lacks: invalid names the registry listed, and tags that failed."""
+    errors = [
+        TagError(tag, "invalid tag name from the registry; not requested")
+        for tag in listing.invalid
+    ]
+    return errors + [TagError(tag, message) for tag, message in scan.errors.items()]

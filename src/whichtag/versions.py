@@ -110,7 +110,9 @@ def variants_of(tag: str) -> list[str]:
 def version_name(tags: Iterable[str], asked: str | None = None) -> str | None:
     """The version name of a group of tags sharing one digest, for the tag asked (None: the
     group on its own, as ``whichtag map`` shows it); None when no tag is a version."""
+    # in natural order first, so that ties (``1.2`` and ``v1.2``) do not depend on input order
     versions = [version for version in map(parse_version, tags) if version is not None]
+    versions.sort(key=lambda version: natural_key(version.tag))
     if not versions:
         return None
     for variant in variants_of(asked) if asked is not None else [""]:
