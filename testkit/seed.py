@@ -271,6 +271,11 @@ class Pusher:
             raise RuntimeError(f"manifest get failed: {status}")
         return body, headers["content-type"]
 
+    def head_digest(self, repository: str, reference: str) -> str:
+        """The digest a tag resolves to, computed from the manifest's bytes."""
+        body, _ = self.get_manifest(repository, reference)
+        return sha256(body)
+
 
 def seed_fluentd(pusher: Pusher, repository: str = "fluent/fluentd") -> dict[str, str]:
     """The sample modelled on fluent/fluentd: ``latest``, ``stable``, ``v0.12.31`` and

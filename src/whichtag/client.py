@@ -17,7 +17,13 @@ from types import TracebackType
 
 from whichtag.connect import connect, transport_options, with_deadline
 from whichtag.errors import UsageError
-from whichtag.lookup import Repository, close_repository, map_repository, scan_for_target
+from whichtag.lookup import (
+    Repository,
+    close_repository,
+    map_repository,
+    resolve_digest,
+    scan_for_target,
+)
 from whichtag.options import Options
 from whichtag.reference import Reference, parse_reference
 from whichtag.results import Result, TagMap
@@ -73,6 +79,15 @@ class Client:
         patterns = _pattern(match, "match"), _pattern(exclude, "exclude")
         work = self._map(ref, *patterns)
         return await with_deadline(work, self.options.timeout)  # type: ignore[no-any-return]
+
+    async def digest_of(self, reference: str | Reference) -> str:
+        """The manifest digest the reference's tag has now (what ``docker pull`` resolves)."""
+        ref = _reference(reference)
+        work = self._digest(ref)
+        return await with_deadline(work, self.options.timeout)  # type: ignore[no-any-return]
+
+    async def _digest(self, ref: Reference) -> str:
+        return await resolve_digest(await self._repository(ref), ref)
 
     async def _find(self, ref: Reference) -> Result:
         return await scan_for_target(await self._repository(ref), ref, self.options)

@@ -113,6 +113,15 @@ def _listing(
     return repository.listing
 
 
+async def resolve_digest(repository: Repository, ref: Reference) -> str:
+    """The digest ``ref``'s tag (or digest) resolves to now, from the registry."""
+    target = asyncio.ensure_future(
+        repository.client.manifest_digest(ref.repository, ref.digest or ref.tag or "latest")
+    )
+    await _ping_first(repository, target)
+    return (await target).digest
+
+
 async def scan_for_target(repository: Repository, ref: Reference, options: Options) -> Result:
     """Every tag of ``ref``'s repository that is the same image as ``ref``."""
     client = repository.client

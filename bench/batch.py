@@ -1,0 +1,85 @@
+"""Many references in one run against the largest single lookup among them.
+
+    python -m bench.batch [--rtt-ms 20] [--repeats 3]
+
+Seeds five repositories (2,000, 1,000, 500, 250 and 100 tags) straight into the registry's
+storage and puts the registry behind the latency proxy. Rows: the largest repository's lookup
+alone; then 50 references (10 per repository) in one ``whichtag REF ...`` run; then the same
+50 as 50 separate runs, as scripts do today. A front between the proxy and the registry
+counts the tag listings per repository. The target: the batch under 1.5x the largest lookup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from collections import Counter
+
+from testkit.front import Front
+from testkit.registry import RegistryProcess
+from testkit.storage import write_many
+
+from bench.run import latency_link, run_process
+
+SIZES = {"bench/r2000": 2000, "bench/r1000": 1000, "bench/r500": 500, "bench/r250": 250}
+SIZES["bench/r100"] = 100
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rtt-ms", type=float, default=20.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    storage = tempfile.mkdtemp(prefix="whichtag-bench-batch-")
+    seeded = {repository: write_many(storage, repository, n) for repository, n in SIZES.items()}
+    rows: dict[str, list[float]] = {}
+    listings: Counter[str] = Counter()
+    try:
+        with (
+            RegistryProcess(storage=storage) as registry,
+            Front(registry.host) as front,
+            latency_link(front.host, args.rtt_ms) as link,
+        ):
+            references = [
+                f"{link.host}/{repository}:{tag}"
+                for repository, digests in seeded.items()
+                for tag in sorted(digests)[:: max(1, len(digests) // 10)][:10]
+            ]
+            largest = references[0]
+            for _ in range(args.repeats):
+                rows.setdefault("largest repository alone", []).append(_run([largest], 1))
+                front.seen.clear()
+                rows.setdefault("50 references, one run", []).append(_run(references, 50))
+                listings = Counter(
+                    seen.path.split("/tags/list")[0]
+                    for seen in front.seen
+                    if "/tags/list" in seen.path
+                )
+                rows.setdefault("50 references, 50 runs", []).append(
+                    sum(_run([reference], 1) for reference in references)
+                )
+    finally:
+        shutil.rmtree(storage, ignore_errors=True)
+    alone = statistics.median(rows["largest repository alone"])
+    for row, runs in rows.items():
+        seconds = statistics.median(runs)
+        print(f"RTT={args.rtt_ms:g}ms {row}: median {seconds:.3f}s ({seconds / alone:.2f}x)")
+    print(f"tag listings per repository in the one run: {sorted(listings.values())}")
+    return 0
+
+
+def _run(references: list[str], expected: int) -> float:
+    command = [sys.executable, "-m", "whichtag", *references, "--json", "-q", "--plain-http"]
+    run = run_process(command)
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    if run.returncode != 0 or len(answers) != expected or not all(a["tags"] for a in answers):
+        sys.exit(f"wrong answer or failure ({run.returncode})")
+    return run.seconds
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

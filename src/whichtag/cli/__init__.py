@@ -1,0 +1,34 @@
+"""The ``whichtag`` command: arguments in, answers out, exit codes scripts can trust.
+
+``whichtag REF ...`` asks which tags are the same image (:mod:`whichtag.cli.lookup`);
+``whichtag map REPO`` shows a repository's tag aliases (:mod:`whichtag.cli.mapping`);
+``whichtag pin FILE ...`` pins image references to digests (:mod:`whichtag.cli.pin`);
+``whichtag completion SHELL`` prints shell completion (:mod:`whichtag.cli.completion`).
+Exit codes: 0 answered completely; 1 error; 2 bad usage; 3 answered but incomplete.
+Heavy modules (aiohttp) are imported only when a command runs, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+
+def _commands() -> dict[str, Callable[[list[str]], int]]:
+    from whichtag.cli import completion, mapping, pin
+
+    return {"map": mapping.main, "pin": pin.main, "completion": completion.main}
+
+
+COMMAND_NAMES = ("map", "pin", "completion")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code. A first word naming a command runs it
+    (a repository called ``map`` is still reachable as ``docker.io/library/map``)."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments and arguments[0] in COMMAND_NAMES:
+        return _commands()[arguments[0]](arguments[1:])
+    from whichtag.cli import lookup
+
+    return lookup.main(arguments)

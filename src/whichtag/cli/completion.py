@@ -1,0 +1,123 @@
+"""``whichtag completion bash|zsh|fish``: a completion script, made from the parsers
+themselves so it offers exactly the commands and flags that exist."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from whichtag.cli.common import parse
+
+SHELLS = ("bash", "zsh", "fish")
+
+
+def _flags() -> dict[str, list[str]]:
+    """Each command's flags ("" is the lookup, ``whichtag REF``)."""
+    from whichtag.cli import lookup, mapping, pin
+
+    parsers = {"": lookup.build_parser(), "map": mapping.build_parser(), "pin": pin.build_parser()}
+    parsers["completion"] = build_parser()
+    return {
+        name: sorted(
+            option
+            for action in parser._actions  # argparse keeps them here, and nowhere public
+            for option in action.option_strings
+            if option.startswith("--")
+        )
+        for name, parser in parsers.items()
+    }
+
+
+def bash() -> str:
+    flags = _flags()
+    cases = "\n".join(
+        f'        {name}) opts="{" ".join(options)}" ;;' for name, options in flags.items() if name
+    )
+    return f"""# whichtag completion for bash: eval "$(whichtag completion bash)"
+_whichtag() {{
+    local cur="${{COMP_WORDS[COMP_CWORD]}}" command="" opts
+    if [[ $COMP_CWORD -gt 1 ]]; then command="${{COMP_WORDS[1]}}"; fi
+    case "$command" in
+{cases}
+        *) opts="{" ".join(flags[""])}"
+           if [[ $COMP_CWORD -eq 1 ]]; then opts="map pin completion $opts"; fi ;;
+    esac
+    if [[ "$command" == completion && $COMP_CWORD -eq 2 ]]; then opts="{" ".join(SHELLS)}"; fi
+    if [[ "$cur" == -* || "$command" == completion ]]; then
+        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    elif [[ $COMP_CWORD -eq 1 ]]; then
+        COMPREPLY=($(compgen -W "map pin completion" -- "$cur"))
+    else
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+}}
+complete -o default -F _whichtag whichtag
+"""
+
+
+def zsh() -> str:
+    flags = _flags()
+    cases = "\n".join(
+        f"    {name}) _arguments {' '.join(repr(option) for option in options)} '*:file:_files' ;;"
+        for name, options in flags.items()
+        if name
+    )
+    return f"""#compdef whichtag
+# whichtag completion for zsh: whichtag completion zsh > "${{fpath[1]}}/_whichtag"
+_whichtag() {{
+  if (( CURRENT == 2 )) && [[ $words[2] != -* ]]; then
+    _alternatives 'command:command:(map pin completion)' 'reference:reference:_files'
+    return
+  fi
+  case $words[2] in
+{cases}
+    *) _arguments {" ".join(repr(option) for option in flags[""])} '*:reference:_files' ;;
+  esac
+}}
+compdef _whichtag whichtag
+"""
+
+
+def fish() -> str:
+    flags = _flags()
+    lines = ["# whichtag completion for fish: whichtag completion fish | source"]
+    lines.append(
+        "complete -c whichtag -n '__fish_use_subcommand' -a 'map pin completion' "
+        "-d 'whichtag command'"
+    )
+    for name, options in flags.items():
+        condition = (
+            f"__fish_seen_subcommand_from {name}"
+            if name
+            else "not __fish_seen_subcommand_from map pin completion"
+        )
+        for option in options:
+            lines.append(f"complete -c whichtag -n '{condition}' -l {option[2:]}")
+    lines.append(
+        "complete -c whichtag -n '__fish_seen_subcommand_from completion' -a '"
+        + " ".join(SHELLS)
+        + "'"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="whichtag completion",
+        description="Print a shell completion script for whichtag.",
+        epilog='examples:\n  eval "$(whichtag completion bash)"\n'
+        '  whichtag completion zsh > "${fpath[1]}/_whichtag"\n'
+        "  whichtag completion fish | source",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("shell", choices=SHELLS)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = parse(build_parser(), argv)
+    if isinstance(args, int):
+        return args
+    script = {"bash": bash, "zsh": zsh, "fish": fish}[args.shell]()
+    sys.stdout.write(script)
+    return 0

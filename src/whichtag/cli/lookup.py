@@ -1,0 +1,262 @@
+"""``whichtag REF [REF ...]``, ``whichtag -f FILE``, ``whichtag --local IMAGE``: the tags that
+are the same image, for one reference or many in one run (one transport, one token per scope,
+one listing and scan per repository; answers in input order, JSON Lines with --json; the exit
+code is the worst answer's: an error over an incomplete answer over a complete one)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+from whichtag.cli.common import (
+    VERSION,
+    Progress,
+    Style,
+    add_access_options,
+    add_output_options,
+    add_scan_options,
+    build_options,
+    count,
+    guarded,
+    parse,
+    progress_for,
+    report,
+    write,
+)
+from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError, WhichtagError
+from whichtag.terminal import say
+
+if TYPE_CHECKING:
+    from whichtag.options import Options
+    from whichtag.results import Result
+
+MAX_REFERENCES = 10_000  # in one run: a file of references is bounded like everything else
+#: how bad an exit code is, for a batch's worst: bad usage, error, incomplete, complete
+SEVERITY = {0: 0, 3: 1, 1: 2, 2: 3}
+
+EXAMPLES = """examples:
+  whichtag fluent/fluentd:latest            fluent/fluentd:latest is v0.12.31 (also ...)
+  whichtag nginx@sha256:...                  the tags pointing at a digest
+  whichtag --platform linux/arm64 nginx:1.27 tags whose index has the same arm64 image
+  whichtag --local myapp                     a local image's upstream tags
+  whichtag nginx:latest redis:7 --json       JSON Lines, one object per reference
+  whichtag -f images.txt                     one reference per line ('-': stdin)
+  whichtag map nginx --match '^1\\.27'        the repository's tag aliases
+  whichtag pin Dockerfile compose.yaml       pin image references to digests
+
+commands: map, pin, completion (whichtag COMMAND --help)
+exit codes: 0 complete answer, 1 error, 2 bad usage, 3 answered but incomplete (some tags
+could not be asked); for many references, the worst of their answers"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="whichtag",
+        description="Show every tag that points at the same image as REF "
+        "(or, for REF@sha256:..., every tag pointing at that digest).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "references",
+        metavar="REF",
+        nargs="*",
+        help="image references, e.g. fluent/fluentd:latest (or -f FILE, or --local IMAGE)",
+    )
+    parser.add_argument(
+        "-f",
+        "--file",
+        metavar="FILE",
+        help="read references from FILE, one per line ('-' for stdin; # starts a comment)",
+    )
+    parser.add_argument(
+        "--local",
+        metavar="IMAGE",
+        help="a local image as docker images shows it (name[:tag] or image ID): its upstream "
+        "tags, and whether the tag it was pulled as still points at it",
+    )
+    parser.add_argument("--version", action="version", version=f"whichtag {VERSION}")
+    add_output_options(parser, "print JSON on stdout: one object, or one per line (JSON Lines)")
+    add_scan_options(parser, matching=True)
+    add_access_options(parser)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = parse(build_parser(), argv)
+    if isinstance(args, int):
+        return args
+    progress = progress_for(args)
+    return guarded(lambda: _run(args, progress), debug=args.debug, progress=progress)
+
+
+def _run(args: argparse.Namespace, progress: Progress | None) -> int:
+    from whichtag.reference import parse_reference
+
+    options = build_options(args, progress)
+    texts = _references(args)
+    if args.local is not None:
+        from whichtag.local import find_local_sync
+
+        result = find_local_sync(args.local, options)
+    elif len(texts) == 1 and args.file is None:
+        from whichtag.client import find_same_tags_sync
+
+        try:
+            reference = parse_reference(texts[0])
+        except WhichtagError as error:
+            error.exit_code = EXIT_USAGE
+            raise
+        result = find_same_tags_sync(reference, options)
+    else:
+        outcomes = asyncio.run(_ask_all(texts, options))
+        if progress is not None:
+            progress.clear()
+        return _batch(texts, outcomes, json_output=args.json)
+    if progress is not None:
+        progress.clear()
+    return _answer(result, json_output=args.json)
+
+
+def _references(args: argparse.Namespace) -> list[str]:
+    texts = list(args.references)
+    if args.file is not None:
+        texts += _read_reference_file(args.file)
+    if (not texts and args.file is None) == (args.local is None) or (texts and args.local):
+        raise UsageError(
+            "give image references (or -f FILE), or --local IMAGE (one of the two)",
+            hint="whichtag fluent/fluentd:latest, or whichtag --local IMAGE",
+        )
+    if len(texts) > MAX_REFERENCES:
+        raise UsageError(
+            f"{len(texts)} references in one run; at most {MAX_REFERENCES}",
+            hint="split the list into several runs",
+        )
+    return texts
+
+
+def _read_reference_file(path: str) -> list[str]:
+    try:
+        if path == "-":
+            lines = sys.stdin.read(16 * 1024 * 1024).splitlines()
+        else:
+            with open(path, encoding="utf-8") as handle:
+                lines = handle.read(16 * 1024 * 1024).splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(
+            f"cannot read references from {path}: {getattr(error, 'strerror', None) or error}",
+            hint="one reference per line; '-' reads standard input",
+        ) from None
+    return [text for line in lines if (text := line.split("#", 1)[0].strip())]
+
+
+def _batch(texts: list[str], outcomes: list[Result | WhichtagError], *, json_output: bool) -> int:
+    """Each reference's answer (or error) in input order; the worst exit code."""
+    worst = EXIT_OK
+    for index, (text, outcome) in enumerate(zip(texts, outcomes, strict=True)):
+        if isinstance(outcome, WhichtagError):
+            code = report(outcome, debug=False, about=text)
+            if json_output:
+                json.dump(_error_json(text, outcome), sys.stdout)
+                sys.stdout.write("\n")
+        else:
+            if index and not json_output:
+                sys.stdout.write("\n")
+            code = _answer(outcome, json_output=json_output)
+        worst = max(worst, code, key=lambda exit_code: SEVERITY.get(exit_code, 2))
+    sys.stdout.flush()
+    return worst
+
+
+async def _ask_all(texts: list[str], options: Options) -> list[Result | WhichtagError]:
+    from whichtag.client import Client
+    from whichtag.reference import parse_reference
+
+    async def one(client: Client, text: str) -> Result | WhichtagError:
+        try:
+            return await client.find_same_tags(parse_reference(text))
+        except WhichtagError as error:
+            return error
+
+    async with Client(options) as client:
+        return list(await asyncio.gather(*(one(client, text) for text in texts)))
+
+
+def _error_json(text: str, error: WhichtagError) -> dict[str, object]:
+    """A JSON Lines entry for a reference that got no answer: its place is kept."""
+    return {
+        "reference": text,
+        "complete": False,
+        "error": error.cli_message or error.message,
+        "hint": error.cli_hint or error.hint,
+        "exit_code": error.exit_code,
+    }
+
+
+def _lead(result: Result, style: Style) -> str:
+    """``nginx:latest is 1.27.3 (also 1, 1.27, latest, mainline)``, or just the reference."""
+    shown = style.bold(result.reference.familiar)
+    if result.version is None:
+        return shown
+    others = [style.dim(tag) for tag in result.tags if tag != result.version]
+    also = f" (also {', '.join(others)})" if others else ""
+    unsure = "; incomplete, other tags may share it" if not result.complete else ""
+    return f"{shown} is {style.version(result.version)}{also}{unsure}"
+
+
+def _print_human(result: Result, out: TextIO) -> None:
+    write(out, _lead(result, Style(out)))
+    what = {"image-id": "image ID", "platform": "platform manifest"}.get(result.match, "digest")
+    platform = f" ({result.platform})" if result.platform else ""
+    say(out, f"{what}{platform}: {result.digest}")
+    if result.note:
+        say(out, result.note)
+    skipped = f", {count(result.skipped, 'signature tag')} skipped" if result.skipped else ""
+    scanned = f"{result.scanned} of {count(result.total, 'tag')} scanned{skipped}"
+    if result.tags:
+        shared = f"{len(result.tags)} tag" + ("s share" if len(result.tags) != 1 else " has")
+        prefix = "at least " if not result.complete else ""
+        say(out, f"{prefix}{shared} this {what} ({scanned}):")
+        for tag in result.tags:
+            via = result.via.get(tag)
+            say(out, f"  {tag}" + (f"  (via index {via})" if via else ""))
+    else:
+        say(out, f"no tag points at this {what} ({scanned})")
+
+
+def _print_incomplete(result: Result, err: TextIO) -> None:
+    say(
+        err,
+        f"whichtag: incomplete: {len(result.errors)} of {count(result.total, 'tag')} "
+        "could not be asked; the answer above may miss tags",
+    )
+    for error in result.errors[:20]:
+        say(err, f"  {error.tag}: {error.error}")
+    if len(result.errors) > 20:
+        say(err, f"  ... and {len(result.errors) - 20} more (see --json)")
+
+
+def _answer(result: Result, *, json_output: bool) -> int:
+    """Print the answer (flushed, so a closed pipe or a full disk shows here) and say
+    whether it is complete."""
+    for warning in result.warnings:
+        say(sys.stderr, f"whichtag: registry warning: {warning}")
+    if result.gone:
+        shown = ", ".join(result.gone[:10]) + (" ..." if len(result.gone) > 10 else "")
+        say(
+            sys.stderr,
+            f"whichtag: warning: {count(len(result.gone), 'tag')} deleted during the scan: {shown}",
+        )
+    if json_output:
+        json.dump(result.to_json(), sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        _print_human(result, sys.stdout)
+    sys.stdout.flush()
+    if not result.complete:
+        _print_incomplete(result, sys.stderr)
+        return EXIT_INCOMPLETE
+    return EXIT_OK

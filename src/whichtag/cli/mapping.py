@@ -1,0 +1,131 @@
+"""``whichtag map REPO``: every digest of a repository with its tags, version name first,
+newest version first. On a terminal an aligned table; otherwise one tab-separated line per
+group (version or ``-``, digest, tags separated by spaces) for scripts; ``--json`` one object
+with the list of groups."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+from whichtag.cli.common import (
+    Progress,
+    Style,
+    add_access_options,
+    add_output_options,
+    add_scan_options,
+    build_options,
+    count,
+    guarded,
+    parse,
+    progress_for,
+    write,
+)
+from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError, WhichtagError
+from whichtag.terminal import printable, say
+
+if TYPE_CHECKING:
+    from whichtag.results import TagMap
+
+EXAMPLES = """examples:
+  whichtag map nginx                         every digest of nginx with its tags
+  whichtag map nginx --match '^1\\.27' --exclude 'alpine|perl'
+  whichtag map quay.io/org/app --json | jq '.groups[] | select(.version) | .version'
+
+--match and --exclude are regular expressions searched in tag names; they choose the tags
+before any is asked, so a filtered map costs only its tags' requests.
+exit codes: 0 complete map, 1 error, 2 bad usage, 3 map incomplete (some tags not asked)"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="whichtag map",
+        description="Show a repository's tag aliases: each digest with its tags, "
+        "the version name first, newest version first.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "repository", metavar="REPO", help="repository, e.g. nginx or ghcr.io/org/app"
+    )
+    parser.add_argument("--match", metavar="REGEX", help="only tags this expression finds")
+    parser.add_argument("--exclude", metavar="REGEX", help="leave out tags this expression finds")
+    add_output_options(parser, "print one JSON object: the groups, and whether the map is complete")
+    add_scan_options(parser, matching=False)
+    add_access_options(parser)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = parse(build_parser(), argv)
+    if isinstance(args, int):
+        return args
+    progress = progress_for(args)
+    return guarded(lambda: _run(args, progress), debug=args.debug, progress=progress)
+
+
+def _run(args: argparse.Namespace, progress: Progress | None) -> int:
+    from whichtag.client import tag_map_sync
+    from whichtag.reference import parse_reference
+
+    options = build_options(args, progress)
+    try:
+        reference = parse_reference(args.repository)
+    except WhichtagError as error:
+        error.exit_code = EXIT_USAGE
+        raise
+    if reference.tag is not None and args.repository.rpartition("/")[2].count(":"):
+        raise UsageError(
+            f"map takes a repository, not a tag: {args.repository}",
+            hint=f"whichtag map {reference.familiar.rsplit(':', 1)[0]}",
+        )
+    found = tag_map_sync(reference, options, match=args.match, exclude=args.exclude)
+    if progress is not None:
+        progress.clear()
+    return _answer(found, json_output=args.json)
+
+
+def _answer(found: TagMap, *, json_output: bool) -> int:
+    for warning in found.warnings:
+        say(sys.stderr, f"whichtag: registry warning: {warning}")
+    if json_output:
+        json.dump(found.to_json(), sys.stdout)
+        sys.stdout.write("\n")
+    elif sys.stdout.isatty():
+        _table(found, sys.stdout)
+    else:
+        for group in found.groups:
+            fields = [group.version or "-", group.digest, " ".join(group.tags)]
+            write(sys.stdout, "\t".join(printable(field) for field in fields))
+    sys.stdout.flush()
+    if found.complete:
+        return EXIT_OK
+    say(
+        sys.stderr,
+        f"whichtag: incomplete: {len(found.errors)} of {count(found.selected, 'tag')} "
+        "could not be asked; the map above lacks them",
+    )
+    for error in found.errors[:20]:
+        say(sys.stderr, f"  {error.tag}: {error.error}")
+    if len(found.errors) > 20:
+        say(sys.stderr, f"  ... and {len(found.errors) - 20} more (see --json)")
+    return EXIT_INCOMPLETE
+
+
+def _table(found: TagMap, out: TextIO) -> None:
+    """Aligned columns for a person: version, a short digest, the tags."""
+    style = Style(out)
+    rows = [
+        (printable(group.version or "-"), group.digest[:19], printable(", ".join(group.tags)))
+        for group in found.groups
+    ]
+    width = max([len("VERSION"), *(len(row[0]) for row in rows)])
+    write(out, style.dim(f"{'VERSION':<{width}}  {'DIGEST':<19}  TAGS"))
+    for version, digest, tags in rows:
+        padded = f"{version:<{width}}"
+        shown = style.version(padded) if version != "-" else padded
+        write(out, f"{shown}  {digest:<19}  {tags}")
+    listed = sum(len(group.tags) for group in found.groups)
+    write(out, style.dim(f"{count(len(rows), 'digest')}, {count(listed, 'tag')} of {found.total}"))

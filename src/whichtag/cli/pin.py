@@ -1,0 +1,207 @@
+"""``whichtag pin FILE...``: pin the image references of Dockerfiles, compose files and
+Kubernetes manifests to the digest their tag has now (``name:TAG@sha256:…``), changing nothing
+else in the files. ``--check`` writes nothing and fails (exit 1, with a diff) when a reference
+is unpinned or its pin no longer matches its tag; ``--dry-run`` prints the diff instead of
+writing; ``--version-tag`` also replaces a moving tag with its version name (``nginx:latest``
+→ ``nginx:1.27.3@sha256:…``). References to one repository share one client, and with
+``--version-tag`` one scan."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import difflib
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from whichtag.cli.common import (
+    Progress,
+    add_access_options,
+    add_output_options,
+    add_scan_options,
+    build_options,
+    guarded,
+    parse,
+    progress_for,
+    report,
+)
+from whichtag.errors import EXIT_ERROR, EXIT_OK, UsageError, WhichtagError
+from whichtag.pinning import Found, find_references, pinned_text, rewrite
+from whichtag.terminal import say
+
+if TYPE_CHECKING:
+    from whichtag.client import Client
+    from whichtag.options import Options
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+EXIT_UNPINNED = 1  # --check: something is unpinned or its pin has drifted
+
+EXAMPLES = """examples:
+  whichtag pin Dockerfile compose.yaml k8s/*.yaml    rewrite the files in place
+  whichtag pin --dry-run Dockerfile                  show the diff, write nothing
+  whichtag pin --check Dockerfile                    exit 1 (and the diff) if not pinned
+  whichtag pin --version-tag compose.yaml            nginx:latest -> nginx:1.27.3@sha256:...
+
+exit codes: 0 pinned (or --check: all pins current), 1 --check found unpinned or drifted
+references, or an error; 2 bad usage"""
+
+
+@dataclass
+class FileWork:
+    """One file: its text, the references in it, and what each becomes."""
+
+    path: str
+    text: str
+    found: list[Found]
+    changes: dict[Found, str] = dataclasses.field(default_factory=dict)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="whichtag pin",
+        description="Pin image references in Dockerfiles, compose files and Kubernetes "
+        "manifests to the digest their tag has now.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("files", metavar="FILE", nargs="+", help="files to pin")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if unpinned")
+    mode.add_argument("--dry-run", action="store_true", help="print the diff; write nothing")
+    parser.add_argument(
+        "--version-tag",
+        action="store_true",
+        help="also replace a moving tag (latest, stable) with its version name",
+    )
+    add_output_options(parser, None)  # the diff (or the list of rewrites) is the answer
+    add_scan_options(parser, matching=False)
+    add_access_options(parser)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = parse(build_parser(), argv)
+    if isinstance(args, int):
+        return args
+    progress = progress_for(args)
+    return guarded(lambda: _run(args, progress), debug=args.debug, progress=progress)
+
+
+def _run(args: argparse.Namespace, progress: Progress | None) -> int:
+    options = build_options(args, progress)
+    work = [_read(path) for path in args.files]
+    failures = asyncio.run(_resolve(work, options, version_tag=args.version_tag))
+    if progress is not None:
+        progress.clear()
+    for text, error in failures:
+        report(error, debug=args.debug, about=text)
+    changed = [item for item in work if item.changes]
+    if args.check or args.dry_run:
+        for item in changed:
+            sys.stdout.writelines(_diff(item))
+        sys.stdout.flush()
+    else:
+        for item in changed:
+            _write(item.path, rewrite(item.text, item.changes))
+            for found, new in item.changes.items():
+                say(sys.stdout, f"{item.path}:{found.line + 1}: {found.text} -> {new}")
+    if failures:
+        return EXIT_ERROR
+    if args.check and changed:
+        count = sum(len(item.changes) for item in changed)
+        say(sys.stderr, f"whichtag: {count} reference(s) unpinned or no longer current")
+        return EXIT_UNPINNED
+    return EXIT_OK
+
+
+def _read(path: str) -> FileWork:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise WhichtagError(f"{path} is larger than {MAX_FILE_BYTES} bytes; not read")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+    scan = find_references(path, text)
+    for warning in scan.warnings:
+        say(sys.stderr, f"whichtag: warning: {warning}")
+    return FileWork(path, text, scan.found)
+
+
+async def _resolve(
+    work: list[FileWork], options: Options, *, version_tag: bool
+) -> list[tuple[str, WhichtagError]]:
+    """What every reference becomes; the references that failed, with why. Each distinct
+    reference is asked once."""
+    from whichtag.client import Client
+
+    written = sorted({found.text for item in work for found in item.found})
+    async with Client(options) as client:
+        answers = await asyncio.gather(*(_pin(client, text, version_tag) for text in written))
+    pins = dict(zip(written, answers, strict=True))
+    failures = [(text, pin) for text, pin in pins.items() if isinstance(pin, WhichtagError)]
+    for item in work:
+        for found in item.found:
+            new = pins[found.text]
+            if isinstance(new, str) and new != found.text:
+                item.changes[found] = new
+    return failures
+
+
+async def _pin(client: Client, text: str, version_tag: bool) -> str | WhichtagError:
+    """The pinned form of one reference as written."""
+    from whichtag.reference import parse_reference
+
+    try:
+        ref = parse_reference(text)
+        if ref.tag is None:
+            return text  # pinned by digest alone: no tag to compare the pin with
+        tag = ref.tag
+        asked = dataclasses.replace(ref, tag=tag, digest=None)
+        if version_tag:
+            result = await client.find_same_tags(asked)
+            if not result.complete:
+                raise WhichtagError(
+                    f"could not ask every tag of {ref.repository} for the version name",
+                    hint="run again, or pin without --version-tag",
+                )
+            return pinned_text(text, result.version or tag, result.digest)
+        return pinned_text(text, tag, await client.digest_of(asked))
+    except WhichtagError as error:
+        return error
+
+
+def _diff(item: FileWork) -> list[str]:
+    after = rewrite(item.text, item.changes)
+    return list(
+        difflib.unified_diff(
+            item.text.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{item.path}",
+            tofile=f"b/{item.path}",
+        )
+    )
+
+
+def _write(path: str, text: str) -> None:
+    """Replace the file atomically, keeping its mode."""
+    target = Path(path)
+    mode = target.stat().st_mode
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(text.encode("utf-8"))
+        os.chmod(temporary, mode & 0o7777)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise

@@ -1,0 +1,137 @@
+"""``whichtag pin``: golden files for a Dockerfile, a compose file and a multi-document
+Kubernetes manifest (tests/data/pin, with ``@@REGISTRY@@`` and ``@@DIGEST repo:tag@@``
+standing for the test registry and the digests it gives); --check, --dry-run, --version-tag."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import CliRun, Seeded
+from whichtag.errors import EXIT_ERROR, EXIT_OK
+
+Run = Callable[..., CliRun]
+DATA = Path(__file__).parent / "data" / "pin"
+FILES = ["Dockerfile", "compose.yaml", "k8s.yaml"]
+
+
+def _digests(plain: Seeded, nginx: dict[str, str]) -> dict[str, str]:
+    known = {f"fluent/fluentd:{tag}": digest for tag, digest in plain.fluentd.items()}
+    known.update({f"library/nginx:{tag}": digest for tag, digest in nginx.items()})
+    pusher = plain.pusher
+    for repository, tag in [("oci/only", "v1"), ("oci/only", "v2"), ("oci/only", "stable")]:
+        known[f"{repository}:{tag}"] = pusher.head_digest(repository, tag)
+    known["multi/arch:latest"] = str(plain.extra["index"])
+    return known
+
+
+def _fill(text: str, host: str, digests: dict[str, str]) -> str:
+    text = re.sub(r"@@DIGEST ([^@]+)@@", lambda match: digests[match.group(1)], text)
+    return text.replace("@@REGISTRY@@", host)
+
+
+@pytest.fixture
+def workdir(plain: Seeded, nginx: dict[str, str], tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    digests = _digests(plain, nginx)
+    for name in FILES:
+        (tmp_path / name).write_text(_fill((DATA / name).read_text(), plain.host, digests))
+    return tmp_path, digests
+
+
+def test_pin_rewrites_exactly_the_references(
+    plain: Seeded, workdir: tuple[Path, dict[str, str]], run: Run
+) -> None:
+    directory, digests = workdir
+    paths = [str(directory / name) for name in FILES]
+    result = run("pin", *paths)
+    assert result.code == EXIT_OK, result.err
+    for name in FILES:
+        expected = _fill((DATA / "expected" / name).read_text(), plain.host, digests)
+        assert (directory / name).read_text() == expected, name
+    assert "${BASE}" in result.err  # the ARG-based reference, left alone and said so
+    assert run("pin", "--check", *paths).code == EXIT_OK  # now pinned and current
+
+
+def test_check_fails_on_unpinned_and_drifted(
+    workdir: tuple[Path, dict[str, str]], run: Run
+) -> None:
+    directory, _ = workdir
+    before = (directory / "k8s.yaml").read_bytes()
+    result = run("pin", "--check", str(directory / "k8s.yaml"))
+    assert result.code == EXIT_ERROR
+    assert (directory / "k8s.yaml").read_bytes() == before  # --check writes nothing
+    assert result.out.startswith(f"--- a/{directory / 'k8s.yaml'}")
+    assert "-        - image: " in result.out and "# drifted" in result.out
+    assert "4 reference(s) unpinned or no longer current" in result.err
+
+
+def test_check_passes_on_pinned_files(workdir: tuple[Path, dict[str, str]], run: Run) -> None:
+    directory, _ = workdir
+    only_pinned = directory / "pinned.yaml"
+    text = (directory / "compose.yaml").read_text().splitlines(keepends=True)
+    only_pinned.write_text("".join(text[:2] + text[10:12]))  # services: / pinned: / image:
+    assert run("pin", "--check", str(only_pinned)).code == EXIT_OK
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(
+    workdir: tuple[Path, dict[str, str]], run: Run
+) -> None:
+    directory, digests = workdir
+    before = (directory / "Dockerfile").read_bytes()
+    result = run("pin", "--dry-run", str(directory / "Dockerfile"))
+    assert result.code == EXIT_OK, result.err
+    assert (directory / "Dockerfile").read_bytes() == before
+    assert "+FROM --platform=linux/amd64 " in result.out
+    assert digests["fluent/fluentd:latest"] in result.out
+
+
+def test_version_tag_names_the_version(
+    plain: Seeded, nginx: dict[str, str], tmp_path: Path, run: Run
+) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(
+        f"services:\n  web:\n    image: {plain.host}/library/nginx:latest\n"
+        f"  edge:\n    image: {plain.host}/library/nginx:stable-alpine # edge proxy\n"
+    )
+    result = run("pin", "--version-tag", str(compose))
+    assert result.code == EXIT_OK, result.err
+    assert compose.read_text() == (
+        f"services:\n  web:\n    image: {plain.host}/library/nginx:1.27.3@{nginx['latest']}\n"
+        f"  edge:\n    image: {plain.host}/library/nginx:1.26.2-alpine@{nginx['stable-alpine']}"
+        " # edge proxy\n"
+    )
+
+
+def test_crlf_and_odd_spacing_survive(plain: Seeded, tmp_path: Path, run: Run) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_bytes(f"from  {plain.host}/oci/only:v1 \r\nRUN true\r\n".encode())
+    result = run("pin", str(dockerfile))
+    assert result.code == EXIT_OK, result.err
+    digest = plain.pusher.head_digest("oci/only", "v1")
+    assert (
+        dockerfile.read_bytes()
+        == f"from  {plain.host}/oci/only:v1@{digest} \r\nRUN true\r\n".encode()
+    )
+
+
+def test_a_missing_tag_is_an_error_and_nothing_is_half_done(
+    plain: Seeded, tmp_path: Path, run: Run
+) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(f"FROM {plain.host}/oci/only:no-such-tag\n")
+    result = run("pin", str(dockerfile))
+    assert result.code == EXIT_ERROR
+    assert "no-such-tag" in result.err and "Traceback" not in result.err
+    assert dockerfile.read_text() == f"FROM {plain.host}/oci/only:no-such-tag\n"
+
+
+def test_unknown_files_and_missing_files(tmp_path: Path, run: Run) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("FROM nginx\n")
+    result = run("pin", str(notes))
+    assert result.code == EXIT_OK and "not a Dockerfile" in result.err
+    missing = run("pin", str(tmp_path / "nope"))
+    assert missing.code == 2 and "cannot read" in missing.err

@@ -1,0 +1,111 @@
+"""What a person at a terminal gets: colour only on a TTY and never with NO_COLOR, the map as
+an aligned table, --help with examples for every command, and shell completion that works."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from conftest import CliRun, Seeded
+
+Run = Callable[..., CliRun]
+COMMANDS = ["", "map", "pin", "completion"]
+
+
+def _on_a_terminal(argv: list[str], env: dict[str, str]) -> str:
+    """Run the CLI with stdout on a pseudo-terminal; what it wrote there."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "whichtag", *argv],
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
+def test_map_table_and_colour_on_a_terminal(plain: Seeded, nginx: dict[str, str]) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    shown = _on_a_terminal(["map", f"{plain.host}/library/nginx"], env)
+    lines = shown.replace("\r\n", "\n").splitlines()
+    assert "\033[1;32m1.27.3" in shown  # the version name, coloured
+    plain_lines = [
+        line.replace("\033[1;32m", "").replace("\033[2m", "").replace("\033[0m", "")
+        for line in lines
+    ]
+    header = plain_lines[0]
+    assert header.split() == ["VERSION", "DIGEST", "TAGS"]
+    column = header.index("DIGEST")
+    assert all(line[column : column + 7] == "sha256:" for line in plain_lines[1:-1])  # aligned
+    assert plain_lines[-1].startswith("7 digests, ")
+
+
+def test_no_color_means_no_colour(plain: Seeded, nginx: dict[str, str]) -> None:
+    env = dict(os.environ, NO_COLOR="1")
+    shown = _on_a_terminal([f"{plain.host}/library/nginx:latest"], env)
+    assert "\033[" not in shown
+    assert f"{plain.host}/library/nginx:latest is 1.27.3" in shown
+
+
+def test_no_colour_when_not_a_terminal(plain: Seeded, nginx: dict[str, str], run: Run) -> None:
+    assert "\033[" not in run(f"{plain.host}/library/nginx:latest").out
+    assert "\033[" not in run("map", f"{plain.host}/library/nginx").out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_has_examples(command: str, run: Run) -> None:
+    result = run(*([command] if command else []), "--help")
+    assert result.code == 0
+    assert "examples:" in result.out
+
+
+def _bash_complete(words: list[str]) -> list[str]:
+    script = subprocess.run(
+        [sys.executable, "-m", "whichtag", "completion", "bash"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = " ".join(words)
+    program = (
+        f"{script}\nCOMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; _whichtag; "
+        'printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    completed = subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=True)
+    return completed.stdout.split()
+
+
+def test_bash_completion_offers_commands_and_flags() -> None:
+    assert _bash_complete(["whichtag", "ma"]) == ["map"]
+    assert _bash_complete(["whichtag", "map", "--ma"]) == ["--match", "--max-tags"]
+    assert _bash_complete(["whichtag", "pin", "--ch"]) == ["--check"]
+    assert _bash_complete(["whichtag", "--pla"]) == ["--plain-http", "--platform"]
+    assert _bash_complete(["whichtag", "completion", "z"]) == ["zsh"]
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_zsh_and_fish_scripts_name_every_flag(shell: str, run: Run) -> None:
+    from whichtag.cli.completion import _flags
+
+    script = run("completion", shell).out
+    for options in _flags().values():
+        for option in options:
+            assert (option if shell == "zsh" else f"-l {option[2:]}") in script
