@@ -883,7 +883,7 @@ MUTANTS: list[Mutant] = [
         "return (not self.is_date, len(self.numbers), self.revision is not None, self.order)",
         "return (not self.is_date, self.revision is not None, self.order)",
         "the version name is the most specific version tag (1.27.3, not 1.27)",
-        ("tests/test_versions.py::test_official_images",),
+        ("tests/test_versions.py::test_version_name_prefers_the_revision_and_the_plain_variant",),
     ),
     Mutant(
         "map-filters-after-scanning",

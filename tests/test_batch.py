@@ -89,6 +89,8 @@ def test_references_from_a_file_and_stdin(plain: Seeded, run: Run, tmp_path: Pat
     tags = [json.loads(line)["tags"] for line in from_file.out.splitlines()]
     assert tags == [["latest", "stable", "v0.12", "v0.12.31"], ["v2"]]
     assert [json.loads(line)["tags"] for line in from_stdin.out.splitlines()] == tags
+    empty = run("-f", "-", stdin="# nothing here\n\n")
+    assert empty.code == 2 and "no references in -" in empty.err
 
 
 def test_human_answers_are_separated_by_a_blank_line(plain: Seeded, run: Run) -> None:

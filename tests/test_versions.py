@@ -153,6 +153,8 @@ def test_version_name_prefers_the_revision_and_the_plain_variant() -> None:
     # nothing of the asked variant: the most specific version, plainest variant first
     assert version_name(["1.2-slim", "1.2-alpine", "edge"], "edge") == "1.2-alpine"
     assert version_name(["edge", "1.2-alpine", "1.2"], "edge") == "1.2"
+    # the most numeric components first, even over a greater number (the rule, not an order)
+    assert version_name(["2", "1.9.1", "latest"], "latest") == "1.9.1"
 
 
 _version = st.builds(

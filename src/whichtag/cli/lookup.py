@@ -130,6 +130,11 @@ def _references(args: argparse.Namespace) -> list[str]:
             "give image references (or -f FILE), or --local IMAGE (one of the two)",
             hint="whichtag fluent/fluentd:latest, or whichtag --local IMAGE",
         )
+    if args.file is not None and not texts and args.local is None:
+        raise UsageError(
+            f"no references in {args.file}",
+            hint="one reference per line; blank lines and # comments are skipped",
+        )
     if len(texts) > MAX_REFERENCES:
         raise UsageError(
             f"{len(texts)} references in one run; at most {MAX_REFERENCES}",
