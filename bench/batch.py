@@ -5,8 +5,9 @@
 Seeds five repositories (``--sizes``, default 2,000, 1,000, 500, 250 and 100 tags) straight
 into the registry's storage and puts the registry behind the latency proxy. Rows: the largest
 repository's lookup alone; then 50 references (10 per repository) in one ``whichtag REF ...``
-run; then the same 50 as 50 separate runs, as scripts do today. A front between the proxy and the registry
-counts the tag listings per repository. The target: the batch under 1.5x the largest lookup.
+run; then the same 50 as 50 separate runs, as scripts do today. A front between the proxy
+and the registry counts the tag listings per repository. The target: the batch under 1.5x
+the largest lookup.
 Every tag of every repository must still be asked (no registry says which tags share a
 digest), so the floor is the work ratio printed with it: all tags over the largest's.
 """
