@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from testkit.registry import RegistryProcess
-from testkit.seed import Pusher, seed_fluentd
+from testkit.seed import NGINX_GROUPS, Pusher, seed_fluentd, seed_groups
 
 
 def main() -> int:
@@ -22,13 +22,19 @@ def main() -> int:
     args = parser.parse_args()
     registry = RegistryProcess(detached=args.keep).start()
     try:
-        digests = seed_fluentd(Pusher(registry.url))
+        pusher = Pusher(registry.url)
+        digests = seed_fluentd(pusher)
+        nginx = seed_groups(pusher, "library/nginx", NGINX_GROUPS)
         print(
-            f"registry running at {registry.host}; pushed fluent/fluentd with {len(digests)} tags\n"
+            f"registry running at {registry.host}; pushed fluent/fluentd with {len(digests)} "
+            f"tags and library/nginx with {len(nginx)}\n"
         )
+        host = registry.host
         commands = [
-            ["whichtag", f"{registry.host}/fluent/fluentd:latest"],
-            ["whichtag", f"{registry.host}/fluent/fluentd@{digests['latest']}", "--json"],
+            ["whichtag", f"{host}/fluent/fluentd:latest"],
+            ["whichtag", f"{host}/fluent/fluentd@{digests['latest']}", "--json"],
+            ["whichtag", f"{host}/library/nginx:latest", f"{host}/library/nginx:stable-alpine"],
+            ["whichtag", "map", f"{host}/library/nginx"],
         ]
         for command in commands:
             print("$ " + shlex.join(command), flush=True)
@@ -46,6 +52,9 @@ def main() -> int:
     print(f"The registry is still running at {registry.host} (pid {registry.pid}). Try:")
     print(f"  {whichtag} {registry.host}/fluent/fluentd:v0.12")
     print(f"  {whichtag} {registry.host}/fluent/fluentd:edge --json")
+    print(f"  {whichtag} map {registry.host}/library/nginx --match '^1\\.2' --json")
+    print(f"  echo 'FROM {registry.host}/library/nginx:latest' > Dockerfile")
+    print(f"  {whichtag} pin --version-tag --dry-run Dockerfile")
     print(f"Stop it with: kill {registry.pid}  (its storage: {registry.storage})")
     return 0
 

@@ -949,4 +949,28 @@ MUTANTS: list[Mutant] = [
         "no colour when NO_COLOR is set",
         ("tests/test_terminal_output.py::test_no_color_means_no_colour",),
     ),
+    Mutant(
+        "hub-token-any-origin",
+        "src/whichtag/auth/hub.py",
+        'return f"Bearer {token}" if origin_of(url) == home else None',
+        'return f"Bearer {token}"',
+        "the Hub API token goes to the Hub API's origin only, on every hop",
+        ("tests/test_hub.py::test_hub_token_does_not_follow_a_redirect_to_another_origin",),
+    ),
+    Mutant(
+        "hub-token-for-any-registry",
+        BULK,
+        "    if ref.registry != DOCKER_HUB:\n        return None\n",
+        "",
+        "only a Docker Hub reference's credentials are Docker Hub's",
+        ("tests/test_hub.py::test_only_docker_hub_references_have_a_hub_token",),
+    ),
+    Mutant(
+        "hub-token-first",
+        "src/whichtag/vendors/hub.py",
+        "if pages is None and self.status in REFUSED and await self._with_token():",
+        "if await self._with_token() or pages is None:",
+        "public repositories are asked anonymously: no credential unless a page is refused",
+        ("tests/test_hub.py::test_public_repository_sees_no_credential",),
+    ),
 ]

@@ -24,14 +24,18 @@ def hub_replay(
     rate_remaining: int | None = None,
     throttled: int = 0,
     retry_in: int = 3600,
+    private: tuple[str, str] | None = None,
 ) -> Callable[[Request], Reply]:
     """A Hub API answering ``/v2/namespaces/{ns}/repositories/{repo}/tags`` for ``tags``.
 
     ``rate_remaining`` sends the API's ``X-RateLimit-*`` headers, counting down per request;
     the first ``throttled`` requests get a 429 with ``X-Retry-After`` ``retry_in`` seconds
-    ahead, a unix time as the Hub API sends it (vendor-apis.md §1.1)."""
+    ahead, a unix time as the Hub API sends it (vendor-apis.md §1.1). A ``private``
+    repository (username, secret) answers 404 without the bearer token that
+    ``POST /v2/auth/token`` with ``{"identifier", "secret"}`` gives for those credentials."""
     names = sorted(tags)
     answered = [0]
+    issued = "hub-token-" + "7" * 24
 
     def limits() -> dict[str, str]:
         if rate_remaining is None:
@@ -44,10 +48,25 @@ def hub_replay(
             "X-RateLimit-Reset": reset,
         }
 
+    def exchange(request: Request) -> Reply:
+        try:
+            asked = json.loads(request.body)
+        except ValueError:
+            asked = {}
+        if private is None or [asked.get("identifier"), asked.get("secret")] != list(private):
+            return Reply(401, {"Content-Type": "application/json"}, b'{"message":"unauthorized"}')
+        document = {"access_token": issued}
+        return Reply(200, {"Content-Type": "application/json"}, json.dumps(document).encode())
+
     def answer(request: Request) -> Reply:
         parts = urlsplit(request.path)
+        if request.method == "POST" and parts.path == "/v2/auth/token":
+            return exchange(request)
         if not parts.path.endswith("/tags") or "/v2/namespaces/" not in parts.path:
             return Reply(404, {"Content-Type": "application/json"}, b'{"message":"not found"}')
+        if private is not None and request.headers.get("Authorization") != f"Bearer {issued}":
+            hidden = b'{"message":"httperror 404: object not found"}'
+            return Reply(404, {"Content-Type": "application/json"}, hidden)
         answered[0] += 1
         if answered[0] <= throttled:
             headers = {"Content-Type": "application/json", **limits()}

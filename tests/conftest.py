@@ -234,11 +234,23 @@ def run(
 
 
 def run_via_lister(
-    run: Callable[..., CliRun], lister: str, api: Front, reference: str, *extra: str
+    run: Callable[..., CliRun],
+    lister: str,
+    api: Front,
+    reference: str,
+    *extra: str,
+    stdin: str = "",
 ) -> CliRun:
     """``whichtag REF --json`` with a vendor lister pointed at a replay of its API."""
     return run(
-        reference, "--json", "--lister", lister, "--lister-url", f"http://{api.host}", *extra
+        reference,
+        "--json",
+        "--lister",
+        lister,
+        "--lister-url",
+        f"http://{api.host}",
+        *extra,
+        stdin=stdin,
     )
 
 

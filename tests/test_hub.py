@@ -4,16 +4,21 @@ content_type, images[]); the confirming HEADs go to the real registry."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable
 
 import pytest
-from testkit.front import Front
+from testkit.front import Front, Reply, Request
 from testkit.vendors import hub_replay
 
-from conftest import CliRun, Seeded, run_via_lister
+from conftest import PASSWORD, USER, CliRun, Seeded, run_via_lister
+from whichtag.auth.credentials import Credentials
+from whichtag.auth.hub import HUB_API, HubToken
 from whichtag.errors import EXIT_OK
 from whichtag.tagnames import natural_sorted
+from whichtag.transport import Transport, TransportOptions
+from whichtag.vendors import BulkListing, HubLister
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
@@ -136,3 +141,120 @@ def test_hub_429_soon_is_waited_out(plain: Seeded, run: Run) -> None:
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == ALIASES and result.json["lister"] == "hub"
     assert asked == 2
+
+
+def _private_listing(
+    api: str, home: str, credentials: Credentials | None
+) -> tuple[BulkListing | None, str]:
+    """The Hub lister on its own, with a token source whose home origin is ``home``."""
+
+    async def go() -> tuple[BulkListing | None, str]:
+        async with Transport(TransportOptions()) as transport:
+            lister = HubLister(
+                transport, api, max_tags=1000, token=HubToken(transport, credentials, home)
+            )
+            return await lister.listing("fluent/fluentd"), lister.reason
+
+    return asyncio.run(go())
+
+
+def test_private_repository_with_a_hub_token(plain: Seeded) -> None:
+    replay = hub_replay(dict(plain.fluentd), private=(USER, PASSWORD))
+    with Front(None, override=replay) as hub:
+        api = f"http://{hub.host}"
+        listing, _ = _private_listing(api, api, Credentials(USER, PASSWORD, source="test"))
+        seen = [(s.method, s.path.split("?")[0], s.authorization) for s in hub.seen]
+    assert listing is not None and sorted(listing.tags) == sorted(plain.fluentd)
+    tags = "/v2/namespaces/fluent/repositories/fluentd/tags"
+    assert seen[0] == ("GET", tags, None)  # anonymous first: public repositories see nothing
+    assert seen[1] == ("POST", "/v2/auth/token", None)
+    assert seen[2][:2] == ("GET", tags) and (seen[2][2] or "").startswith("Bearer hub-token-")
+
+
+def test_hub_credentials_go_to_the_hub_api_only(plain: Seeded) -> None:
+    """An API that is not the token's home (a --lister-url) gets no exchange, no token."""
+    replay = hub_replay(dict(plain.fluentd), private=(USER, PASSWORD))
+    with Front(None, override=replay) as elsewhere:
+        api = f"http://{elsewhere.host}"
+        listing, _ = _private_listing(api, HUB_API, Credentials(USER, PASSWORD, source="test"))
+        seen = list(elsewhere.seen)
+    assert listing is None
+    assert [s.method for s in seen] == ["GET"]
+    assert all(s.authorization is None and PASSWORD not in s.path for s in seen)
+
+
+def test_refused_hub_token_exchange_falls_back(plain: Seeded) -> None:
+    replay = hub_replay(dict(plain.fluentd), private=(USER, PASSWORD))
+    with Front(None, override=replay) as hub:
+        api = f"http://{hub.host}"
+        listing, reason = _private_listing(api, api, Credentials(USER, "wrong", source="test"))
+    assert listing is None and "token exchange was refused" in reason
+
+
+def test_registry_credentials_of_another_registry_never_reach_the_hub_api(
+    plain: Seeded, run: Run
+) -> None:
+    replay = hub_replay(dict(plain.fluentd), private=(USER, PASSWORD))
+    with Front(None, override=replay) as hub:
+        result = run_via_lister(
+            run,
+            "hub",
+            hub,
+            f"{plain.host}/fluent/fluentd:latest",
+            "-u",
+            USER,
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+        seen = list(hub.seen)
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES and result.json["lister"] == "generic"
+    assert [s.method for s in seen] == ["GET"] and seen[0].authorization is None
+    assert PASSWORD not in result.out + result.err
+
+
+def test_hub_token_does_not_follow_a_redirect_to_another_origin(plain: Seeded) -> None:
+    replay = hub_replay(dict(plain.fluentd), private=(USER, PASSWORD))
+    with Front(None) as elsewhere:
+
+        def moved(request: Request) -> Reply | None:
+            if request.method == "GET" and request.headers.get("Authorization"):
+                location = f"http://{elsewhere.host}{request.path}"
+                return Reply(307, {"Location": location}, b"")
+            return replay(request)
+
+        with Front(None, override=moved) as hub:
+            api = f"http://{hub.host}"
+            listing, _ = _private_listing(api, api, Credentials(USER, PASSWORD, source="test"))
+        followed = list(elsewhere.seen)
+    assert listing is None  # the other origin cannot answer for a private repository
+    assert followed and all(s.authorization is None for s in followed)
+
+
+def test_only_docker_hub_references_have_a_hub_token() -> None:
+    """The token source exists for docker.io references only (their registry credentials are
+    Docker Hub's); the wiring that keeps other registries' credentials from the Hub API."""
+    from whichtag.bulk import _hub_token
+    from whichtag.reference import parse_reference
+    from whichtag.registry import RegistryClient
+
+    async def go() -> list[bool]:
+        async with Transport(TransportOptions()) as transport:
+            client = RegistryClient(
+                transport, "https://reg.example", Credentials(USER, PASSWORD, source="test")
+            )
+            return [
+                _hub_token(client, parse_reference(name)) is not None
+                for name in ["nginx", "docker.io/library/redis", "reg.example/a/b", "ghcr.io/a/b"]
+            ]
+
+    assert asyncio.run(go()) == [True, True, False, False]
+
+
+def test_public_repository_sees_no_credential(plain: Seeded) -> None:
+    with Front(None, override=hub_replay(dict(plain.fluentd), private=None)) as hub:
+        api = f"http://{hub.host}"
+        listing, _ = _private_listing(api, api, Credentials(USER, PASSWORD, source="test"))
+        seen = list(hub.seen)
+    assert listing is not None
+    assert [s.method for s in seen] == ["GET"] and seen[0].authorization is None

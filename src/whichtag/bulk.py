@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from whichtag.auth.hub import HubToken
 from whichtag.errors import WhichtagError
 from whichtag.listers import DigestScan, GenericLister, ProgressCallback
 from whichtag.reference import DOCKER_HUB, Reference
@@ -45,7 +46,7 @@ class Vendor:
     """A vendor lister: how to make one for a registry client and an API base ("" for the
     registry's own host), what to call it, and which registries it is automatic for."""
 
-    make: Callable[[RegistryClient, str, int], BulkLister]
+    make: Callable[[RegistryClient, Reference, str, int], BulkLister]
     api: str
     label: str
     automatic: Callable[[Reference], bool]
@@ -55,27 +56,37 @@ def _never(ref: Reference) -> bool:
     return False
 
 
+def _hub_token(client: RegistryClient, ref: Reference) -> HubToken | None:
+    """The Hub API token source for a Docker Hub reference: its registry credentials (the
+    same account). A reference elsewhere has none: its credentials are another registry's."""
+    if ref.registry != DOCKER_HUB:
+        return None
+    return HubToken(client.auth.transport, client.auth.credentials)
+
+
 VENDORS: dict[str, Vendor] = {
     "hub": Vendor(
-        lambda client, api, most: HubLister(client.auth.transport, api, max_tags=most),
+        lambda client, ref, api, most: HubLister(
+            client.auth.transport, api, max_tags=most, token=_hub_token(client, ref)
+        ),
         HUB_API,
         "Docker Hub's tag API",
         lambda ref: ref.registry == DOCKER_HUB,
     ),
     "quay": Vendor(
-        lambda client, api, most: QuayLister(client.auth.transport, api, max_tags=most),
+        lambda client, ref, api, most: QuayLister(client.auth.transport, api, max_tags=most),
         QUAY_API,
         "Quay's tag API",
         lambda ref: ref.registry == "quay.io",
     ),
     "harbor": Vendor(
-        lambda client, api, most: HarborLister(client.auth.transport, api, max_tags=most),
+        lambda client, ref, api, most: HarborLister(client.auth.transport, api, max_tags=most),
         "",
         "Harbor's artifacts API",
         _never,  # recognised by its systeminfo instead: see list_repository
     ),
     "acr": Vendor(
-        lambda client, api, most: AcrLister(client.auth, api, max_tags=most),
+        lambda client, ref, api, most: AcrLister(client.auth, api, max_tags=most),
         "",
         "ACR's manifests API",
         lambda ref: ref.registry.split(":")[0].endswith(".azurecr.io"),
@@ -98,7 +109,7 @@ async def list_repository(
     say = debug or (lambda line: None)
     for name, vendor in VENDORS.items():
         if lister == name or (lister == "auto" and vendor.automatic(ref)):
-            made = vendor.make(client, lister_url or vendor.api or client.base_url, max_tags)
+            made = vendor.make(client, ref, lister_url or vendor.api or client.base_url, max_tags)
             found = await made.listing(ref.repository)
             if found is not None:
                 return TagListing(tags=found.tags, bulk=found.digests, bulk_source=name)

@@ -176,7 +176,7 @@ class Transport:
         *,
         headers: Mapping[str, str] | None = None,
         body_cap: int = MAX_ERROR_BODY,
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
         local_ok: bool = True,
         authorize: Authorize | None = None,
         patience: float | None = None,
@@ -249,7 +249,7 @@ class Transport:
         url: str,
         headers: Mapping[str, str],
         body_cap: int,
-        data: Mapping[str, str] | None,
+        data: Mapping[str, str] | bytes | None,
         local_ok: bool,
         authorize: Authorize | None,
     ) -> Response:
@@ -307,7 +307,7 @@ class Transport:
         url: str,
         headers: Mapping[str, str],
         body_cap: int,
-        data: Mapping[str, str] | None,
+        data: Mapping[str, str] | bytes | None,
     ) -> Response:
         import aiohttp
 

@@ -6,10 +6,11 @@ The public vendor APIs are asked anonymously; ACR's, which lives on the registry
 goes through the registry's Authorizer like every other registry request.
 """
 
+from whichtag.auth.hub import HUB_API
 from whichtag.vendors.acr import AcrLister
 from whichtag.vendors.api import BulkListing
 from whichtag.vendors.harbor import HarborLister
-from whichtag.vendors.hub import HUB_API, HubLister
+from whichtag.vendors.hub import HubLister
 from whichtag.vendors.quay import QUAY_API, QuayLister
 
 __all__ = [

@@ -13,7 +13,7 @@ from whichtag.errors import WhichtagError
 from whichtag.hosts import is_internal_address
 from whichtag.manifest import Descriptor
 from whichtag.reference import is_valid_digest, is_valid_tag
-from whichtag.transport import Response, Transport
+from whichtag.transport import Authorize, Response, Transport
 from whichtag.urls import split_url
 
 PAGE_SIZE = 100
@@ -48,17 +48,27 @@ class VendorAPI:
         self.max_tags = max_tags
         self.reason = "its answer was unusable"
         self.remaining: int | None = None  # X-RateLimit-Remaining, as last seen
+        self.status = 0  # of the last answer
         self._local = is_internal_address(split_url(self.api).hostname or "")
 
-    async def _get(self, url: str) -> tuple[object, Response] | None:
-        """One anonymous GET of a JSON document; None on any failure."""
+    async def _get(
+        self, url: str, authorize: Authorize | None = None
+    ) -> tuple[object, Response] | None:
+        """One GET of a JSON document (anonymous unless the caller's ``authorize`` attaches
+        something); None on any failure."""
         try:
             response = await self.transport.request(
-                "GET", url, body_cap=MAX_PAGE_BYTES, local_ok=self._local, patience=API_PATIENCE
+                "GET",
+                url,
+                body_cap=MAX_PAGE_BYTES,
+                local_ok=self._local,
+                patience=API_PATIENCE,
+                authorize=authorize,
             )
         except WhichtagError as error:
             self.reason = f"it failed: {error}"
             return None
+        self.status = response.status
         self._note_rate_limit(response)
         if response.status != 200:
             self.reason = f"it answered HTTP {response.status}"

@@ -12,18 +12,30 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from whichtag.auth.hub import HUB_API, HubToken
 from whichtag.manifest import media_type_of
-from whichtag.transport import Transport
+from whichtag.transport import Authorize, Transport
 from whichtag.vendors.api import PAGE_SIZE, BulkListing, Page, VendorAPI, add_tag
 
-HUB_API = "https://hub.docker.com"
+#: what the Hub API answers an anonymous caller for a private repository (or none at all)
+REFUSED = (401, 403, 404)
 
 
 class HubLister(VendorAPI):
-    """One repository's tags from the Hub API, or None to fall back."""
+    """One repository's tags from the Hub API, or None to fall back. A private repository is
+    asked again with the user's Hub token where :class:`HubToken` allows one."""
 
-    def __init__(self, transport: Transport, api: str = HUB_API, *, max_tags: int) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        api: str = HUB_API,
+        *,
+        max_tags: int,
+        token: HubToken | None = None,
+    ) -> None:
         super().__init__(transport, api, max_tags=max_tags)
+        self.token = token
+        self._authorize: Authorize | None = None
 
     async def listing(self, repository: str) -> BulkListing | None:
         namespace, _, name = repository.partition("/")
@@ -32,6 +44,8 @@ class HubLister(VendorAPI):
             return None
         base = f"{self.api}/v2/namespaces/{namespace}/repositories/{name}/tags"
         pages = await self._counted_pages(lambda number: self._page(base, number))
+        if pages is None and self.status in REFUSED and await self._with_token():
+            pages = await self._counted_pages(lambda number: self._page(base, number))
         if pages is None:
             return None
         count, items = pages
@@ -42,8 +56,18 @@ class HubLister(VendorAPI):
                 return None
         return listing if len(seen) == count else None
 
+    async def _with_token(self) -> bool:
+        """Whether a Hub token is now attached to this lister's requests."""
+        if self.token is None or not self.token.serves(self.api):
+            return False
+        self._authorize = await self.token.authorize()
+        if self._authorize is None:
+            self.reason += "; the Hub token exchange was refused"
+        return self._authorize is not None
+
     async def _page(self, base: str, number: int) -> Page | None:
-        got = await self._get(f"{base}?{urlencode({'page_size': PAGE_SIZE, 'page': number})}")
+        query = urlencode({"page_size": PAGE_SIZE, "page": number})
+        got = await self._get(f"{base}?{query}", self._authorize)
         document = got[0] if got is not None else None
         if not isinstance(document, dict):
             return None
