@@ -291,14 +291,7 @@ def seed_fluentd(pusher: Pusher, repository: str = "fluent/fluentd") -> dict[str
         "edge": ["edge"],
         "onbuild": ["onbuild", "v0.12-onbuild", "v0.12.31-onbuild"],
     }
-    digests: dict[str, str] = {}
-    for seed, tags in groups.items():
-        pushed = pusher.push_image(repository, f"fluentd-{seed}", tag=tags[0])
-        body, media_type = pusher.get_manifest(repository, pushed.digest)
-        pusher.tag(repository, tags[1:], body, media_type)
-        for tag in tags:
-            digests[tag] = pushed.digest
-    return digests
+    return seed_groups(pusher, repository, groups, prefix="fluentd")
 
 
 #: the sample modelled on the official nginx image's groups (docker-library/official-images)
@@ -313,11 +306,14 @@ NGINX_GROUPS: dict[str, list[str]] = {
 }
 
 
-def seed_groups(pusher: Pusher, repository: str, groups: dict[str, list[str]]) -> dict[str, str]:
-    """One image per group, tagged with every tag of the group. Returns tag → digest."""
+def seed_groups(
+    pusher: Pusher, repository: str, groups: dict[str, list[str]], *, prefix: str | None = None
+) -> dict[str, str]:
+    """One image per group (its content seeded by ``prefix``, default the repository's name,
+    and the group's key), tagged with every tag of the group. Returns tag → digest."""
     digests: dict[str, str] = {}
     for seed, tags in groups.items():
-        pushed = pusher.push_image(repository, f"{repository}-{seed}", tag=tags[0])
+        pushed = pusher.push_image(repository, f"{prefix or repository}-{seed}", tag=tags[0])
         body, media_type = pusher.get_manifest(repository, pushed.digest)
         pusher.tag(repository, tags[1:], body, media_type)
         for tag in tags:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from testkit.front import Front, Override
+from testkit.tokenserver import TokenServer
 from testkit.vendors import acr_site
 
 from conftest import PASSWORD, USER, CliRun, Seeded, TokenSetup
@@ -33,6 +34,14 @@ def _site(setup: TokenSetup) -> Override:
     )
 
 
+def _grant_metadata_read(setup: TokenSetup, monkeypatch: pytest.MonkeyPatch) -> TokenServer:
+    """Let the setup's token server grant ``metadata_read`` (for this test only)."""
+    server = setup.server
+    assert server is not None
+    monkeypatch.setattr(server.policy, "grantable", READ)
+    return server
+
+
 def _api(front: Front) -> list[str]:
     return [s.authorization or "" for s in front.seen if s.path.startswith("/acr/")]
 
@@ -40,9 +49,7 @@ def _api(front: Front) -> list[str]:
 def test_acr_answer_with_a_metadata_read_token(
     token_anonymous: TokenSetup, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = token_anonymous.server
-    assert server is not None
-    monkeypatch.setattr(server.policy, "grantable", READ)
+    server = _grant_metadata_read(token_anonymous, monkeypatch)
     with Front(token_anonymous.host, override=_site(token_anonymous)) as acr:
         result = run(f"{acr.host}/fluent/fluentd:latest", "--json", "--lister", "acr")
         sent = _api(acr)
@@ -64,9 +71,7 @@ def test_pull_only_tokens_fall_back(token_anonymous: TokenSetup, run: Run) -> No
 def test_private_registry_token_from_the_users_credentials(
     token_private: TokenSetup, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = token_private.server
-    assert server is not None
-    monkeypatch.setattr(server.policy, "grantable", READ)
+    _grant_metadata_read(token_private, monkeypatch)
     with Front(token_private.host, override=_site(token_private)) as acr:
         result = run(
             f"{acr.host}/fluent/fluentd:latest",
@@ -86,9 +91,7 @@ def test_private_registry_token_from_the_users_credentials(
 def test_the_token_does_not_go_to_another_api_origin(
     token_anonymous: TokenSetup, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = token_anonymous.server
-    assert server is not None
-    monkeypatch.setattr(server.policy, "grantable", READ)
+    _grant_metadata_read(token_anonymous, monkeypatch)
     with Front(None, override=_site(token_anonymous)) as elsewhere:
         with Front(token_anonymous.host) as registry:
             result = run(

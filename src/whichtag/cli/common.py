@@ -324,6 +324,28 @@ def discard_stdout() -> None:
         pass
 
 
+def add_common_options(
+    parser: argparse.ArgumentParser, json_help: str | None, *, matching: bool
+) -> None:
+    """Output, scan and registry-access flags, in that order, as every command shows them."""
+    add_output_options(parser, json_help)
+    add_scan_options(parser, matching=matching)
+    add_access_options(parser)
+
+
+def run_command(
+    build: Callable[[], argparse.ArgumentParser],
+    run: Callable[[argparse.Namespace, Progress | None], int],
+    argv: list[str],
+) -> int:
+    """Parse ``argv`` with the command's parser and run it under :func:`guarded`."""
+    args = parse(build(), argv)
+    if isinstance(args, int):
+        return args
+    progress = progress_for(args)
+    return guarded(lambda: run(args, progress), debug=args.debug, progress=progress)
+
+
 def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:
     """Parsed arguments, or the exit code argparse chose (2 for bad usage, 0 for --help)."""
     try:

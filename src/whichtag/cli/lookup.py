@@ -15,15 +15,11 @@ from whichtag.cli.common import (
     VERSION,
     Progress,
     Style,
-    add_access_options,
-    add_output_options,
-    add_scan_options,
+    add_common_options,
     build_options,
     count,
-    guarded,
-    parse,
-    progress_for,
     report,
+    run_command,
     write,
 )
 from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError, WhichtagError
@@ -79,18 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
         "tags, and whether the tag it was pulled as still points at it",
     )
     parser.add_argument("--version", action="version", version=f"whichtag {VERSION}")
-    add_output_options(parser, "print JSON on stdout: one object, or one per line (JSON Lines)")
-    add_scan_options(parser, matching=True)
-    add_access_options(parser)
+    add_common_options(
+        parser, "print JSON on stdout: one object, or one per line (JSON Lines)", matching=True
+    )
     return parser
 
 
 def main(argv: list[str]) -> int:
-    args = parse(build_parser(), argv)
-    if isinstance(args, int):
-        return args
-    progress = progress_for(args)
-    return guarded(lambda: _run(args, progress), debug=args.debug, progress=progress)
+    return run_command(build_parser, _run, argv)
 
 
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:

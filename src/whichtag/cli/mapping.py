@@ -13,14 +13,10 @@ from typing import TYPE_CHECKING, TextIO
 from whichtag.cli.common import (
     Progress,
     Style,
-    add_access_options,
-    add_output_options,
-    add_scan_options,
+    add_common_options,
     build_options,
     count,
-    guarded,
-    parse,
-    progress_for,
+    run_command,
     write,
 )
 from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError, WhichtagError
@@ -52,18 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--match", metavar="REGEX", help="only tags this expression finds")
     parser.add_argument("--exclude", metavar="REGEX", help="leave out tags this expression finds")
-    add_output_options(parser, "print one JSON object: the groups, and whether the map is complete")
-    add_scan_options(parser, matching=False)
-    add_access_options(parser)
+    add_common_options(
+        parser, "print one JSON object: the groups, and whether the map is complete", matching=False
+    )
     return parser
 
 
 def main(argv: list[str]) -> int:
-    args = parse(build_parser(), argv)
-    if isinstance(args, int):
-        return args
-    progress = progress_for(args)
-    return guarded(lambda: _run(args, progress), debug=args.debug, progress=progress)
+    return run_command(build_parser, _run, argv)
 
 
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:

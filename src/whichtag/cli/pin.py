@@ -21,14 +21,10 @@ from typing import TYPE_CHECKING
 
 from whichtag.cli.common import (
     Progress,
-    add_access_options,
-    add_output_options,
-    add_scan_options,
+    add_common_options,
     build_options,
-    guarded,
-    parse,
-    progress_for,
     report,
+    run_command,
 )
 from whichtag.errors import EXIT_ERROR, EXIT_OK, UsageError, WhichtagError
 from whichtag.pinning import Found, find_references, pinned_text, rewrite
@@ -78,18 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also replace a moving tag (latest, stable) with its version name",
     )
-    add_output_options(parser, None)  # the diff (or the list of rewrites) is the answer
-    add_scan_options(parser, matching=False)
-    add_access_options(parser)
+    add_common_options(parser, None, matching=False)  # the diff is the answer
     return parser
 
 
 def main(argv: list[str]) -> int:
-    args = parse(build_parser(), argv)
-    if isinstance(args, int):
-        return args
-    progress = progress_for(args)
-    return guarded(lambda: _run(args, progress), debug=args.debug, progress=progress)
+    return run_command(build_parser, _run, argv)
 
 
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:
