@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install what whichtag's tests and demo need on Debian (run as root, or with sudo available):
 # the CNCF distribution registry, podman (for its real `podman login`), tinyproxy (the forward
-# proxy of the proxy tests), and a project virtual environment `.venv` made with the system's
-# Python (which refuses pip itself: "externally managed"). Other scripts run `.venv/bin/python`.
+# proxy of the proxy tests), zsh and fish (whose completion scripts are tested), and a project
+# virtual environment `.venv` made with the system's Python (which refuses pip itself:
+# "externally managed"). Other scripts run `.venv/bin/python`.
 # WHICHTAG_PYTHON picks another interpreter for the venv; WHICHTAG_APT_EXTRA adds packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ if [ -z "$PYTHON" ]; then
 fi
 need=()
 for pair in docker-registry:/usr/bin/docker-registry podman:/usr/bin/podman \
-  tinyproxy:/usr/bin/tinyproxy; do
+  tinyproxy:/usr/bin/tinyproxy zsh:/usr/bin/zsh fish:/usr/bin/fish; do
   [ -x "${pair#*:}" ] || need+=("${pair%%:*}")
 done
 if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then

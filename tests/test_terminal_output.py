@@ -8,6 +8,7 @@ import pty
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +110,35 @@ def test_zsh_and_fish_scripts_name_every_flag(shell: str, run: Run) -> None:
     for options in _flags().values():
         for option in options:
             assert (option if shell == "zsh" else f"-l {option[2:]}") in script
+
+
+def _script(shell: str, directory: Path) -> Path:
+    path = directory / f"whichtag.{shell}"
+    path.write_text(
+        subprocess.run(
+            [sys.executable, "-m", "whichtag", "completion", shell],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    return path
+
+
+def test_fish_completion_offers_commands_and_flags(tmp_path: Path) -> None:
+    script = _script("fish", tmp_path)
+
+    def complete(line: str) -> list[str]:
+        program = f"source {script}; complete -C '{line}'"
+        out = subprocess.run(["fish", "-c", program], capture_output=True, text=True, check=True)
+        return [entry.split("\t")[0] for entry in out.stdout.splitlines()]
+
+    assert complete("whichtag map --ma") == ["--match", "--max-tags"]
+    assert complete("whichtag --pla") == ["--plain-http", "--platform"]
+    assert {"map", "pin", "completion"} <= set(complete("whichtag "))
+    assert complete("whichtag completion ") == ["bash", "fish", "zsh"]
+
+
+def test_zsh_completion_script_parses(tmp_path: Path) -> None:
+    script = _script("zsh", tmp_path)
+    subprocess.run(["zsh", "-n", str(script)], check=True)

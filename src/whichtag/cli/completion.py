@@ -94,7 +94,7 @@ def fish() -> str:
         for option in options:
             lines.append(f"complete -c whichtag -n '{condition}' -l {option[2:]}")
     lines.append(
-        "complete -c whichtag -n '__fish_seen_subcommand_from completion' -a '"
+        "complete -c whichtag -n '__fish_seen_subcommand_from completion' -f -a '"
         + " ".join(SHELLS)
         + "'"
     )
