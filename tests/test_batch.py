@@ -91,6 +91,9 @@ def test_references_from_a_file_and_stdin(plain: Seeded, run: Run, tmp_path: Pat
     assert [json.loads(line)["tags"] for line in from_stdin.out.splitlines()] == tags
     empty = run("-f", "-", stdin="# nothing here\n\n")
     assert empty.code == 2 and "no references in -" in empty.err
+    both = run("-f", "-", "-u", "me", "--password-stdin", stdin="secret\n")
+    assert both.code == 2 and "both read standard input" in both.err
+    assert run("-f", "-", f"--local={plain.host}/x", stdin="a\n").code == 2
 
 
 def test_human_answers_are_separated_by_a_blank_line(plain: Seeded, run: Run) -> None:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from whichtag.results import Result
 
 MAX_REFERENCES = 10_000  # in one run: a file of references is bounded like everything else
+MAX_FILE_BYTES = 16 * 1024 * 1024
 #: how bad an exit code is, for a batch's worst: bad usage, error, incomplete, complete
 SEVERITY = {0: 0, 3: 1, 1: 2, 2: 3}
 
@@ -88,6 +89,11 @@ def main(argv: list[str]) -> int:
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     from whichtag.reference import parse_reference
 
+    if args.file == "-" and args.password_stdin:
+        raise UsageError(
+            "-f - and --password-stdin both read standard input",
+            hint="put the references in a file, or pass them as arguments",
+        )
     options = build_options(args, progress)
     texts = _references(args)
     if args.local is not None:
@@ -114,19 +120,20 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
 
 
 def _references(args: argparse.Namespace) -> list[str]:
-    texts = list(args.references)
-    if args.file is not None:
-        texts += _read_reference_file(args.file)
-    if (not texts and args.file is None) == (args.local is None) or (texts and args.local):
+    """The references asked, from the command line and ``-f``; exactly one kind of question."""
+    if (bool(args.references) or args.file is not None) == (args.local is not None):
         raise UsageError(
             "give image references (or -f FILE), or --local IMAGE (one of the two)",
             hint="whichtag fluent/fluentd:latest, or whichtag --local IMAGE",
         )
-    if args.file is not None and not texts and args.local is None:
-        raise UsageError(
-            f"no references in {args.file}",
-            hint="one reference per line; blank lines and # comments are skipped",
-        )
+    texts = list(args.references)
+    if args.file is not None:
+        texts += _read_reference_file(args.file)
+        if not texts:
+            raise UsageError(
+                f"no references in {args.file}",
+                hint="one reference per line; blank lines and # comments are skipped",
+            )
     if len(texts) > MAX_REFERENCES:
         raise UsageError(
             f"{len(texts)} references in one run; at most {MAX_REFERENCES}",
@@ -136,18 +143,24 @@ def _references(args: argparse.Namespace) -> list[str]:
 
 
 def _read_reference_file(path: str) -> list[str]:
+    """Lines of ``path`` (``-``: stdin) without comments and blanks; at most MAX_FILE_BYTES."""
     try:
         if path == "-":
-            lines = sys.stdin.read(16 * 1024 * 1024).splitlines()
+            text = sys.stdin.read(MAX_FILE_BYTES + 1)
         else:
             with open(path, encoding="utf-8") as handle:
-                lines = handle.read(16 * 1024 * 1024).splitlines()
+                text = handle.read(MAX_FILE_BYTES + 1)
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(
             f"cannot read references from {path}: {getattr(error, 'strerror', None) or error}",
             hint="one reference per line; '-' reads standard input",
         ) from None
-    return [text for line in lines if (text := line.split("#", 1)[0].strip())]
+    if len(text) > MAX_FILE_BYTES:
+        raise UsageError(
+            f"{path} is longer than {MAX_FILE_BYTES} characters; not read",
+            hint="split the list into several runs",
+        )
+    return [entry for line in text.splitlines() if (entry := line.split("#", 1)[0].strip())]
 
 
 def _batch(texts: list[str], outcomes: list[Result | WhichtagError], *, json_output: bool) -> int:
