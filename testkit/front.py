@@ -15,6 +15,7 @@ import http.client
 import json
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -78,6 +79,8 @@ class Front:
         paginate: bool = False,
         faults: Faults | None = None,
         override: Override | None = None,
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.upstream = upstream
         self.paginate = paginate
@@ -123,7 +126,7 @@ class Front:
                 if self.command != "HEAD":
                     self.wfile.write(reply.body)
 
-        self._server = LoopbackServer(Handler, queue_size=256)
+        self._server = LoopbackServer(Handler, queue_size=256, port=port, tls=tls)
         self.port = self._server.port
 
     @property

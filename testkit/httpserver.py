@@ -4,6 +4,7 @@ test servers (the programmable front, the token server)."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,16 +29,27 @@ class QuietHandler(BaseHTTPRequestHandler):
 
 
 class LoopbackServer:
-    """Serves ``handler`` on 127.0.0.1 from a daemon thread between start() and stop()."""
+    """Serves ``handler`` on 127.0.0.1 from a daemon thread between start() and stop(): on a
+    free port unless ``port`` is given, over TLS when ``tls`` is a server context."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], *, queue_size: int = 128) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+    def __init__(
+        self,
+        handler: type[BaseHTTPRequestHandler],
+        *,
+        queue_size: int = 128,
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler, bind_and_activate=False)
         self._server.daemon_threads = True
         # set before listen(): the backlog is fixed then, and a short one drops the SYNs of a
         # burst of connections, which the client resends only after a second
         self._server.request_queue_size = queue_size
+        self._server.allow_reuse_address = True
         self._server.server_bind()
         self._server.server_activate()
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import math
+import ssl
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import trustme
 from testkit.front import Front, Reply, Request
 from testkit.vendors import hub_replay
 
 from conftest import PASSWORD, USER, CliRun, Seeded, run_via_lister
+from whichtag import Options, find_same_tags_sync
 from whichtag.auth.credentials import Credentials
 from whichtag.auth.hub import HUB_API, HubToken
 from whichtag.errors import EXIT_OK
@@ -258,3 +262,43 @@ def test_public_repository_sees_no_credential(plain: Seeded) -> None:
         seen = list(hub.seen)
     assert listing is not None
     assert [s.method for s in seen] == ["GET"] and seen[0].authorization is None
+
+
+def test_docker_hub_private_repository_end_to_end(
+    plain: Seeded, ca: trustme.CA, tmp_path: Path
+) -> None:
+    """A ``docker.io`` reference with Docker Hub credentials, the whole way: the registry and
+    the Hub API are served as ``registry-1.docker.io`` and ``hub.docker.com`` on
+    127.0.0.1:443 (the resolver hook, and certs.d trusting the test CA). The credentials are
+    exchanged at the Hub API's origin only, and its token goes nowhere else."""
+    hosts = ["registry-1.docker.io", "hub.docker.com"]
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert(*hosts).configure_cert(context)
+    for host in hosts:
+        (tmp_path / host).mkdir()
+        ca.cert_pem.write_to_path(str(tmp_path / host / "ca.crt"))
+    replay = hub_replay(dict(plain.fluentd), private=(USER, PASSWORD))
+
+    def route(request: Request) -> Reply | None:
+        host = request.headers.get("Host", "")
+        if host == "hub.docker.com":
+            return replay(request)
+        return None if host == "registry-1.docker.io" else Reply(421, {}, b"")
+
+    options = Options(
+        resolve={host: "127.0.0.1" for host in hosts},
+        cert_dirs=[tmp_path],
+        credentials=Credentials(USER, PASSWORD, source="test"),
+        use_proxy_env=False,
+        use_cache=False,
+    )
+    with Front(plain.host, override=route, port=443, tls=context) as both:
+        result = find_same_tags_sync("fluent/fluentd:latest", options)
+        seen = [(s.headers.get("Host"), s.method, s.path, s.authorization) for s in both.seen]
+    assert result.tags == ALIASES and result.lister == "hub"
+    hub = [entry for entry in seen if entry[0] == "hub.docker.com"]
+    registry = [entry for entry in seen if entry[0] == "registry-1.docker.io"]
+    assert [entry[1] for entry in hub[:2]] == ["GET", "POST"]  # refused anonymously, then
+    assert hub[1][2] == "/v2/auth/token" and hub[0][3] is None  # the exchange at the Hub API
+    assert all((entry[3] or "").startswith("Bearer hub-token-") for entry in hub[2:])
+    assert registry and all("hub-token" not in (entry[3] or "") for entry in registry)
