@@ -65,7 +65,7 @@ class Client:
         """Every tag of the reference's repository that is the same image (see
         :func:`find_same_tags`), sharing this client's connections and scans."""
         ref = _reference(reference)
-        return await with_deadline(self._find(ref), self.options.timeout)  # type: ignore[no-any-return]
+        return await with_deadline(self._find(ref), self.options.timeout)
 
     async def tag_map(
         self,
@@ -78,13 +78,13 @@ class Client:
         ref = _reference(repository)
         patterns = _pattern(match, "match"), _pattern(exclude, "exclude")
         work = self._map(ref, *patterns)
-        return await with_deadline(work, self.options.timeout)  # type: ignore[no-any-return]
+        return await with_deadline(work, self.options.timeout)
 
     async def digest_of(self, reference: str | Reference) -> str:
         """The manifest digest the reference's tag has now (what ``docker pull`` resolves)."""
         ref = _reference(reference)
         work = self._digest(ref)
-        return await with_deadline(work, self.options.timeout)  # type: ignore[no-any-return]
+        return await with_deadline(work, self.options.timeout)
 
     async def _digest(self, ref: Reference) -> str:
         return await resolve_digest(await self._repository(ref), ref)

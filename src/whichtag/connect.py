@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from whichtag.auth.sources import Lookup, find_credentials
 from whichtag.errors import TLSError, TransportError
@@ -15,6 +16,8 @@ from whichtag.proxy import ProxySettings
 from whichtag.reference import Reference
 from whichtag.registry import RegistryClient
 from whichtag.transport import Transport, TransportOptions
+
+_T = TypeVar("_T")
 
 
 def registry_urls(reference: Reference, options: Options) -> list[str]:
@@ -104,7 +107,7 @@ def transport_options(options: Options) -> TransportOptions:
     )
 
 
-async def with_deadline(coroutine: Any, timeout: float | None) -> Any:
+async def with_deadline(coroutine: Awaitable[_T], timeout: float | None) -> _T:
     if timeout is None:
         return await coroutine
     try:

@@ -113,11 +113,14 @@ def _listing(
     return repository.listing
 
 
+def _target(ref: Reference) -> str:
+    """What a reference names in its repository: its digest, else its tag."""
+    return ref.digest or ref.tag or "latest"
+
+
 async def resolve_digest(repository: Repository, ref: Reference) -> str:
     """The digest ``ref``'s tag (or digest) resolves to now, from the registry."""
-    target = asyncio.ensure_future(
-        repository.client.manifest_digest(ref.repository, ref.digest or ref.tag or "latest")
-    )
+    target = asyncio.ensure_future(repository.client.manifest_digest(ref.repository, _target(ref)))
     await _ping_first(repository, target)
     return (await target).digest
 
@@ -126,7 +129,7 @@ async def scan_for_target(repository: Repository, ref: Reference, options: Optio
     """Every tag of ``ref``'s repository that is the same image as ``ref``."""
     client = repository.client
     algorithm = ref.digest.partition(":")[0] if ref.digest else "sha256"
-    target_ref = ref.digest or ref.tag or "latest"
+    target_ref = _target(ref)
     listing_task = _listing(repository, ref, options)
     if options.image_id:  # the image ID is the target: no tag or digest to resolve
         target_task: asyncio.Future[Descriptor] = asyncio.get_running_loop().create_future()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from whichtag.errors import InvalidReferenceError
-from whichtag.reference import Reference, parse_reference
+from whichtag.reference import parse_reference
 
 CONTAINER_LISTS = {"containers", "initContainers", "ephemeralContainers"}
 
@@ -39,10 +39,6 @@ class Found:
     start: int  # offsets in the line, without its line ending
     end: int
     text: str
-
-    @property
-    def reference(self) -> Reference:
-        return parse_reference(self.text)
 
 
 @dataclass

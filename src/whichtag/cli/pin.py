@@ -33,6 +33,7 @@ from whichtag.terminal import say
 if TYPE_CHECKING:
     from whichtag.client import Client
     from whichtag.options import Options
+    from whichtag.reference import Reference
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 EXIT_UNPINNED = 1  # --check: something is unpinned or its pin has drifted
@@ -130,13 +131,16 @@ def _read(path: str) -> FileWork:
 async def _resolve(
     work: list[FileWork], options: Options, *, version_tag: bool
 ) -> list[tuple[str, WhichtagError]]:
-    """What every reference becomes; the references that failed, with why. Each distinct
-    reference is asked once."""
+    """What every reference becomes; the references that failed, with why. Each tag is asked
+    once, however many ways it is written (``nginx:1.27``, ``nginx:1.27@sha256:…``)."""
     from whichtag.client import Client
 
     written = sorted({found.text for item in work for found in item.found})
+    current: dict[str, asyncio.Future[tuple[str, str]]] = {}
     async with Client(options) as client:
-        answers = await asyncio.gather(*(_pin(client, text, version_tag) for text in written))
+        answers = await asyncio.gather(
+            *(_pin(client, text, version_tag, current) for text in written)
+        )
     pins = dict(zip(written, answers, strict=True))
     failures = [(text, pin) for text, pin in pins.items() if isinstance(pin, WhichtagError)]
     for item in work:
@@ -147,27 +151,40 @@ async def _resolve(
     return failures
 
 
-async def _pin(client: Client, text: str, version_tag: bool) -> str | WhichtagError:
-    """The pinned form of one reference as written."""
+async def _pin(
+    client: Client,
+    text: str,
+    version_tag: bool,
+    current: dict[str, asyncio.Future[tuple[str, str]]],
+) -> str | WhichtagError:
+    """The pinned form of one reference as written; ``current`` holds each tag's lookup."""
     from whichtag.reference import parse_reference
 
     try:
         ref = parse_reference(text)
         if ref.tag is None:
             return text  # pinned by digest alone: no tag to compare the pin with
-        tag = ref.tag
-        asked = dataclasses.replace(ref, tag=tag, digest=None)
-        if version_tag:
-            result = await client.find_same_tags(asked)
-            if not result.complete:
-                raise WhichtagError(
-                    f"could not ask every tag of {ref.repository} for the version name",
-                    hint="run again, or pin without --version-tag",
-                )
-            return pinned_text(text, result.version or tag, result.digest)
-        return pinned_text(text, tag, await client.digest_of(asked))
+        asked = dataclasses.replace(ref, digest=None)
+        if str(asked) not in current:
+            current[str(asked)] = asyncio.ensure_future(_current(client, asked, version_tag))
+        tag, digest = await current[str(asked)]
+        return pinned_text(text, tag, digest)
     except WhichtagError as error:
         return error
+
+
+async def _current(client: Client, asked: Reference, version_tag: bool) -> tuple[str, str]:
+    """The tag to write (with --version-tag, its version name) and the digest it has now."""
+    tag = asked.tag or "latest"
+    if not version_tag:
+        return tag, await client.digest_of(asked)
+    result = await client.find_same_tags(asked)
+    if not result.complete:
+        raise WhichtagError(
+            f"could not ask every tag of {asked.repository} for the version name",
+            hint="run again, or pin without --version-tag",
+        )
+    return result.version or tag, result.digest
 
 
 def _diff(item: FileWork) -> list[str]:
