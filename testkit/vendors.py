@@ -15,6 +15,11 @@ from testkit.front import Reply, Request
 DOCKER_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
 
+def _query(text: str) -> dict[str, str]:
+    """A query string's parameters, the last value of each (as the vendors' servers read it)."""
+    return {key: values[-1] for key, values in parse_qs(text).items()}
+
+
 def hub_replay(
     tags: dict[str, str | None],
     *,
@@ -75,7 +80,7 @@ def hub_replay(
         if status != 200 or body is not None:
             headers = {"Content-Type": "application/json", "X-RateLimit-Remaining": "0"}
             return Reply(status, headers, body or b'{"message":"nope"}')
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        query = _query(parts.query)
         size, page = min(100, int(query.get("page_size", "10"))), int(query.get("page", "1"))
         count = len(names) + (1 if count_shift_on_page == page else 0)
         chunk = names[(page - 1) * size : page * size]
@@ -153,7 +158,7 @@ def quay_replay(
             return Reply(404, {"Content-Type": "application/json"}, b'{"error":"not found"}')
         if status != 200:
             return Reply(status, {"Content-Type": "application/json"}, b'{"error":"nope"}')
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        query = _query(parts.query)
         limit = min(100, max(1, int(query.get("limit", "50"))))
         page = int(query.get("page", "1"))
         chunk = names[(page - 1) * limit : page * limit]
@@ -207,7 +212,7 @@ def harbor_replay(
             return Reply(404, {"Content-Type": "application/json"}, b'{"errors":[]}')
         if status != 200:
             return Reply(status, {"Content-Type": "application/json"}, b'{"errors":[]}')
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        query = _query(parts.query)
         size = min(100, int(query.get("page_size", "10")))
         page = int(query.get("page", "1"))
         chunk = artifacts[(page - 1) * size : page * size]
@@ -303,7 +308,7 @@ def acr_site(
                 "WWW-Authenticate": f'Bearer {challenge},scope="{scope}"',
             }
             return Reply(401, headers, json.dumps({"errors": [error]}).encode())
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        query = _query(parts.query)
         size = min(100, max(1, int(query.get("n", "100"))))
         last = query.get("last", "")
         rest = [entry for entry in manifests if str(entry["digest"]) > last]
