@@ -33,8 +33,8 @@ from pathlib import Path
 from testkit.registry import RegistryProcess
 from testkit.storage import write_many
 
-from whichtag.tagnames import natural_sorted
-from whichtag.transport import DEFAULT_CONCURRENCY
+from whichtag.names.tagnames import natural_sorted
+from whichtag.net.transport import DEFAULT_CONCURRENCY
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "bench" / "peers"

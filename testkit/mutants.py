@@ -23,13 +23,13 @@ class Mutant:
 
 AUTHORIZER = "src/whichtag/auth/authorizer.py"
 SOURCES = "src/whichtag/auth/sources.py"
-REGISTRY = "src/whichtag/registry.py"
-TRANSPORT = "src/whichtag/transport.py"
-LOOKUP = "src/whichtag/lookup.py"
-HOSTS = "src/whichtag/hosts.py"
-VENDOR_API = "src/whichtag/vendors/api.py"
-RESULTS = "src/whichtag/results.py"
-BULK = "src/whichtag/bulk.py"
+REGISTRY = "src/whichtag/registry/distribution.py"
+TRANSPORT = "src/whichtag/net/transport.py"
+LOOKUP = "src/whichtag/answer/lookup.py"
+HOSTS = "src/whichtag/net/hosts.py"
+VENDOR_API = "src/whichtag/registry/vendors/api.py"
+RESULTS = "src/whichtag/answer/results.py"
+BULK = "src/whichtag/registry/bulk.py"
 
 MUTANTS: list[Mutant] = [
     # -- where credentials may go ---------------------------------------------------------------
@@ -144,7 +144,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "link-other-origin",
-        "src/whichtag/links.py",
+        "src/whichtag/net/links.py",
         "if not same_origin(request_url, resolved):",
         "if False:",
         "Link is followed only to the same origin",
@@ -163,7 +163,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "userinfo-in-server-url",
-        "src/whichtag/urls.py",
+        "src/whichtag/net/urls.py",
         'if "@" in parts.netloc:',
         "if False:",
         "server URLs with user info are refused",
@@ -171,7 +171,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "origin-default-port",
-        "src/whichtag/urls.py",
+        "src/whichtag/net/urls.py",
         "port = parts.port if parts.port is not None else DEFAULT_PORTS.get(scheme, 0)",
         "port = parts.port or 0",
         "https://h and https://h:443 are one origin",
@@ -330,7 +330,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "retry-after-date-uncapped",
-        "src/whichtag/throttle.py",
+        "src/whichtag/net/throttle.py",
         "return min(max(0.0, when.timestamp() - time.time()), cap)",
         "return max(0.0, when.timestamp() - time.time())",
         "Retry-After in its HTTP-date form is capped",
@@ -338,7 +338,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "retry-after-seconds-uncapped",
-        "src/whichtag/throttle.py",
+        "src/whichtag/net/throttle.py",
         "return min(float(value), cap)",
         "return float(value)",
         "Retry-After in seconds is capped",
@@ -346,7 +346,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "throttle-not-halved",
-        "src/whichtag/throttle.py",
+        "src/whichtag/net/throttle.py",
         "self.limit = max(1, self.limit // 2)",
         "self.limit = self.limit",
         "a 429 halves the origin's concurrency",
@@ -354,7 +354,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "gate-slot-leak-on-cancel",
-        "src/whichtag/throttle.py",
+        "src/whichtag/net/throttle.py",
         "self.release()  # cancelled while waiting out Retry-After: free the slot",
         "pass",
         "a request cancelled during Retry-After frees its slot",
@@ -394,7 +394,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "manifest-cap-raised",
-        "src/whichtag/manifest.py",
+        "src/whichtag/registry/manifest.py",
         "MAX_MANIFEST_BYTES = 4 * 1024 * 1024",
         "MAX_MANIFEST_BYTES = 64 * 1024 * 1024",
         "manifests over 4 MiB are refused",
@@ -451,7 +451,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "ambiguous-manifest",
-        "src/whichtag/manifest.py",
+        "src/whichtag/registry/manifest.py",
         'if "manifests" in document and ("layers" in document or "config" in document):',
         "if False:",
         "manifests with both 'manifests' and 'layers'/'config' are refused (CVE-2021-41190)",
@@ -459,7 +459,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "accept-without-index",
-        "src/whichtag/manifest.py",
+        "src/whichtag/registry/manifest.py",
         "[OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST]",
         "[OCI_MANIFEST, DOCKER_MANIFEST]",
         "the digest is the one docker pull reports: the index digest for multi-arch tags",
@@ -476,7 +476,7 @@ MUTANTS: list[Mutant] = [
     # -- references -----------------------------------------------------------------------------
     Mutant(
         "no-library-prefix",
-        "src/whichtag/reference.py",
+        "src/whichtag/names/reference.py",
         '        return DOCKER_HUB, f"library/{name}"',
         "        return DOCKER_HUB, name",
         "nginx is docker.io/library/nginx",
@@ -484,7 +484,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "domain-rule-without-port",
-        "src/whichtag/reference.py",
+        "src/whichtag/names/reference.py",
         'if first == "localhost" or "." in first or ":" in first or first != first.lower():',
         'if first == "localhost" or "." in first or first != first.lower():',
         "a first component with ':' is a registry host",
@@ -492,7 +492,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "no-default-tag",
-        "src/whichtag/reference.py",
+        "src/whichtag/names/reference.py",
         "        tag = DEFAULT_TAG\n",
         "        tag = None\n",
         "the default tag is latest",
@@ -500,7 +500,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "signature-prefix-match",
-        "src/whichtag/tagnames.py",
+        "src/whichtag/names/tagnames.py",
         "return _SIGNATURE_TAG_RE.fullmatch(tag) is not None",
         "return _SIGNATURE_TAG_RE.match(tag) is not None",
         "only whole sha256-<hex>[.suffix] tags are signature tags",
@@ -560,7 +560,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "403-ends-the-scan",
-        "src/whichtag/listers.py",
+        "src/whichtag/registry/listers.py",
         "                except AccessDeniedError as error:\n"
         "                    result.errors[tag] = str(error)\n",
         "                except AccessDeniedError as error:\n"
@@ -571,7 +571,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "terminal-unescaped",
-        "src/whichtag/terminal.py",
+        "src/whichtag/cli/terminal.py",
         "    return _UNSAFE.sub(_escape, text)",
         "    return text",
         "server text is escaped before it reaches a terminal",
@@ -580,7 +580,7 @@ MUTANTS: list[Mutant] = [
     # -- everyday networks (proxies, certs.d, set-up) and rough edges ----------------------------
     Mutant(
         "loopback-proxied",
-        "src/whichtag/proxy.py",
+        "src/whichtag/net/proxy.py",
         "if proxy is None or not host or is_local_host(host):",
         "if proxy is None or not host:",
         "loopback hosts are never proxied",
@@ -591,7 +591,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "no-proxy-ignored",
-        "src/whichtag/proxy.py",
+        "src/whichtag/net/proxy.py",
         "        if any(rule.matches(host, port) for rule in self.bypass):\n",
         "        if False:\n",
         "NO_PROXY bypasses the proxy",
@@ -599,7 +599,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "no-proxy-domain-itself",
-        "src/whichtag/proxy.py",
+        "src/whichtag/net/proxy.py",
         "self.match_domain_itself and host == self.domain[1:]",
         "False",
         "NO_PROXY example.com matches example.com itself",
@@ -615,7 +615,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "socks-silently-direct",
-        "src/whichtag/proxy.py",
+        "src/whichtag/net/proxy.py",
         """    if scheme.startswith("socks"):""",
         """    if scheme.startswith("socks"):\n        return None\n    if False:""",
         "a SOCKS proxy is a clear error, never a silent direct connection",
@@ -631,7 +631,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "certs-d-any-host",
-        "src/whichtag/certs.py",
+        "src/whichtag/net/certs.py",
         "        candidate = root / host_port\n",
         "        candidate = (\n"
         "            next(iter(root.iterdir()), root / host_port)\n"
@@ -651,7 +651,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "gone-is-an-error",
-        "src/whichtag/listers.py",
+        "src/whichtag/registry/listers.py",
         "                        result.gone.append(tag)\n",
         "                        result.errors[tag] = str(error)\n",
         "a tag deleted during the scan does not make the answer incomplete",
@@ -675,7 +675,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "options-unchecked",
-        "src/whichtag/client.py",
+        "src/whichtag/answer/client.py",
         "        self.options.validate()\n",
         "        pass\n",
         "the library checks Options as the command line checks flags",
@@ -692,7 +692,7 @@ MUTANTS: list[Mutant] = [
     # -- what "same image" means: platforms, image IDs, the cache, the local side -----------------
     Mutant(
         "platform-ignores-architecture",
-        "src/whichtag/match.py",
+        "src/whichtag/answer/match.py",
         "if (offered.os, offered.architecture) != (platform.os, platform.architecture):",
         "if offered.os != platform.os:",
         "a platform matches on os and architecture",
@@ -703,7 +703,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "platform-ignores-variant",
-        "src/whichtag/match.py",
+        "src/whichtag/answer/match.py",
         "if platform.variant and offered.variant != platform.variant:",
         "if False:",
         "linux/arm/v7 is not linux/arm/v6",
@@ -719,7 +719,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "image-id-prefix-ignored",
-        "src/whichtag/match.py",
+        "src/whichtag/answer/match.py",
         "            if not config.startswith(prefix):\n",
         "            if config != prefix:\n",
         "an image ID prefix of 12+ hex digits matches as docker images shows it",
@@ -727,7 +727,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "cache-trusts-its-disk",
-        "src/whichtag/cache.py",
+        "src/whichtag/registry/cache.py",
         "!= digest:\n            path.unlink(missing_ok=True)  # corrupt",
         "!= digest and False:\n            path.unlink(missing_ok=True)  # corrupt",
         "a cached manifest is verified against its digest on every read",
@@ -735,7 +735,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "cache-unbounded",
-        "src/whichtag/cache.py",
+        "src/whichtag/registry/cache.py",
         "        if self._total > self.max_bytes:\n",
         "        if False:\n",
         "the cache stays under its size bound, least recently used first out",
@@ -743,7 +743,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "cache-never-read",
-        "src/whichtag/match.py",
+        "src/whichtag/answer/match.py",
         "body = self.cache.get(digest) if self.cache is not None else None",
         "body = None",
         "a warm cache sends no manifest GET",
@@ -751,7 +751,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "local-never-stale",
-        "src/whichtag/local.py",
+        "src/whichtag/local/images.py",
         "if now is not None and now.digest in digests:",
         "if now is not None:",
         "a local image whose tag moved upstream is stale",
@@ -759,7 +759,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "engine-over-remote-tcp",
-        "src/whichtag/engine.py",
+        "src/whichtag/local/engine.py",
         'if parts.scheme == "tcp" and parts.hostname and is_local_host(parts.hostname):',
         'if parts.scheme == "tcp" and parts.hostname:',
         "an engine over plain tcp:// only on loopback",
@@ -803,7 +803,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "quay-dead-tags-listed",
-        "src/whichtag/vendors/quay.py",
+        "src/whichtag/registry/vendors/quay.py",
         '        if "end_ts" in item:\n            return True  # a dead tag',
         "        if False:\n            return True  # a dead tag",
         "Quay's dead tags (tag history) are not tags",
@@ -811,7 +811,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "quay-all-tag-history",
-        "src/whichtag/vendors/quay.py",
+        "src/whichtag/registry/vendors/quay.py",
         'query = {"onlyActiveTags": "true", "limit": PAGE_SIZE, "page": number}',
         'query = {"limit": PAGE_SIZE, "page": number}',
         "Quay is asked for active tags only",
@@ -819,7 +819,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "harbor-single-encoding",
-        "src/whichtag/vendors/harbor.py",
+        "src/whichtag/registry/vendors/harbor.py",
         'encoded = quote(quote(name, safe=""), safe="")',
         'encoded = quote(name, safe="")',
         "Harbor wants nested repository names double-encoded (a/b -> a%252Fb)",
@@ -843,7 +843,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "x-retry-after-ignored",
-        "src/whichtag/throttle.py",
+        "src/whichtag/net/throttle.py",
         'return wait if wait is not None else parse_retry_at(headers.get("X-Retry-After"))',
         "return wait",
         "Hub's X-Retry-After (a unix time) is honoured like Retry-After",
@@ -859,7 +859,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "acr-pull-scope",
-        "src/whichtag/vendors/acr.py",
+        "src/whichtag/registry/vendors/acr.py",
         'scope = f"repository:{repository}:metadata_read"',
         'scope = f"repository:{repository}:pull"',
         "ACR's API is asked with a metadata_read token",
@@ -868,7 +868,7 @@ MUTANTS: list[Mutant] = [
     # -- what the answer means: version names, the map, pinning, many references -------------
     Mutant(
         "version-ignores-variant",
-        "src/whichtag/versions.py",
+        "src/whichtag/names/versions.py",
         'for variant in variants_of(asked) if asked is not None else [""]:',
         'for variant in [""]:',
         "the version name has the variant of the tag asked (stable-alpine is 1.26.2-alpine)",
@@ -879,7 +879,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "version-not-most-specific",
-        "src/whichtag/versions.py",
+        "src/whichtag/names/versions.py",
         "return (not self.is_date, len(self.numbers), self.revision is not None, self.order)",
         "return (not self.is_date, self.revision is not None, self.order)",
         "the version name is the most specific version tag (1.27.3, not 1.27)",
@@ -895,7 +895,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "batch-connects-per-reference",
-        "src/whichtag/client.py",
+        "src/whichtag/answer/client.py",
         "        if key not in self._repositories:\n",
         "        if True:\n",
         "many references share one client, ping and listing per repository",
@@ -911,7 +911,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "pin-loses-line-endings",
-        "src/whichtag/pinning.py",
+        "src/whichtag/files/pinning.py",
         "    lines = text.splitlines(keepends=True)\n",
         '    lines = [line + "\\n" for line in text.splitlines()]\n',
         "pin changes only the references: line endings stay byte for byte",
@@ -919,7 +919,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "pin-stage-names-as-images",
-        "src/whichtag/pinning.py",
+        "src/whichtag/files/pinning.py",
         'if image.lower() not in stages and image.lower() != "scratch":',
         'if image.lower() != "scratch":',
         "a Dockerfile's earlier stage names are not images",
@@ -927,7 +927,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "pin-any-image-key",
-        "src/whichtag/pinning.py",
+        "src/whichtag/files/pinning.py",
         "        return bool(keys) and keys[-1] in CONTAINER_LISTS",
         "        return True",
         "in Kubernetes manifests only containers' image: keys are images",
@@ -967,7 +967,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "hub-token-first",
-        "src/whichtag/vendors/hub.py",
+        "src/whichtag/registry/vendors/hub.py",
         "if pages is None and self.status in REFUSED and await self._with_token():",
         "if await self._with_token() or pages is None:",
         "public repositories are asked anonymously: no credential unless a page is refused",

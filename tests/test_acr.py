@@ -15,7 +15,7 @@ from testkit.vendors import acr_site
 
 from conftest import PASSWORD, USER, CliRun, Seeded, TokenSetup
 from whichtag.errors import EXIT_OK
-from whichtag.tagnames import natural_sorted
+from whichtag.names.tagnames import natural_sorted
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]

@@ -16,12 +16,12 @@ import pytest
 from testkit.front import Front, Reply, Request
 
 from conftest import CliRun, Seeded, run_process
+from whichtag.answer.lookup import MISSING_FROM_LIST
 from whichtag.auth.authorizer import Authorizer
+from whichtag.cli.terminal import printable
 from whichtag.errors import EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, ProtocolError
-from whichtag.lookup import MISSING_FROM_LIST
-from whichtag.registry import MAX_WARNINGS
-from whichtag.terminal import printable
-from whichtag.throttle import OriginGate
+from whichtag.net.throttle import OriginGate
+from whichtag.registry.distribution import MAX_WARNINGS
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]

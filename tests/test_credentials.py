@@ -30,6 +30,7 @@ from conftest import (
     token_registry,
 )
 from whichtag import Credentials, Options, find_same_tags_sync
+from whichtag.answer.connect import registry_urls
 from whichtag.auth.sources import (
     HelperFailed,
     candidate_scopes,
@@ -38,9 +39,8 @@ from whichtag.auth.sources import (
     normalise_key,
     run_helper,
 )
-from whichtag.connect import registry_urls
 from whichtag.errors import EXIT_ERROR, EXIT_OK, SecurityError
-from whichtag.reference import parse_reference
+from whichtag.names.reference import parse_reference
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]

@@ -11,7 +11,7 @@ from testkit.front import Faults, Front, Reply, Request
 from conftest import CliRun, Seeded
 from whichtag import Options, find_same_tags_sync
 from whichtag.errors import EXIT_ERROR, EXIT_INCOMPLETE, TransportError
-from whichtag.tagnames import natural_sorted
+from whichtag.names.tagnames import natural_sorted
 
 Run = Callable[..., CliRun]
 

@@ -13,7 +13,7 @@ from testkit.vendors import harbor_replay, harbor_site
 
 from conftest import CliRun, Seeded, run_via_lister
 from whichtag.errors import EXIT_OK
-from whichtag.tagnames import natural_sorted
+from whichtag.names.tagnames import natural_sorted
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]

@@ -20,9 +20,9 @@ from whichtag import Options, find_same_tags_sync
 from whichtag.auth.credentials import Credentials
 from whichtag.auth.hub import HUB_API, HubToken
 from whichtag.errors import EXIT_OK
-from whichtag.tagnames import natural_sorted
-from whichtag.transport import Transport, TransportOptions
-from whichtag.vendors import BulkListing, HubLister
+from whichtag.names.tagnames import natural_sorted
+from whichtag.net.transport import Transport, TransportOptions
+from whichtag.registry.vendors import BulkListing, HubLister
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
@@ -238,9 +238,9 @@ def test_hub_token_does_not_follow_a_redirect_to_another_origin(plain: Seeded) -
 def test_only_docker_hub_references_have_a_hub_token() -> None:
     """The token source exists for docker.io references only (their registry credentials are
     Docker Hub's); the wiring that keeps other registries' credentials from the Hub API."""
-    from whichtag.bulk import _hub_token
-    from whichtag.reference import parse_reference
-    from whichtag.registry import RegistryClient
+    from whichtag.names.reference import parse_reference
+    from whichtag.registry.bulk import _hub_token
+    from whichtag.registry.distribution import RegistryClient
 
     async def go() -> list[bool]:
         async with Transport(TransportOptions()) as transport:

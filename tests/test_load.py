@@ -13,7 +13,7 @@ from testkit.front import Faults, Front
 from testkit.registry import RegistryProcess
 from testkit.storage import write_many
 
-from whichtag.tagnames import natural_sorted
+from whichtag.names.tagnames import natural_sorted
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ import pytest
 from testkit.engine import PodmanService
 
 from conftest import CliRun, Seeded
-from whichtag.engine import Endpoint, candidate_endpoints
 from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from whichtag.local.engine import Endpoint, candidate_endpoints
 
 Run = Callable[..., CliRun]
 REPO = "local/app"

@@ -11,7 +11,7 @@ from testkit.seed import NGINX_GROUPS
 
 from conftest import CliRun, Seeded
 from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
-from whichtag.tagnames import natural_sorted
+from whichtag.names.tagnames import natural_sorted
 
 Run = Callable[..., CliRun]
 VERSION_ORDER = ["1.27.3", "1.27.3-alpine", "1.27.2", "1.26.2", "1.26.2-alpine", "1.9.15", None]

@@ -14,9 +14,9 @@ from testkit.front import Front
 from testkit.seed import image_blobs
 
 from conftest import CliRun, Seeded
-from whichtag.cache import DigestCache
 from whichtag.errors import EXIT_OK, EXIT_USAGE, UsageError
-from whichtag.platforms import Platform, parse_platform
+from whichtag.names.platforms import Platform, parse_platform
+from whichtag.registry.cache import DigestCache
 
 Run = Callable[..., CliRun]
 REPO = "plat/app"

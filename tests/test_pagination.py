@@ -14,7 +14,7 @@ Run = Callable[..., CliRun]
 
 
 def _expected(big: dict[str, str], tag: str) -> list[str]:
-    from whichtag.tagnames import natural_sorted
+    from whichtag.names.tagnames import natural_sorted
 
     return natural_sorted([t for t, d in big.items() if d == big[tag]])
 

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from whichtag.auth.challenge import Challenge, parse_challenges, preferred_challenge
 from whichtag.errors import ProtocolError, SecurityError, WhichtagError
-from whichtag.links import next_link, parse_links, resolve_next_page
-from whichtag.tagnames import is_signature_tag, natural_sorted
-from whichtag.throttle import parse_retry_after
+from whichtag.names.tagnames import is_signature_tag, natural_sorted
+from whichtag.net.links import next_link, parse_links, resolve_next_page
+from whichtag.net.throttle import parse_retry_after
 
 
 def test_bearer_challenge() -> None:

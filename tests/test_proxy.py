@@ -17,7 +17,7 @@ from testkit.seed import Pusher, seed_fluentd
 from conftest import CliRun, Seeded
 from whichtag import Options, find_same_tags_sync
 from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError
-from whichtag.proxy import ProxySettings
+from whichtag.net.proxy import ProxySettings
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]

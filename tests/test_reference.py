@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from whichtag.errors import InvalidReferenceError, WhichtagError
-from whichtag.reference import (
+from whichtag.names.reference import (
     is_valid_tag,
     parse_reference,
     validate_digest,

@@ -24,10 +24,10 @@ from whichtag.auth.authorizer import Authorizer
 from whichtag.auth.challenge import parse_challenges, preferred_challenge
 from whichtag.auth.sources import find_credentials
 from whichtag.errors import EXIT_ERROR, EXIT_OK, WhichtagError
-from whichtag.registry import RegistryClient
-from whichtag.tagnames import is_signature_tag
-from whichtag.throttle import parse_retry_after
-from whichtag.transport import Transport
+from whichtag.names.tagnames import is_signature_tag
+from whichtag.net.throttle import parse_retry_after
+from whichtag.net.transport import Transport
+from whichtag.registry.distribution import RegistryClient
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]

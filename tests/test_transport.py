@@ -14,9 +14,9 @@ from conftest import CliRun, Seeded, TokenSetup
 from whichtag.auth.authorizer import Authorizer
 from whichtag.auth.challenge import parse_challenges, preferred_challenge
 from whichtag.errors import EXIT_OK, AuthError, ProtocolError, SecurityError, redact_url
-from whichtag.hosts import check_redirect
-from whichtag.throttle import OriginGate
-from whichtag.transport import Response, Transport, TransportOptions
+from whichtag.net.hosts import check_redirect
+from whichtag.net.throttle import OriginGate
+from whichtag.net.transport import Response, Transport, TransportOptions
 
 Run = Callable[..., CliRun]
 

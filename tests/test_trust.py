@@ -14,8 +14,8 @@ from conftest import PASSWORD, USER, CliRun, Seeded, TokenSetup, basic
 from whichtag import Credentials, Options, find_same_tags_sync
 from whichtag.auth.authorizer import validate_realm
 from whichtag.errors import EXIT_ERROR, EXIT_OK, AuthError, ProtocolError, SecurityError
-from whichtag.hosts import is_internal_address, is_local_host
-from whichtag.urls import origin_of, parse_server_url, same_origin
+from whichtag.net.hosts import is_internal_address, is_local_host
+from whichtag.net.urls import origin_of, parse_server_url, same_origin
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
@@ -303,7 +303,7 @@ def test_plain_http_realm_rules() -> None:
 def test_transport_refuses_an_authorization_it_did_not_ask_for() -> None:
     import asyncio
 
-    from whichtag.transport import Transport
+    from whichtag.net.transport import Transport
 
     async def scenario() -> None:
         async with Transport() as transport:

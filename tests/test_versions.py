@@ -1,4 +1,4 @@
-"""Version names (whichtag.versions): the rule, its edge cases, and the real tag groups of
+"""Version names (whichtag.names.versions): the rule, its edge cases, and the real tag groups of
 eight official images (tests/data/official-images, a dated snapshot)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from whichtag.versions import map_order, parse_version, variants_of, version_name
+from whichtag.names.versions import map_order, parse_version, variants_of, version_name
 
 DATA = Path(__file__).parent / "data" / "official-images"
 

@@ -8,12 +8,18 @@ The API is async-first (:func:`find_same_tags`, :func:`tag_map`, and :class:`Cli
 many questions over one set of connections) with blocking wrappers.
 """
 
+from whichtag.answer.client import (
+    Client,
+    find_same_tags,
+    find_same_tags_sync,
+    tag_map,
+    tag_map_sync,
+)
+from whichtag.answer.options import Options
+from whichtag.answer.results import Group, Result, TagError, TagMap
 from whichtag.auth.credentials import Credentials
-from whichtag.client import Client, find_same_tags, find_same_tags_sync, tag_map, tag_map_sync
 from whichtag.errors import WhichtagError
-from whichtag.options import Options
-from whichtag.reference import Reference, parse_reference
-from whichtag.results import Group, Result, TagError, TagMap
+from whichtag.names.reference import Reference, parse_reference
 
 __version__ = "0.1.0"
 

@@ -30,9 +30,9 @@ from urllib.parse import urlencode, urlsplit
 from whichtag.auth.challenge import Challenge, parse_challenges, preferred_challenge
 from whichtag.auth.credentials import Credentials
 from whichtag.errors import AuthError, ProtocolError, SecurityError, redact_url
-from whichtag.hosts import is_internal_address, is_local_host
-from whichtag.transport import Authorize, Response, Transport
-from whichtag.urls import Origin, origin_of, parse_server_url
+from whichtag.net.hosts import is_internal_address, is_local_host
+from whichtag.net.transport import Authorize, Response, Transport
+from whichtag.net.urls import Origin, origin_of, parse_server_url
 
 MAX_TOKEN_BODY = 128 * 1024
 DEFAULT_TOKEN_LIFETIME = 60

@@ -18,9 +18,9 @@ import re
 
 from whichtag.auth.credentials import Credentials
 from whichtag.errors import WhichtagError
-from whichtag.hosts import is_internal_address
-from whichtag.transport import Authorize, Transport
-from whichtag.urls import Origin, origin_of
+from whichtag.net.hosts import is_internal_address
+from whichtag.net.transport import Authorize, Transport
+from whichtag.net.urls import Origin, origin_of
 
 HUB_API = "https://hub.docker.com"
 MAX_TOKEN_BODY = 64 * 1024

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from whichtag.auth.credentials import Credentials
-from whichtag.reference import DOCKER_HUB
+from whichtag.names.reference import DOCKER_HUB
 
 HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 HUB_SERVER_URL = "https://index.docker.io/v1/"

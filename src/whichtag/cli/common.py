@@ -13,12 +13,12 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from whichtag.cli.terminal import printable, say
 from whichtag.errors import EXIT_USAGE, WhichtagError
-from whichtag.terminal import printable, say
 
 if TYPE_CHECKING:
+    from whichtag.answer.options import Options
     from whichtag.auth.credentials import Credentials
-    from whichtag.options import Options
 
 VERSION = "0.1.0"
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for cat in a closed pipe
@@ -221,7 +221,7 @@ def read_credentials(args: argparse.Namespace) -> Credentials | None:
 
 def build_options(args: argparse.Namespace, progress: Progress | None) -> Options:
     """The run's Options from the shared flags (usage errors exit 2)."""
-    from whichtag.options import Options
+    from whichtag.answer.options import Options
 
     try:
         credentials = read_credentials(args)

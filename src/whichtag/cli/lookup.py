@@ -22,12 +22,12 @@ from whichtag.cli.common import (
     run_command,
     write,
 )
+from whichtag.cli.terminal import say
 from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError, WhichtagError
-from whichtag.terminal import say
 
 if TYPE_CHECKING:
-    from whichtag.options import Options
-    from whichtag.results import Result
+    from whichtag.answer.options import Options
+    from whichtag.answer.results import Result
 
 MAX_REFERENCES = 10_000  # in one run: a file of references is bounded like everything else
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -87,7 +87,7 @@ def main(argv: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:
-    from whichtag.reference import parse_reference
+    from whichtag.names.reference import parse_reference
 
     if args.file == "-" and args.password_stdin:
         raise UsageError(
@@ -97,11 +97,11 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     options = build_options(args, progress)
     texts = _references(args)
     if args.local is not None:
-        from whichtag.local import find_local_sync
+        from whichtag.local.images import find_local_sync
 
         result = find_local_sync(args.local, options)
     elif len(texts) == 1 and args.file is None:
-        from whichtag.client import find_same_tags_sync
+        from whichtag.answer.client import find_same_tags_sync
 
         try:
             reference = parse_reference(texts[0])
@@ -182,8 +182,8 @@ def _batch(texts: list[str], outcomes: list[Result | WhichtagError], *, json_out
 
 
 async def _ask_all(texts: list[str], options: Options) -> list[Result | WhichtagError]:
-    from whichtag.client import Client
-    from whichtag.reference import parse_reference
+    from whichtag.answer.client import Client
+    from whichtag.names.reference import parse_reference
 
     async def one(client: Client, text: str) -> Result | WhichtagError:
         try:

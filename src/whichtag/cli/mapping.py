@@ -19,11 +19,11 @@ from whichtag.cli.common import (
     run_command,
     write,
 )
+from whichtag.cli.terminal import printable, say
 from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError, WhichtagError
-from whichtag.terminal import printable, say
 
 if TYPE_CHECKING:
-    from whichtag.results import TagMap
+    from whichtag.answer.results import TagMap
 
 EXAMPLES = """examples:
   whichtag map nginx                         every digest of nginx with its tags
@@ -59,8 +59,8 @@ def main(argv: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:
-    from whichtag.client import tag_map_sync
-    from whichtag.reference import parse_reference
+    from whichtag.answer.client import tag_map_sync
+    from whichtag.names.reference import parse_reference
 
     options = build_options(args, progress)
     try:

@@ -26,14 +26,14 @@ from whichtag.cli.common import (
     report,
     run_command,
 )
+from whichtag.cli.terminal import say
 from whichtag.errors import EXIT_ERROR, EXIT_OK, UsageError, WhichtagError
-from whichtag.pinning import Found, find_references, pinned_text, rewrite
-from whichtag.terminal import say
+from whichtag.files.pinning import Found, find_references, pinned_text, rewrite
 
 if TYPE_CHECKING:
-    from whichtag.client import Client
-    from whichtag.options import Options
-    from whichtag.reference import Reference
+    from whichtag.answer.client import Client
+    from whichtag.answer.options import Options
+    from whichtag.names.reference import Reference
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 EXIT_UNPINNED = 1  # --check: something is unpinned or its pin has drifted
@@ -133,7 +133,7 @@ async def _resolve(
 ) -> list[tuple[str, WhichtagError]]:
     """What every reference becomes; the references that failed, with why. Each tag is asked
     once, however many ways it is written (``nginx:1.27``, ``nginx:1.27@sha256:…``)."""
-    from whichtag.client import Client
+    from whichtag.answer.client import Client
 
     written = sorted({found.text for item in work for found in item.found})
     current: dict[str, asyncio.Future[tuple[str, str]]] = {}
@@ -158,7 +158,7 @@ async def _pin(
     current: dict[str, asyncio.Future[tuple[str, str]]],
 ) -> str | WhichtagError:
     """The pinned form of one reference as written; ``current`` holds each tag's lookup."""
-    from whichtag.reference import parse_reference
+    from whichtag.names.reference import parse_reference
 
     try:
         ref = parse_reference(text)

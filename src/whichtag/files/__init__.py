@@ -1,0 +1,1 @@
+"""Image references in files people keep: Dockerfiles, compose files, Kubernetes manifests."""

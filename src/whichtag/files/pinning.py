@@ -1,0 +1,170 @@
+"""Image references in Dockerfiles, compose files and Kubernetes manifests, and rewriting
+them in place: only the reference's own characters change, so comments, quoting, indentation
+and line endings stay byte for byte.
+
+- Dockerfile (``Dockerfile``, ``*.Dockerfile``, ``Dockerfile.*``, ``Containerfile``): ``FROM
+  [--platform=…] IMAGE [AS name]`` and ``COPY --from=IMAGE``; a name given to an earlier stage
+  (``FROM build``, ``COPY --from=build``, ``--from=0``) is not an image, nor is ``scratch``;
+  a reference built from ``$ARG`` is left alone with a warning (its value is not known here).
+- Compose (a YAML file with ``services:``): ``image:`` directly under a service.
+- Kubernetes (a YAML file with ``apiVersion:`` and ``kind:``, one or many documents):
+  ``image:`` in ``containers``, ``initContainers`` and ``ephemeralContainers`` entries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from whichtag.errors import InvalidReferenceError
+from whichtag.names.reference import parse_reference
+
+CONTAINER_LISTS = {"containers", "initContainers", "ephemeralContainers"}
+
+_FROM_RE = re.compile(
+    r"(?P<head>\s*FROM\s+(?:--[A-Za-z-]+=\S+\s+)*)(?P<image>\S+)(?:\s+AS\s+(?P<stage>\S+))?\s*",
+    re.IGNORECASE,
+)
+_COPY_FROM_RE = re.compile(r"(?P<head>\s*COPY\s+(?:\S+\s+)*?--from=)(?P<image>\S+)", re.IGNORECASE)
+_KEY_RE = re.compile(r"(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>[A-Za-z0-9_.-]+)\s*:(?P<rest>.*)")
+_IMAGE_VALUE_RE = re.compile(r"\s*(?P<quote>[\"']?)(?P<image>[^\"'\s#]+)(?P=quote)\s*(?:#.*)?")
+
+
+@dataclass(frozen=True)
+class Found:
+    """One image reference in a file: where it is and how it is written."""
+
+    line: int  # 0-based
+    start: int  # offsets in the line, without its line ending
+    end: int
+    text: str
+
+
+@dataclass
+class Scan:
+    """The references a file holds, and what it could not read."""
+
+    kind: str  # dockerfile, compose, kubernetes, or unknown
+    found: list[Found] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def file_kind(path: str, text: str) -> str:
+    name = PurePath(path).name.lower()
+    if name in ("dockerfile", "containerfile") or name.endswith(".dockerfile"):
+        return "dockerfile"
+    if name.startswith(("dockerfile.", "containerfile.")):
+        return "dockerfile"
+    if name.endswith((".yml", ".yaml")):
+        if re.search(r"^kind\s*:", text, re.MULTILINE) and re.search(
+            r"^apiVersion\s*:", text, re.MULTILINE
+        ):
+            return "kubernetes"
+        if re.search(r"^services\s*:", text, re.MULTILINE):
+            return "compose"
+    return "unknown"
+
+
+def find_references(path: str, text: str) -> Scan:
+    """Every image reference in ``text`` (the file at ``path``)."""
+    kind = file_kind(path, text)
+    scan = Scan(kind)
+    lines = text.splitlines()
+    if kind == "dockerfile":
+        _dockerfile(lines, scan, path)
+    elif kind in ("compose", "kubernetes"):
+        _yaml(lines, scan, path, kubernetes=kind == "kubernetes")
+    else:
+        scan.warnings.append(
+            f"{path}: not a Dockerfile, compose file or Kubernetes manifest; left alone"
+        )
+    return scan
+
+
+def _take(scan: Scan, path: str, number: int, start: int, image: str) -> None:
+    if "$" in image:
+        scan.warnings.append(
+            f"{path}:{number + 1}: {image} is built from a variable (ARG or ${{...}}); left alone"
+        )
+        return
+    try:
+        parse_reference(image)
+    except InvalidReferenceError as error:
+        scan.warnings.append(f"{path}:{number + 1}: {error.message}; left alone")
+        return
+    scan.found.append(Found(number, start, start + len(image), image))
+
+
+def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
+    stages: set[str] = set()
+    for number, line in enumerate(lines):
+        if line.lstrip().startswith("#"):
+            continue
+        found = _FROM_RE.fullmatch(line)
+        if found is not None:
+            image = found["image"]
+            if image.lower() not in stages and image.lower() != "scratch":
+                _take(scan, path, number, found.start("image"), image)
+            if found["stage"]:
+                stages.add(found["stage"].lower())
+            continue
+        copy = _COPY_FROM_RE.match(line)
+        if copy is not None:
+            image = copy["image"]
+            if image.lower() not in stages and not image.isdigit():
+                _take(scan, path, number, copy.start("image"), image)
+
+
+def _yaml(lines: list[str], scan: Scan, path: str, *, kubernetes: bool) -> None:
+    parents: list[tuple[int, str]] = []  # (column of the key, key) of the enclosing mappings
+    for number, line in enumerate(lines):
+        if line.strip() in ("---", "...") or line.startswith("---"):
+            parents = []  # a new document
+            continue
+        found = _KEY_RE.fullmatch(line)
+        if found is None or line.lstrip().startswith("#"):
+            continue
+        column = found.end("indent") + (len(found["dash"]) if found["dash"] else 0)
+        while parents and parents[-1][0] >= column:
+            parents.pop()
+        key = found["key"]
+        if key == "image" and _is_image_key(parents, kubernetes):
+            value = _IMAGE_VALUE_RE.fullmatch(found["rest"])
+            if value is not None:
+                _take(
+                    scan, path, number, found.start("rest") + value.start("image"), value["image"]
+                )
+        parents.append((column, key))
+
+
+def _is_image_key(parents: list[tuple[int, str]], kubernetes: bool) -> bool:
+    keys = [key for _, key in parents]
+    if kubernetes:
+        return bool(keys) and keys[-1] in CONTAINER_LISTS
+    return len(keys) == 2 and keys[0] == "services"
+
+
+def rewrite(text: str, changes: dict[Found, str]) -> str:
+    """``text`` with each found reference replaced; everything else byte for byte."""
+    lines = text.splitlines(keepends=True)
+    by_line: dict[int, list[tuple[Found, str]]] = {}
+    for found, new in changes.items():
+        by_line.setdefault(found.line, []).append((found, new))
+    for number, edits in by_line.items():
+        line = lines[number]
+        for found, new in sorted(edits, key=lambda edit: edit[0].start, reverse=True):
+            if line[found.start : found.end] != found.text:
+                raise ValueError(f"line {number + 1} changed while it was being rewritten")
+            line = line[: found.start] + new + line[found.end :]
+        lines[number] = line
+    return "".join(lines)
+
+
+def pinned_text(written: str, tag: str, digest: str) -> str:
+    """``name:TAG@sha256:…``, keeping the name as it was written (``nginx`` stays ``nginx``)."""
+    name = written.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
+    return f"{name}:{tag}@{digest}"

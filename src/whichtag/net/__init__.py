@@ -1,0 +1,1 @@
+"""Reaching hosts: the HTTP transport, proxies, certs.d, host classes, URLs, throttling."""

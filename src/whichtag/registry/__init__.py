@@ -1,0 +1,1 @@
+"""What a registry says: the Distribution API, manifests, listers, vendor APIs, the cache."""
