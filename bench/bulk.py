@@ -85,7 +85,14 @@ def main() -> int:
                     "--lister-url",
                     f"http://{quay_link.host}",
                 ],
-                "Harbor (recognised)": [f"{harbor_link.host}/{repository}:{tag}"],
+                "Harbor (--lister fast: recognised)": [
+                    f"{harbor_link.host}/{repository}:{tag}",
+                    "--lister",
+                    "fast",
+                ],
+                "default on the Harbor-shaped registry (exact)": [
+                    f"{harbor_link.host}/{repository}:{tag}"
+                ],
                 "ACR API": [f"{acr_link.host}/{repository}:{tag}", "--lister", "acr"],
             }
             for _ in range(args.repeats):

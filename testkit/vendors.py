@@ -4,6 +4,7 @@ Used by the tests and the benchmarks; the registry itself stays real."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import time
@@ -30,8 +31,14 @@ def hub_replay(
     throttled: int = 0,
     retry_in: int = 3600,
     private: tuple[str, str] | None = None,
+    anonymous_pages: int = 10,
+    account: tuple[str, str] | None = None,
 ) -> Callable[[Request], Reply]:
     """A Hub API answering ``/v2/namespaces/{ns}/repositories/{repo}/tags`` for ``tags``.
+
+    As the real service does (badges/shields PR #12111), an anonymous caller asking for a
+    page that starts past ``anonymous_pages`` pages of 100 gets 403 "pagination offset too
+    large for anonymous requests".
 
     ``rate_remaining`` sends the API's ``X-RateLimit-*`` headers, counting down per request;
     the first ``throttled`` requests get a 429 with ``X-Retry-After`` ``retry_in`` seconds
@@ -58,7 +65,8 @@ def hub_replay(
             asked = json.loads(request.body)
         except ValueError:
             asked = {}
-        if private is None or [asked.get("identifier"), asked.get("secret")] != list(private):
+        known = private or account  # an account exchanges its token for public repos too
+        if known is None or [asked.get("identifier"), asked.get("secret")] != list(known):
             return Reply(401, {"Content-Type": "application/json"}, b'{"message":"unauthorized"}')
         document = {"access_token": issued}
         return Reply(200, {"Content-Type": "application/json"}, json.dumps(document).encode())
@@ -82,6 +90,11 @@ def hub_replay(
             return Reply(status, headers, body or b'{"message":"nope"}')
         query = _query(parts.query)
         size, page = min(100, int(query.get("page_size", "10"))), int(query.get("page", "1"))
+        if (page - 1) * size >= anonymous_pages * 100 and "Authorization" not in request.headers:
+            too_far = b'{"message":"pagination offset too large for anonymous requests; ' + (
+                b'sign in to page further"}'
+            )
+            return Reply(403, {"Content-Type": "application/json"}, too_far)
         count = len(names) + (1 if count_shift_on_page == page else 0)
         chunk = names[(page - 1) * size : page * size]
         last = math.ceil(len(names) / size)
@@ -146,10 +159,13 @@ def quay_replay(
     *,
     dead: dict[str, str] | None = None,
     status: int = 200,
+    expiring: frozenset[str] = frozenset(),
 ) -> Callable[[Request], Reply]:
     """Quay's ``/api/v1/repository/{ns}/{repo}/tag/`` for ``tags`` (vendor-apis.md §2):
     ``{"tags": [...], "page": N, "has_additional": bool}``, ``limit`` clamped to 100; ``dead``
-    tags (history, with ``end_ts``) are listed too, as Quay does without onlyActiveTags."""
+    tags (history, with ``end_ts``) are listed too, as Quay does without onlyActiveTags.
+    ``expiring`` tags are live with an ``end_ts`` an hour ahead (``quay.expires-after``), as
+    quay's ``_tag_dict`` sends them and ``onlyActiveTags`` keeps them."""
     names = sorted(tags)
 
     def answer(request: Request) -> Reply:
@@ -174,6 +190,10 @@ def quay_replay(
             }
             for name in chunk
         ]
+        for entry in entries:
+            if entry["name"] in expiring:
+                entry["end_ts"] = int(time.time()) + 3600
+                entry["expiration"] = "in an hour"
         if page == 1:
             entries += [
                 {"name": name, "manifest_digest": digest, "start_ts": 1, "end_ts": 2}
@@ -186,7 +206,11 @@ def quay_replay(
 
 
 def harbor_replay(
-    tags: dict[str, str], *, status: int = 200, media_type: str = DOCKER_TYPE
+    tags: dict[str, str],
+    *,
+    status: int = 200,
+    media_type: str = DOCKER_TYPE,
+    private: tuple[str, str] | None = None,
 ) -> Callable[[Request], Reply]:
     """Harbor's ``/api/v2.0/projects/{p}/repositories/{r}/artifacts`` for ``tags`` (§5): a JSON
     array of artifacts (one per digest, with all its tags), ``X-Total-Count``, ``page_size``
@@ -212,6 +236,11 @@ def harbor_replay(
             return Reply(404, {"Content-Type": "application/json"}, b'{"errors":[]}')
         if status != 200:
             return Reply(status, {"Content-Type": "application/json"}, b'{"errors":[]}')
+        if private is not None:  # a private project: Basic credentials or 401, as Harbor does
+            expected = "Basic " + base64.b64encode(":".join(private).encode()).decode()
+            if request.headers.get("Authorization") != expected:
+                denied = b'{"errors":[{"code":"UNAUTHORIZED","message":"unauthorized"}]}'
+                return Reply(401, {"Content-Type": "application/json"}, denied)
         query = _query(parts.query)
         size = min(100, int(query.get("page_size", "10")))
         page = int(query.get("page", "1"))
@@ -257,6 +286,7 @@ def acr_site(
     challenge: str,
     *,
     media_type: str = DOCKER_TYPE,
+    tags_per_manifest: int | None = None,
 ) -> Callable[[Request], Reply | None]:
     """A Front override making a registry look like ACR: ``/acr/v1/{repo}/_manifests`` on the
     registry's own host (vendor-apis.md §4), paged by ``last`` with a ``Link`` cursor and ``n``
@@ -276,7 +306,7 @@ def acr_site(
             "os": "linux",
             "mediaType": media_type,
             "configMediaType": "application/vnd.docker.container.image.v1+json",
-            "tags": names,
+            "tags": names[:tags_per_manifest],  # ACR may cap them (Azure/acr#529)
             "changeableAttributes": {
                 "deleteEnabled": True,
                 "writeEnabled": True,

@@ -122,3 +122,24 @@ def test_acr_link_pages(plain: Seeded, big: dict[str, str], run: Run) -> None:
     assert len(pages) == math.ceil((len(set(big.values())) + 1) / 100)
     assert parse_qs(pages[0].query)["n"] == ["1000"]
     assert "last" in parse_qs(pages[1].query)
+
+
+def test_tags_beyond_acrs_per_manifest_cap_are_asked(
+    token_anonymous: TokenSetup, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_manifests`` may list only some of a manifest's tags (Azure/acr#529): the registry's
+    tag list is the list of tags, so the rest are asked by HEAD, never dropped."""
+    server = _grant_metadata_read(token_anonymous, monkeypatch)
+    challenge = f'realm="{server.realm}",service="{server.service}"'
+    site = acr_site(
+        "fluent/fluentd",
+        dict(token_anonymous.fluentd),
+        lambda header: server.actions_in(header, "fluent/fluentd"),
+        challenge,
+        tags_per_manifest=2,
+    )
+    with Front(token_anonymous.host, override=site) as acr:
+        result = run(f"{acr.host}/fluent/fluentd:latest", "--json", "--lister", "acr")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES and result.json["lister"] == "acr"
+    assert result.json["exact"] is False

@@ -98,3 +98,24 @@ def test_map_missing_some_tags_asks_those_by_head(plain: Seeded, run: Run) -> No
         asked = [s.path for s in front.seen if s.method == "HEAD"]
     assert result.json["tags"] == ALIASES and result.json["lister"] == "gcr"
     assert any(path.endswith("/manifests/v0.12.31") for path in asked)
+
+
+def test_a_map_over_sixteen_mib_of_untagged_manifests_is_read(plain: Seeded, run: Run) -> None:
+    """Real GCR maps carry every untagged manifest of the repository's history."""
+    document = json.loads(_gcr_tag_list(plain, plain.fluentd))
+    for number in range(80_000):  # about 19 MiB, as a busy CI repository's history
+        document["manifest"][f"sha256:{number:064x}"] = {
+            "imageSizeBytes": "31457280",
+            "layerId": "",
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "tag": [],
+            "timeCreatedMs": "1605063108339",
+            "timeUploadedMs": "1605063108339",
+        }
+    page = json.dumps(document).encode()
+    assert len(page) > 16 * 1024 * 1024
+    with Front(plain.host, override=serve_tag_list(page)) as front:
+        result = run(f"{front.host}/fluent/fluentd:latest", "--json")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES and result.json["lister"] == "gcr"
+    assert result.json["exact"] is True  # the map came in the tag list's own answer

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from testkit.front import Front
+from testkit.front import Front, Reply, Request
 from testkit.vendors import harbor_replay, harbor_site
 
-from conftest import CliRun, Seeded, run_via_lister
+from conftest import PASSWORD, USER, CliRun, Seeded, run_via_lister
 from whichtag.errors import EXIT_OK
 from whichtag.names.tagnames import natural_sorted
 
@@ -73,11 +73,12 @@ def test_harbor_is_recognised_on_a_long_tag_list(
     target = sorted(big)[0]
     want = natural_sorted([tag for tag, digest in big.items() if digest == big[target]])
     with Front(plain.host, override=harbor_site(dict(big))) as harbor:
-        result = run(f"{harbor.host}/big/repo:{target}", "--json")
+        result = run(f"{harbor.host}/big/repo:{target}", "--json", "--lister", "fast")
         api = _api_paths(harbor)
         heads = sum(1 for s in harbor.seen if s.method == "HEAD")
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == want and result.json["lister"] == "harbor"
+    assert result.json["exact"] is False
     assert api[0] == "/api/v2.0/systeminfo"
     assert len(api) == 1 + math.ceil(len(set(big.values())) / 100)
     assert heads == len(want)  # the target, then one confirmation per other match
@@ -96,7 +97,7 @@ def test_a_registry_that_is_not_harbor_costs_one_probe(
 ) -> None:
     target = sorted(big)[0]
     with Front(plain.host) as registry:
-        result = run(f"{registry.host}/big/repo:{target}", "--json")
+        result = run(f"{registry.host}/big/repo:{target}", "--json", "--lister", "fast")
         api = _api_paths(registry)
         generic = run(f"{registry.host}/big/repo:{target}", "--json", "--lister", "generic")
     assert result.code == EXIT_OK, result.err
@@ -104,3 +105,49 @@ def test_a_registry_that_is_not_harbor_costs_one_probe(
     assert api == ["/api/v2.0/systeminfo"]
     assert result.json["requests"] == generic.json["requests"] + 1
     assert result.json["tags"] == generic.json["tags"]
+
+
+def test_the_default_never_asks_harbor(plain: Seeded, big: dict[str, str], run: Run) -> None:
+    """A proxy-cache project's artifacts can lag its upstream: the default answer is exact."""
+    target = sorted(big)[0]
+    with Front(plain.host, override=harbor_site(dict(big))) as harbor:
+        result = run(f"{harbor.host}/big/repo:{target}", "--json")
+        api = _api_paths(harbor)
+    assert result.code == EXIT_OK, result.err
+    assert result.json["lister"] == "generic" and result.json["exact"] is True
+    assert api == []
+
+
+def _on_the_registry(replay: Callable[[Request], Reply]) -> Callable[[Request], Reply | None]:
+    return lambda request: replay(request) if request.path.startswith("/api/") else None
+
+
+def test_a_private_project_is_listed_with_the_registrys_credentials(
+    htpasswd: Seeded, run: Run
+) -> None:
+    """Harbor's API takes the registry's Basic credentials on the registry's own origin."""
+    replay = harbor_replay(dict(htpasswd.fluentd), private=(USER, PASSWORD))
+    with Front(htpasswd.host, override=_on_the_registry(replay)) as harbor:
+        result = run(
+            f"{harbor.host}/fluent/fluentd:latest", "--json", "--lister", "harbor",
+            "-u", USER, "--password-stdin", stdin=PASSWORD,
+        )  # fmt: skip
+        api = [s for s in harbor.seen if s.path.startswith("/api/")]
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES and result.json["lister"] == "harbor"
+    assert api and all((s.authorization or "").startswith("Basic ") for s in api)
+
+
+def test_the_registrys_credentials_never_go_to_another_api_origin(
+    htpasswd: Seeded, run: Run
+) -> None:
+    replay = harbor_replay(dict(htpasswd.fluentd), private=(USER, PASSWORD))
+    with Front(None, override=replay) as elsewhere:
+        result = run_via_lister(
+            run, "harbor", elsewhere, f"{htpasswd.host}/fluent/fluentd:latest",
+            "-u", USER, "--password-stdin", stdin=PASSWORD,
+        )  # fmt: skip
+        seen = list(elsewhere.seen)
+    assert result.code == EXIT_OK, result.err
+    assert result.json["lister"] == "generic"  # refused there: the registry answered
+    assert seen and all(s.authorization is None for s in seen)

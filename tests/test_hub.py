@@ -23,6 +23,7 @@ from whichtag.errors import EXIT_OK
 from whichtag.names.tagnames import natural_sorted
 from whichtag.net.transport import Transport, TransportOptions
 from whichtag.registry.vendors import BulkListing, HubLister
+from whichtag.registry.vendors.hub import ANONYMOUS_PAGES
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
@@ -42,25 +43,33 @@ def test_hub_answer_with_confirming_heads(plain: Seeded, run: Run) -> None:
     assert result.code == EXIT_OK, result.err
     assert result.json["tags"] == ALIASES
     assert result.json["lister"] == "hub"
+    assert result.json["exact"] is False and "Docker Hub" in result.json["lag"]
     assert heads == len(ALIASES)  # the target, then one confirmation per other match
-    assert listed == []  # the Hub listing replaced the registry's tag list
+    assert len(listed) == 1  # the registry's tag list is the list of tags, always
     assert api_calls == 1
     assert all(s.authorization is None for s in hub.seen)
 
 
 @pytest.mark.parametrize("count", [100, 101, 2100])
 def test_hub_pages(plain: Seeded, big: dict[str, str], run: Run, count: int) -> None:
+    """The API knows ``count`` of the registry's tags: the rest are asked by HEAD, and an
+    anonymous caller reads at most the ten pages Docker Hub serves it."""
     subset = dict(sorted(big.items())[:count])
     target = sorted(subset)[-1]
-    want = natural_sorted([tag for tag, digest in subset.items() if digest == subset[target]])
-    with Front(None, override=hub_replay(dict(subset))) as hub:
-        result = run_via_lister(run, "hub", hub, f"{plain.host}/big/repo:{target}")
+    want = natural_sorted([tag for tag, digest in big.items() if digest == big[target]])
+    with Front(None, override=hub_replay(dict(subset))) as hub, Front(plain.host) as registry:
+        result = run_via_lister(run, "hub", hub, f"{registry.host}/big/repo:{target}")
         pages = len(hub.seen)
+        heads = _heads(registry)
     assert result.code == EXIT_OK, result.err
     assert result.json["lister"] == "hub"
     assert result.json["tags"] == want
-    assert result.json["total"] == count
-    assert pages == math.ceil(count / 100)
+    assert result.json["total"] == len(big)
+    assert pages == min(math.ceil(count / 100), ANONYMOUS_PAGES)
+    from_api = min(count, ANONYMOUS_PAGES * 100)
+    # every tag the API did not give was asked; beyond those, at most the target and the
+    # confirmations of the matches the API named
+    assert len(big) - from_api <= heads <= len(big) - from_api + len(want)
 
 
 def test_null_digests_are_asked_by_head(plain: Seeded, run: Run) -> None:
@@ -80,7 +89,6 @@ def test_null_digests_are_asked_by_head(plain: Seeded, run: Run) -> None:
         {"status": 429},
         {"status": 500},
         {"body": b"not json"},
-        {"count_shift_on_page": 1},
     ],
 )
 def test_hub_failures_fall_back_to_the_generic_answer(
@@ -148,14 +156,14 @@ def test_hub_429_soon_is_waited_out(plain: Seeded, run: Run) -> None:
 
 
 def _private_listing(
-    api: str, home: str, credentials: Credentials | None
+    api: str, home: str, credentials: Credentials | None, max_tags: int = 10_000
 ) -> tuple[BulkListing | None, str]:
     """The Hub lister on its own, with a token source whose home origin is ``home``."""
 
     async def go() -> tuple[BulkListing | None, str]:
         async with Transport(TransportOptions()) as transport:
             lister = HubLister(
-                transport, api, max_tags=1000, token=HubToken(transport, credentials, home)
+                transport, api, max_tags=max_tags, token=HubToken(transport, credentials, home)
             )
             return await lister.listing("fluent/fluentd"), lister.reason
 
@@ -291,6 +299,7 @@ def test_docker_hub_private_repository_end_to_end(
         credentials=Credentials(USER, PASSWORD, source="test"),
         use_proxy_env=False,
         use_cache=False,
+        lister="fast",  # Docker Hub's API for a docker.io reference, asked for
     )
     with Front(plain.host, override=route, port=443, tls=context) as both:
         result = find_same_tags_sync("fluent/fluentd:latest", options)
@@ -302,3 +311,39 @@ def test_docker_hub_private_repository_end_to_end(
     assert hub[1][2] == "/v2/auth/token" and hub[0][3] is None  # the exchange at the Hub API
     assert all((entry[3] or "").startswith("Bearer hub-token-") for entry in hub[2:])
     assert registry and all("hub-token" not in (entry[3] or "") for entry in registry)
+
+
+def test_anonymous_paging_stops_where_docker_hub_stops_it(
+    plain: Seeded, big: dict[str, str]
+) -> None:
+    """Past ten pages Docker Hub refuses anonymous callers (403): those are never asked."""
+    with Front(None, override=hub_replay(dict(big))) as hub:
+        listing, _ = _private_listing(f"http://{hub.host}", HUB_API, None)
+        statuses = [s.path for s in hub.seen]
+    assert listing is not None and len(listing.tags) == ANONYMOUS_PAGES * 100
+    assert len(statuses) == ANONYMOUS_PAGES
+
+
+def test_with_hub_credentials_a_long_list_takes_the_token_before_paging(
+    plain: Seeded, big: dict[str, str]
+) -> None:
+    """The token is exchanged once page 1 shows more than ten pages, before the others are
+    launched: the outcome never depends on which page finishes first."""
+    replay = hub_replay(dict(big), account=(USER, PASSWORD))
+    with Front(None, override=replay) as hub:
+        api = f"http://{hub.host}"
+        listing, _ = _private_listing(api, api, Credentials(USER, PASSWORD, source="test"))
+        seen = [(s.method, s.authorization) for s in hub.seen]
+    assert listing is not None and sorted(listing.tags) == sorted(big)
+    assert seen[0] == ("GET", None) and seen[1] == ("POST", None)
+    later = seen[2:]
+    assert len(later) == math.ceil(len(big) / 100) - 1
+    assert all(method == "GET" and (auth or "").startswith("Bearer ") for method, auth in later)
+
+
+def test_a_refusal_shows_the_hub_message_under_debug(plain: Seeded, run: Run) -> None:
+    body = b'{"message":"pagination offset too large for anonymous requests"}'
+    with Front(None, override=hub_replay(dict(plain.fluentd), status=403, body=body)) as hub:
+        result = run_via_lister(run, "hub", hub, f"{plain.host}/fluent/fluentd:latest", "--debug")
+    assert result.code == EXIT_OK, result.err
+    assert "HTTP 403: pagination offset too large for anonymous requests" in result.err

@@ -221,6 +221,7 @@ async def scan_for_target(repository: Repository, ref: Reference, options: Optio
         via=found.via,
         note=found.note,
         lister=listing.bulk_source if use_bulk else "generic",
+        lag=listing.lag if use_bulk else None,
         requests=client.auth.transport.requests,
         version=version_name(matching, resolved_tag),
     )

@@ -39,7 +39,7 @@ class Options:
     platform: str | None = None  # match by this platform's image: os/arch[/variant] or local
     image_id: str | None = None  # match tags whose image has this config digest (or prefix)
     use_cache: bool = True  # keep manifests fetched by digest on disk
-    lister: str = "auto"  # one of LISTERS: auto, generic, gcr, hub, quay, harbor, acr
+    lister: str = "auto"  # one of LISTERS: auto, generic, gcr, hub, quay, harbor, acr, fast
     lister_url: str | None = None  # another API base for a vendor lister (mirrors, tests)
     cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/whichtag
     progress: ProgressCallback | None = None
@@ -76,4 +76,4 @@ class Options:
                 raise UsageError(f"Options.{name} must be more than 0 seconds")
 
 
-LISTERS = ("auto", "generic", "gcr", "hub", "quay", "harbor", "acr")
+LISTERS = ("auto", "generic", "gcr", "hub", "quay", "harbor", "acr", "fast")

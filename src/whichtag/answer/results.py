@@ -39,10 +39,18 @@ class Result:
     lister: str = "generic"  # which lister answered
     requests: int = 0  # HTTP requests the answer took
     version: str | None = None  # the most specific version tag among ``tags`` (versions.py)
+    #: why the answer may miss tags: a vendor API asked for by name, which can lag behind the
+    #: registry (None: exact, what asking every listed tag gives)
+    lag: str | None = None
 
     @property
     def complete(self) -> bool:
         return not self.errors
+
+    @property
+    def exact(self) -> bool:
+        """False when the answer came from a source that can lag behind the registry."""
+        return self.lag is None
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` document: a public interface, keys are only ever added."""
@@ -67,6 +75,8 @@ class Result:
             "lister": self.lister,
             "requests": self.requests,
             "version": self.version,
+            "exact": self.exact,
+            **({"lag": self.lag} if self.lag else {}),
         }
 
 

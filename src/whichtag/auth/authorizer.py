@@ -135,6 +135,14 @@ class Authorizer:
 
         return authorize
 
+    def basic_at_home(self) -> Authorize:
+        """The user's Basic credentials for APIs on the registry's own origin that take them
+        (Harbor's: ``security: [basic, {}]``), attached per hop to that origin only, as the
+        registry's own requests are; nothing where there is no password."""
+        credentials = self.credentials
+        value = basic_header(credentials) if credentials and credentials.has_password else None
+        return self._attach(value, self.origin)
+
     def is_registry_origin(self, url: str) -> bool:
         return origin_of(url) == self.origin
 

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 VERSION = "0.1.0"
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for cat in a closed pipe
 EXIT_INTERRUPTED = 130
-LISTER_CHOICES = ["auto", "generic", "gcr", "hub", "quay", "harbor", "acr"]  # options.LISTERS
+# the same as options.LISTERS (not imported: --help stays fast)
+LISTER_CHOICES = ["auto", "generic", "gcr", "hub", "quay", "harbor", "acr", "fast"]
 
 
 def positive_int_up_to(maximum: int) -> Callable[[str], int]:
@@ -96,12 +97,14 @@ def add_scan_options(parser: argparse.ArgumentParser, *, matching: bool) -> None
             "--lister",
             choices=LISTER_CHOICES,
             default="auto",
-            help="how tag digests are learned: auto (a bulk answer where the registry gives "
-            "one, else a HEAD per tag), generic (always a HEAD per tag), gcr (the tags/list "
-            "manifest map of GCR and Artifact Registry), hub (Docker Hub's tag API), quay "
-            "(Quay's), harbor (Harbor's artifacts API, on the registry's host unless "
-            "--lister-url; automatic for long tag lists where the registry is Harbor), acr "
-            "(ACR's manifests API, with a metadata_read token from the registry)",
+            help="how tag digests are learned: auto (exact: a HEAD per tag, or the manifest "
+            "map a GCR-shaped tag list carries), generic (always a HEAD per tag), gcr (the "
+            "tags/list manifest map of GCR and Artifact Registry); faster but NOT exact, since "
+            "these APIs can lag behind the registry (the answer says exact: false): hub "
+            "(Docker Hub's tag API), quay (Quay's), harbor (Harbor's artifacts API, on the "
+            "registry's host unless --lister-url), acr (ACR's manifests API, with a "
+            "metadata_read token), fast (the vendor API of the registry's host; Harbor "
+            "recognised on long tag lists)",
         )
         scan.add_argument(
             "--lister-url",

@@ -228,13 +228,19 @@ def _print_human(result: Result, out: TextIO) -> None:
     scanned = f"{result.scanned} of {count(result.total, 'tag')} scanned{skipped}"
     if result.tags:
         shared = f"{len(result.tags)} tag" + ("s share" if len(result.tags) != 1 else " has")
-        prefix = "at least " if not result.complete else ""
+        prefix = "at least " if not (result.complete and result.exact) else ""
         say(out, f"{prefix}{shared} this {what} ({scanned}):")
         for tag in result.tags:
             via = result.via.get(tag)
             say(out, f"  {tag}" + (f"  (via index {via})" if via else ""))
     else:
         say(out, f"no tag points at this {what} ({scanned})")
+    if not result.exact:
+        say(
+            out,
+            f"not exact: answered from --lister {result.lister} ({result.lag}); tags moved to "
+            "this image since may be missing (without --lister the answer is exact)",
+        )
 
 
 def _print_incomplete(result: Result, err: TextIO) -> None:

@@ -1,11 +1,15 @@
-"""Bulk listing: a vendor's tag API or a tag list carrying GCR's manifest map, used instead of
-a HEAD per tag, and the confirmation that keeps it honest.
+"""Bulk listing: a tag list carrying GCR's manifest map, or (opt-in) a vendor's tag API, used
+instead of a HEAD per tag, and the rules that keep it honest.
 
-Bulk data lags behind the registry, so what it says is used only under these rules (the
-caller applies the last): tags it gives no digest for are asked by HEAD; every tag it says
-matches is confirmed by one HEAD (:func:`confirmed`); and if any confirmation disagrees, the
-whole repository is asked the generic way. A vendor API that fails gives way to the
-registry's own tag list.
+The contract (docs/reliability.md, "Exact by construction"): the registry's own tag list is
+the list of tags, always. A GCR-shaped manifest map arrives in that same answer, so it is as
+fresh as the list and is used by default. A vendor API (Docker Hub's, Quay's, Harbor's,
+ACR's) is another service that can lag behind a push: it is used only when asked for
+(``--lister NAME`` or ``fast``), and an answer built from it says so (``exact: false``
+with the source's known lag). Either way: tags the bulk data lacks are asked by HEAD, tags it
+names that the registry does not list are ignored, every tag it says matches is confirmed by
+one HEAD (:func:`confirmed`), and if any confirmation disagrees the whole repository is asked
+the generic way.
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ class Vendor:
     make: Callable[[RegistryClient, Reference, str, int], BulkLister]
     api: str
     label: str
-    automatic: Callable[[Reference], bool]
+    automatic: Callable[[Reference], bool]  # used by ``--lister fast`` for this registry
+    lag: str  # why its data may differ from the registry's (shown with an inexact answer)
 
 
 def _never(ref: Reference) -> bool:
@@ -72,24 +77,30 @@ VENDORS: dict[str, Vendor] = {
         HUB_API,
         "Docker Hub's tag API",
         lambda ref: ref.registry == DOCKER_HUB,
+        "Docker Hub's tag API shows a push some time after the registry does",
     ),
     "quay": Vendor(
         lambda client, ref, api, most: QuayLister(client.auth.transport, api, max_tags=most),
         QUAY_API,
         "Quay's tag API",
         lambda ref: ref.registry == "quay.io",
+        "Quay's API is served from read replicas that can lag behind a push",
     ),
     "harbor": Vendor(
-        lambda client, ref, api, most: HarborLister(client.auth.transport, api, max_tags=most),
+        lambda client, ref, api, most: HarborLister(
+            client.auth.transport, api, max_tags=most, authorize=client.auth.basic_at_home()
+        ),
         "",
         "Harbor's artifacts API",
         _never,  # recognised by its systeminfo instead: see list_repository
+        "a Harbor proxy-cache project's artifacts hold what was pulled through it, as it was",
     ),
     "acr": Vendor(
         lambda client, ref, api, most: AcrLister(client.auth, api, max_tags=most),
         "",
         "ACR's manifests API",
         lambda ref: ref.registry.split(":")[0].endswith(".azurecr.io"),
+        "ACR's metadata can lag behind a successful push",
     ),
 }
 
@@ -103,30 +114,56 @@ async def list_repository(
     max_tags: int,
     debug: Callable[[str], None] | None,
 ) -> TagListing:
-    """A vendor's tag API where one applies (tags with digests, 100 or more a request), else
-    the registry's tag list (which may carry GCR's manifest map). A long tag list from a
-    registry of unknown kind is worth one request asking whether it is Harbor."""
+    """The registry's tag list (with GCR's manifest map where the answer carries one) and,
+    where a vendor API was asked for, that API's digests for the tags the registry lists.
+    ``fast`` picks the vendor by the registry's host, and asks a registry of unknown kind
+    with a long tag list whether it is Harbor."""
     say = debug or (lambda line: None)
-    for name, vendor in VENDORS.items():
-        if lister == name or (lister == "auto" and vendor.automatic(ref)):
+    chosen = chosen_vendor(lister, ref)
+    if chosen is None and lister != "fast":
+        return await client.list_tags(ref.repository, max_tags=max_tags)
+    registry_list = asyncio.ensure_future(client.list_tags(ref.repository, max_tags=max_tags))
+    try:
+        if chosen is not None:
+            name, vendor = chosen
             made = vendor.make(client, ref, lister_url or vendor.api or client.base_url, max_tags)
             found = await made.listing(ref.repository)
-            if found is not None:
-                return TagListing(tags=found.tags, bulk=found.digests, bulk_source=name)
-            say(f"{vendor.label} gave no usable answer ({made.reason}); using the tag list")
-            return await client.list_tags(ref.repository, max_tags=max_tags)
-    listing = await client.list_tags(ref.repository, max_tags=max_tags)
-    if lister != "auto" or listing.bulk or len(listing.tags) <= HARBOR_PROBE_MIN_TAGS:
-        return listing
-    harbor = HarborLister(client.auth.transport, client.base_url, max_tags=max_tags)
-    if not await harbor.is_harbor():
-        return listing
-    found = await harbor.listing(ref.repository)
+            reason = made.reason
+        else:
+            listing = await asyncio.shield(registry_list)
+            if listing.bulk or len(listing.tags) <= HARBOR_PROBE_MIN_TAGS:
+                return listing
+            name, vendor = "harbor", VENDORS["harbor"]
+            harbor = HarborLister(
+                client.auth.transport,
+                client.base_url,
+                max_tags=max_tags,
+                authorize=client.auth.basic_at_home(),
+            )
+            if not await harbor.is_harbor():
+                return listing
+            found, reason = await harbor.listing(ref.repository), harbor.reason
+        listing = await registry_list
+    finally:
+        if not registry_list.done():
+            registry_list.cancel()
     if found is None:
-        say(f"Harbor's artifacts API gave no usable answer ({harbor.reason}); asking each tag")
+        say(f"{vendor.label} gave no usable answer ({reason}); asking each tag")
         return listing
-    # The registry's tag list stays the list of tags; tags the API lacks are asked by HEAD.
-    return replace(listing, bulk=found.digests, bulk_source="harbor")
+    listed = set(listing.tags)
+    bulk = {tag: found.digests[tag] for tag in listing.tags if tag in found.digests}
+    unlisted = sum(1 for tag in found.tags if tag not in listed)
+    if unlisted:
+        say(f"{vendor.label} names {unlisted} tags the registry does not list; ignored")
+    return replace(listing, bulk=bulk, bulk_source=name, lag=vendor.lag)
+
+
+def chosen_vendor(lister: str, ref: Reference) -> tuple[str, Vendor] | None:
+    """The vendor API asked for: by name, or by the registry's host under ``fast``."""
+    for name, vendor in VENDORS.items():
+        if lister == name or (lister == "fast" and vendor.automatic(ref)):
+            return name, vendor
+    return None
 
 
 async def bulk_scan(

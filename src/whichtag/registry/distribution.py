@@ -35,7 +35,9 @@ from whichtag.registry.manifest import (
 
 PAGE_SIZE = 1000
 GOOGLE_PAGE_SIZE = 10_000
-MAX_TAG_PAGE_BYTES = 16 * 1024 * 1024
+#: A GCR-shaped page carries every manifest of the repository, untagged ones included: 64 MiB
+#: holds about 250,000 (measured: parsed in 1.1 s, about 350 MB at its peak on this machine).
+MAX_TAG_PAGE_BYTES = 64 * 1024 * 1024
 MAX_PAGES = 10_000
 MAX_TAGS = 1_000_000
 MAX_WARNING_LENGTH = 4096
@@ -54,6 +56,9 @@ class TagListing:
     #: (GCR, Artifact Registry and registries that copy the shape): bulk data, to be confirmed
     bulk: dict[str, Descriptor] = field(default_factory=dict)
     bulk_source: str = "gcr"  # which bulk lister filled ``bulk``
+    #: None when ``bulk`` is as fresh as the tag list (it came in the same answer); else why
+    #: it may lag (a vendor API asked for by name): the answer is then labelled inexact
+    lag: str | None = None
 
 
 class RegistryClient:

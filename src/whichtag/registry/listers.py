@@ -78,10 +78,13 @@ class GenericLister:
                 except AccessDeniedError as error:
                     result.errors[tag] = str(error)
                 except NotFoundError as error:
-                    if error.code == "NAME_UNKNOWN":  # the repository itself went away
-                        result.errors[tag] = str(error)
-                    else:  # a tag that no longer exists cannot be missing from the answer
+                    # Only the registry's own word that the manifest is unknown means the tag
+                    # was deleted (and so cannot be missing from the answer); a bare 404 (a
+                    # proxy, a broken mirror) or NAME_UNKNOWN is that tag's error.
+                    if error.code == "MANIFEST_UNKNOWN":
                         result.gone.append(tag)
+                    else:
+                        result.errors[tag] = str(error)
                 except AuthError as error:
                     fatal.append(error)
                     return

@@ -71,7 +71,8 @@ class VendorAPI:
         self.status = response.status
         self._note_rate_limit(response)
         if response.status != 200:
-            self.reason = f"it answered HTTP {response.status}"
+            said = _message(response.body)
+            self.reason = f"it answered HTTP {response.status}" + (f": {said}" if said else "")
             return None
         try:
             return json.loads(response.body), response
@@ -87,12 +88,15 @@ class VendorAPI:
             )
 
     async def _counted_pages(
-        self, page: Callable[[int], Awaitable[Page | None]]
+        self,
+        page: Callable[[int], Awaitable[Page | None]],
+        plan: Callable[[int], Awaitable[int]] | None = None,
     ) -> tuple[int, list[list[object]]] | None:
-        """Page 1, then every other page at once; None if any fails, if the total changes
-        between pages (the repository moved while it was read), if it is over the tag limit
-        (the generic path reports that properly), or if the API's own rate limit would run
-        out before the last page (the registry's limits are separate)."""
+        """Page 1, then every other page at once (or as many as ``plan`` allows, given the
+        page count: the tags of pages not fetched are asked by HEAD); None if any fails, if
+        the total changes between pages (the repository moved while it was read), if it is
+        over the tag limit (the generic path reports that properly), or if the API's own rate
+        limit would run out before the last page (the registry's limits are separate)."""
         first = await page(1)
         if first is None:
             return None
@@ -100,7 +104,8 @@ class VendorAPI:
         if total > self.max_tags:
             self.reason = f"it lists {total} entries, over the tag limit"
             return None
-        more = math.ceil(total / PAGE_SIZE) - 1
+        pages = math.ceil(total / PAGE_SIZE)
+        more = (await plan(pages) if plan is not None else pages) - 1
         if self.remaining is not None and self.remaining < more:
             self.reason = f"its rate limit allows {self.remaining} more requests, {more} needed"
             return None
@@ -113,6 +118,16 @@ class VendorAPI:
                 return None
             items.append(answer[1])
         return total, items
+
+
+def _message(body: bytes) -> str:
+    """A vendor's short error text (``{"message": ...}`` or plain text), for --debug."""
+    try:
+        document = json.loads(body[:4096])
+    except (ValueError, RecursionError):
+        return body[:200].decode("utf-8", "replace").strip()
+    said = document.get("message") if isinstance(document, dict) else None
+    return said[:200] if isinstance(said, str) else ""
 
 
 def add_tag(listing: BulkListing, seen: set[str], tag: object, digest: object, kind: str) -> bool:

@@ -11,12 +11,21 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
+from whichtag.net.transport import Authorize, Transport
 from whichtag.registry.manifest import media_type_of
 from whichtag.registry.vendors.api import PAGE_SIZE, BulkListing, Page, VendorAPI, add_tag
 
 
 class HarborLister(VendorAPI):
-    """One repository's tagged artifacts from Harbor's API, or None to fall back."""
+    """One repository's tagged artifacts from Harbor's API, or None to fall back. Harbor's API
+    lives on the registry's host and takes the registry's Basic credentials (private
+    projects): ``authorize`` is the registry's own per-hop rule for them."""
+
+    def __init__(
+        self, transport: Transport, api: str, *, max_tags: int, authorize: Authorize | None = None
+    ) -> None:
+        super().__init__(transport, api, max_tags=max_tags)
+        self.authorize = authorize
 
     async def is_harbor(self) -> bool:
         """Does the API answer Harbor's system information? One small anonymous GET."""
@@ -49,7 +58,7 @@ class HarborLister(VendorAPI):
 
     async def _page(self, base: str, number: int) -> Page | None:
         query = {"with_tag": "true", "page_size": PAGE_SIZE, "page": number}
-        got = await self._get(f"{base}?{urlencode(query)}")
+        got = await self._get(f"{base}?{urlencode(query)}", self.authorize)
         if got is None:
             return None
         document, response = got

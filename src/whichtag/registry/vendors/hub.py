@@ -19,6 +19,8 @@ from whichtag.registry.vendors.api import PAGE_SIZE, BulkListing, Page, VendorAP
 
 #: what the Hub API answers an anonymous caller for a private repository (or none at all)
 REFUSED = (401, 403, 404)
+#: pages of 100 an anonymous caller may read (badges/shields, maxDockerHubAnonymousPages)
+ANONYMOUS_PAGES = 10
 
 
 class HubLister(VendorAPI):
@@ -43,18 +45,27 @@ class HubLister(VendorAPI):
             self.reason = "Hub repositories are exactly namespace/name"
             return None
         base = f"{self.api}/v2/namespaces/{namespace}/repositories/{name}/tags"
-        pages = await self._counted_pages(lambda number: self._page(base, number))
+        pages = await self._counted_pages(lambda number: self._page(base, number), self._plan)
         if pages is None and self.status in REFUSED and await self._with_token():
-            pages = await self._counted_pages(lambda number: self._page(base, number))
+            pages = await self._counted_pages(lambda number: self._page(base, number), self._plan)
         if pages is None:
             return None
-        count, items = pages
         listing = BulkListing()
         seen: set[str] = set()
-        for item in (item for page in items for item in page):
+        for item in (item for page in pages[1] for item in page):
             if not self._take(item, listing, seen):
                 return None
-        return listing if len(seen) == count else None
+        return listing  # tags on pages not fetched are asked by HEAD
+
+    async def _plan(self, pages: int) -> int:
+        """How many pages to fetch. Anonymous callers get only the first
+        ``ANONYMOUS_PAGES`` (Hub answers 403 "pagination offset too large for anonymous
+        requests" past them): with Hub credentials the token is taken before the other pages
+        are launched, so the outcome never depends on which page finishes first; without,
+        the first pages are used and the rest of the tags asked by HEAD."""
+        if pages <= ANONYMOUS_PAGES or self._authorize is not None or await self._with_token():
+            return pages
+        return ANONYMOUS_PAGES
 
     async def _with_token(self) -> bool:
         """Whether a Hub token is now attached to this lister's requests."""

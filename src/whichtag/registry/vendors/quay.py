@@ -1,13 +1,17 @@
 """Quay's tag API: ``GET {api}/api/v1/repository/{ns}/{repo}/tag/?onlyActiveTags=true
 &limit=100&page=N`` (vendor-apis.md §2).
 
-No total is given, so pages are fetched a few at a time, speculatively, until one says
-``has_additional: false``; ``manifest_digest`` per tag. Quay asks for low concurrency.
+No total is given, so page 1 is fetched alone, then pages a few at a time, speculatively,
+until one says ``has_additional: false``; ``manifest_digest`` per tag. Quay asks for low
+concurrency. Its pages are ordered by push time with offset paging: a push while they are
+read shifts them, which is harmless here because the registry's tag list is the list of
+tags and any tag the pages miss is asked by HEAD.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from urllib.parse import urlencode
 
 from whichtag.net.transport import Transport
@@ -25,30 +29,32 @@ class QuayLister(VendorAPI):
         super().__init__(transport, api, max_tags=max_tags)
 
     async def listing(self, repository: str) -> BulkListing | None:
-        namespace, _, name = repository.partition("/")
-        if not name or "/" in name:
-            self.reason = "Quay repositories are exactly namespace/name"
+        if "/" not in repository:
+            self.reason = "Quay repositories live in a namespace"
             return None
-        base = f"{self.api}/api/v1/repository/{namespace}/{name}/tag/"
+        # Nested names (namespace/a/b, on by default in Quay) are one path in its API too.
+        base = f"{self.api}/api/v1/repository/{repository}/tag/"
         listing = BulkListing()
         seen: set[str] = set()
+        now = time.time()
         page = 1
         while page <= MAX_QUAY_PAGES:
-            numbers = range(page, page + QUAY_PAGES_AT_ONCE)
+            # Page 1 alone (most repositories fit in it), then a few at a time.
+            numbers = range(page, page + (QUAY_PAGES_AT_ONCE if page > 1 else 1))
             batch = await asyncio.gather(*(self._page(base, number) for number in numbers))
             for answer in batch:
                 if answer is None:
                     return None
                 tags, more = answer
                 for item in tags:
-                    if not self._take(item, listing, seen):
+                    if not self._take(item, listing, seen, now):
                         return None
                 if len(seen) > self.max_tags:
                     self.reason = "it lists more tags than the tag limit"
                     return None  # the generic path reports the limit properly
                 if not more:
                     return listing
-            page += QUAY_PAGES_AT_ONCE
+            page += len(numbers)
         return None
 
     async def _page(self, base: str, number: int) -> tuple[list[object], bool] | None:
@@ -63,9 +69,12 @@ class QuayLister(VendorAPI):
         return tags, more
 
     @staticmethod
-    def _take(item: object, listing: BulkListing, seen: set[str]) -> bool:
+    def _take(item: object, listing: BulkListing, seen: set[str], now: float) -> bool:
         if not isinstance(item, dict):
             return False
-        if "end_ts" in item:
-            return True  # a dead tag (history), not one that exists
+        end = item.get("end_ts")
+        if isinstance(end, (int, float)) and not isinstance(end, bool) and end <= now:
+            return True  # ended: history, not a tag that exists
+        # A future end_ts is a live tag set to expire (quay.expires-after): quay's
+        # filter_to_alive_tags keeps it, and so does this.
         return add_tag(listing, seen, item.get("name"), item.get("manifest_digest"), "")
