@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import threading
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -242,6 +243,20 @@ def test_printable_escapes_what_could_steer_a_terminal() -> None:
     assert printable("\u2066x\u2069\u200f") == "\\u2066x\\u2069\\u200f"
     assert printable("ünïcode ✓") == "ünïcode ✓"
     assert printable("bad \udc9b byte") == "bad \\udc9b byte"
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u00ad", "\u2060", "\ufeff", "\U000e0061"])
+def test_invisible_characters_are_escaped(invisible: str) -> None:
+    """``late\u200bst`` must not print as ``latest``."""
+    shown = printable(f"late{invisible}st")
+    assert shown != "latest" and invisible not in shown and shown.startswith("late\\")
+
+
+def test_every_format_character_is_escaped() -> None:
+    """Unicode's format characters (Cf) are all invisible or reorder text: none gets through."""
+    formats = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    assert len(formats) > 150
+    assert [hex(ord(c)) for c in formats if printable(c) == c] == []
 
 
 def test_server_text_reaches_the_terminal_escaped(plain: Seeded, run: Run) -> None:

@@ -5,6 +5,7 @@ an answer proves the proxy carried the request."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -203,3 +204,36 @@ def test_proxy_rules() -> None:
     for bad in ["socks5://p:1080", "ftp://p:21", "http://:3128", "http://p:99999"]:
         with pytest.raises(UsageError):
             ProxySettings.from_environment({"HTTPS_PROXY": bad})
+
+
+def test_a_password_with_url_delimiters_is_parsed_and_never_echoed() -> None:
+    secret = "pa/ss?w#rd"
+    settings = ProxySettings.from_environment({"HTTPS_PROXY": f"http://me:{secret}@p.example:3128"})
+    assert settings.https is not None and settings.https.url == "http://p.example:3128"
+    assert settings.https.authorization == "Basic " + base64.b64encode(
+        f"me:{secret}".encode()
+    ).decode("ascii")
+    with pytest.raises(UsageError) as raised:
+        ProxySettings.from_environment({"ALL_PROXY": f"http://me:{secret}@p.example:99999"})
+    shown = f"{raised.value.message} {raised.value.hint}"
+    assert "ALL_PROXY" in shown and "HTTP_PROXY" not in shown
+    assert secret not in shown and "pa/ss" not in shown
+
+
+def test_httpoxy_http_proxy_is_ignored_in_a_cgi_program() -> None:
+    """In CGI, HTTP_PROXY can come from a client's Proxy: header (Go ignores it there)."""
+    attacker = {"HTTP_PROXY": "http://attacker.example:8080", "HTTPS_PROXY": "http://p:1"}
+    cgi = ProxySettings.from_environment({**attacker, "REQUEST_METHOD": "GET"})
+    assert cgi.proxy_for("http://reg.example/v2/") is None
+    assert cgi.https is not None  # HTTPS_PROXY cannot come from a request header
+    plain = ProxySettings.from_environment(attacker)
+    assert plain.proxy_for("http://reg.example/v2/") is not None
+
+
+def test_no_proxy_ipv6_with_a_port() -> None:
+    settings = ProxySettings.from_environment(
+        {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "[2001:db8::1]:443"}
+    )
+    assert settings.proxy_for("https://[2001:db8::1]/v2/") is None
+    assert settings.proxy_for("https://[2001:db8::1]:8443/v2/") is not None
+    assert settings.proxy_for("https://[2001:db8::2]/v2/") is not None

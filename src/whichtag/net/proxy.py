@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from whichtag.errors import UsageError, redact_url
+from whichtag.errors import UsageError
 from whichtag.net.hosts import ip_literal, is_local_host
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -56,11 +56,11 @@ class _Bypass:
     def matches(self, host: str, port: int) -> bool:
         if self.everything:
             return True
+        if self.port is not None and self.port != port:
+            return False
         if self.network is not None:
             address = ip_literal(host)
             return address is not None and address in self.network
-        if self.port is not None and self.port != port:
-            return False
         return host.endswith(self.domain) or (self.match_domain_itself and host == self.domain[1:])
 
 
@@ -69,36 +69,41 @@ def _env(environ: Mapping[str, str], name: str) -> str:
 
 
 def _parse_proxy(value: str, variable: str) -> Proxy | None:
+    """The proxy a variable names. Errors name the variable, never echo its value (it may
+    hold a password). The user info is split off at the last ``@`` before parsing, so a
+    password with an unencoded ``/``, ``?`` or ``#`` is not mistaken for a path."""
     value = value.strip()
     if not value:
         return None
-    if "://" not in value:
-        value = "http://" + value
+    scheme, separator, rest = value.partition("://")
+    if not separator:
+        scheme, rest = "http", value
+    scheme = scheme.lower()
+    userinfo, at, address = rest.rpartition("@")
+    if not at:
+        address = rest
+    invalid = UsageError(
+        f"{variable} is not a valid proxy URL",
+        hint=f"write it as http://[user:password@]host:port (check {variable})",
+    )
     try:
-        parts = urlsplit(value)
+        parts = urlsplit(f"{scheme}://{address}")
         _ = parts.port
     except ValueError:
-        raise UsageError(
-            f"{variable} is not a valid proxy URL ({redact_url(value)})",
-            hint="write it as http://[user:password@]host:port",
-        ) from None
-    scheme = parts.scheme.lower()
+        raise invalid from None
     if scheme.startswith("socks"):
         raise UsageError(
-            f"{variable} names a SOCKS proxy ({redact_url(value)}), which whichtag cannot use",
-            hint="use an HTTP proxy (http://host:port), or unset the variable",
+            f"{variable} names a SOCKS proxy, which whichtag cannot use",
+            hint=f"use an HTTP proxy (http://host:port), or unset {variable}",
         )
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(
-            f"{variable} is not a valid proxy URL ({redact_url(value)})",
-            hint="write it as http://[user:password@]host:port",
-        )
+    if scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+        raise invalid
     authorization = None
-    if parts.username is not None:
-        secret = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    if at:
+        user, _, password = userinfo.partition(":")
+        secret = f"{unquote(user)}:{unquote(password)}".encode()
         authorization = "Basic " + base64.b64encode(secret).decode("ascii")
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return Proxy(urlunsplit((scheme, netloc, "", "", "")), authorization)
+    return Proxy(urlunsplit((scheme, parts.netloc, "", "", "")), authorization)
 
 
 def _parse_bypass(entry: str) -> _Bypass | None:
@@ -111,6 +116,13 @@ def _parse_bypass(entry: str) -> _Bypass | None:
         return _Bypass(network=ipaddress.ip_network(entry.strip("[]"), strict=False))
     except ValueError:
         pass
+    if entry.startswith("[") and "]:" in entry:  # [2001:db8::1]:443, Go's IPv6 with a port
+        literal, _, digits = entry[1:].partition("]:")
+        try:
+            network = ipaddress.ip_network(literal, strict=False)
+        except ValueError:
+            return None
+        return _Bypass(network=network, port=int(digits)) if digits.isdigit() else None
     host, port = entry, None
     if entry.count(":") == 1:  # host:port (an IPv6 literal was taken above)
         host, _, digits = entry.partition(":")
@@ -135,8 +147,12 @@ class ProxySettings:
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> ProxySettings:
         environ = os.environ if environ is None else environ
         fallback = _env(environ, "ALL_PROXY")
-        http = _parse_proxy(_env(environ, "HTTP_PROXY") or fallback, "HTTP_PROXY")
-        https = _parse_proxy(_env(environ, "HTTPS_PROXY") or fallback, "HTTPS_PROXY")
+        # httpoxy: in a CGI program (REQUEST_METHOD set) HTTP_PROXY can come from a client's
+        # "Proxy:" header, so it is ignored, as Go's httpproxy ignores it there (its CGI flag).
+        http_value = "" if environ.get("REQUEST_METHOD") else _env(environ, "HTTP_PROXY")
+        https_value = _env(environ, "HTTPS_PROXY")
+        http = _parse_proxy(http_value or fallback, "HTTP_PROXY" if http_value else "ALL_PROXY")
+        https = _parse_proxy(https_value or fallback, "HTTPS_PROXY" if https_value else "ALL_PROXY")
         entries = _env(environ, "NO_PROXY").split(",")
         bypass = tuple(rule for rule in map(_parse_bypass, entries) if rule is not None)
         return cls(http, https, bypass)
