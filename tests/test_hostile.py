@@ -364,13 +364,17 @@ def test_media_type_contradicting_content_type_is_rejected(plain: Seeded) -> Non
         find_same_tags_sync(f"{front.host}/fluent/fluentd@{digest}")
 
 
-def test_insufficient_scope_is_retried_with_the_scope_asked_for(
-    token_anonymous: TokenSetup,
+@pytest.mark.parametrize(
+    "wider", ["repository:fluent/fluentd:pull,push", "repository:private/app:pull,push"]
+)
+def test_insufficient_scope_never_widens_beyond_pull_of_the_repository(
+    token_anonymous: TokenSetup, wider: str
 ) -> None:
+    """A hostile registry asking for push, or another repository's scope, would have whichtag
+    fetch a token it must not hold (with the user's credentials) and then send it there."""
     server = token_anonymous.server
     assert server is not None
     challenged: list[str] = []
-    wider = "repository:fluent/fluentd:pull,push"
 
     def want_more_scope(request: Request) -> Reply | None:
         if "/tags/list" in request.path and not challenged:
@@ -387,4 +391,5 @@ def test_insufficient_scope_is_retried_with_the_scope_asked_for(
         result = find_same_tags_sync(f"{front.host}/fluent/fluentd:latest")
     assert result.tags == ALIASES
     scopes = [request.form.get("scope") for request in server.requests[before:]]
-    assert wider in scopes
+    assert challenged and scopes
+    assert all(scope == "repository:fluent/fluentd:pull" for scope in scopes), scopes

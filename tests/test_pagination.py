@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 from testkit.front import Front, Reply, Request
 
 from conftest import CliRun, Seeded
-from whichtag.errors import EXIT_OK
+from whichtag import Options, find_same_tags_sync
+from whichtag.errors import EXIT_OK, ProtocolError
+from whichtag.registry.distribution import MAX_REPEATED_PAGES
 
 Run = Callable[..., CliRun]
 
@@ -78,3 +81,25 @@ def test_small_pages_with_relative_and_absolute_links(plain: Seeded, run: Run) -
     assert result.json["total"] == len(plain.fluentd)
     assert result.json["tags"] == ["latest", "stable", "v0.12", "v0.12.31"]
     assert pages["count"] == (len(plain.fluentd) + 2) // 3
+
+
+def test_a_link_cycling_with_new_noise_stops(plain: Seeded) -> None:
+    """Each page repeats the same tags and links on with a fresh query: no URL repeats, so
+    only "pages stopped adding tags" can end it (before --timeout)."""
+    asked: list[str] = []
+
+    def cycling(request: Request) -> Reply | None:
+        if "/tags/list" not in request.path:
+            return None
+        asked.append(request.path)
+        last = ["a", "b", "c"][len(asked) % 3]
+        link = f'</v2/fluent/fluentd/tags/list?n=1000&last={last}&noise={len(asked)}>; rel="next"'
+        body = json.dumps({"name": "fluent/fluentd", "tags": sorted(plain.fluentd)}).encode()
+        return Reply(200, {"Content-Type": "application/json", "Link": link}, body)
+
+    with (
+        Front(plain.host, override=cycling) as front,
+        pytest.raises(ProtocolError, match="pagination loop"),
+    ):
+        find_same_tags_sync(f"{front.host}/fluent/fluentd:latest", Options(attempts=1))
+    assert len(asked) == 1 + MAX_REPEATED_PAGES

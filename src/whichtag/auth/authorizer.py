@@ -59,6 +59,26 @@ def basic_header(credentials: Credentials) -> str:
     return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
+def within_scope(asked_for: str, scope: str) -> str:
+    """What of a challenge's scope may be asked: only the repositories of ``scope`` and only
+    its actions (pull, or ACR's metadata_read), never push, delete or ``*``. A challenge
+    asking for anything else gets ``scope`` itself again."""
+    allowed: dict[str, set[str]] = {}
+    for item in scope.split():
+        kind, _, rest = item.partition(":")
+        name, _, actions = rest.rpartition(":")
+        if kind == "repository" and name:
+            allowed.setdefault(name, set()).update(actions.split(","))
+    kept = []
+    for item in asked_for.split():
+        kind, _, rest = item.partition(":")
+        name, _, actions = rest.rpartition(":")
+        wanted = [action for action in actions.split(",") if action in allowed.get(name, set())]
+        if kind == "repository" and wanted:
+            kept.append(f"repository:{name}:{','.join(wanted)}")
+    return " ".join(kept) or scope
+
+
 def validate_realm(realm: str, registry_url: str, *, with_credentials: bool = False) -> str:
     """Refuse a token realm that could leak credentials or reach internal services.
 
@@ -190,8 +210,14 @@ class Authorizer:
                     self.forget(scope, authorization)
                 wider = challenge.get("scope")
                 if challenge.get("error") == "insufficient_scope" and wider and wider != scope:
-                    self._debug(f"registry asked for scope {wider[:200]!r}; retrying with it")
-                    scope = wider
+                    # Never wider than what was asked: a challenge naming another
+                    # repository or push would have whichtag fetch (with the user's
+                    # credentials or certificate) a token it must not hold.
+                    allowed = within_scope(wider, scope)
+                    self._debug(
+                        f"registry asked for scope {wider[:200]!r}; retrying with {allowed!r}"
+                    )
+                    scope = allowed
                 if challenge.scheme == "basic" and not authorization and self.credentials is None:
                     break
         raise self.failure()

@@ -39,6 +39,8 @@ GOOGLE_PAGE_SIZE = 10_000
 #: holds about 250,000 (measured: parsed in 1.1 s, about 350 MB at its peak on this machine).
 MAX_TAG_PAGE_BYTES = 64 * 1024 * 1024
 MAX_PAGES = 10_000
+#: pages in a row that add no tag before a Link is taken to be cycling
+MAX_REPEATED_PAGES = 3
 MAX_TAGS = 1_000_000
 MAX_WARNING_LENGTH = 4096
 MAX_WARNINGS = 10
@@ -175,6 +177,7 @@ class RegistryClient:
         listing = TagListing()
         seen_urls: set[str] = set()
         seen_tags: set[str] = set()
+        repeated = 0
         while True:
             if url in seen_urls:
                 raise ProtocolError(f"{self.host} repeated a tag-list page (pagination loop)")
@@ -199,6 +202,7 @@ class RegistryClient:
                 tags = []
             if not isinstance(tags, list):
                 raise ProtocolError(f"tag list from {self.host} has no list of tags")
+            before = len(listing.tags) + len(listing.invalid)
             for tag in tags:
                 if tag is None:
                     continue  # Nexus sends null entries
@@ -215,6 +219,15 @@ class RegistryClient:
                         hint="raise the limit (Options.max_tags)",
                         cli_hint="raise the limit with --max-tags",
                     )
+            if tags and len(listing.tags) + len(listing.invalid) == before:
+                repeated += 1  # a page of tags already listed: a Link cycling with new noise
+                if repeated >= MAX_REPEATED_PAGES:
+                    raise ProtocolError(
+                        f"{self.host} sent {repeated} tag-list pages in a row that repeat "
+                        "tags already listed (a pagination loop); stopped listing"
+                    )
+            else:
+                repeated = 0
             target = next_link(response.header_values("Link"))
             if target is None:
                 return listing
