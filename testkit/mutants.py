@@ -245,7 +245,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "read-any-file",
-        SOURCES,
+        "src/whichtag/files/guarded.py",
         "        if not stat.S_ISREG(info.st_mode):\n",
         "        if False:\n",
         "only regular credential files are read",
@@ -310,14 +310,6 @@ MUTANTS: list[Mutant] = [
             "tests/test_hostile.py::test_401_loop_stops_after_one_retry",
             "tests/test_rules.py::test_a_bearer_401_after_a_fresh_token_is_retried_once",
         ),
-    ),
-    Mutant(
-        "insufficient-scope-ignored",
-        AUTHORIZER,
-        "                    scope = wider\n",
-        "                    pass\n",
-        "insufficient_scope is retried with the scope asked for",
-        ("tests/test_hostile.py::test_insufficient_scope_is_retried_with_the_scope_asked_for",),
     ),
     # -- transport, retries, bounds ------------------------------------------------------------
     Mutant(
@@ -1064,5 +1056,59 @@ MUTANTS: list[Mutant] = [
         "        return lambda url: value\n\n    def is_registry_origin",
         "the registry's Basic credentials go to the registry's origin only, on every hop",
         ("tests/test_harbor.py::test_the_registrys_credentials_never_go_to_another_api_origin",),
+    ),
+    # -- trust, second pass ----------------------------------------------------------------------
+    Mutant(
+        "engine-answer-one-read",
+        "src/whichtag/local/engine.py",
+        "body = await _read_to_end(response, endpoint)",
+        "body = await response.content.read(MAX_ENGINE_BODY + 1)",
+        "an engine's answer is read to its end, however it is chunked",
+        (
+            "tests/test_local.py::test_an_answer_arriving_in_pieces_is_read_whole",
+            "tests/test_local.py::test_an_image_with_many_tags_is_read_whole",
+        ),
+    ),
+    Mutant(
+        "docker-context-read-unguarded",
+        "src/whichtag/local/engine.py",
+        'document = json.loads(read_regular_file(config_dir / "config.json", MAX_CONFIG_BYTES))',
+        'document = json.loads((config_dir / "config.json").read_bytes())',
+        "files that can be planted are read through the guarded reader (no FIFO, no /dev/zero)",
+        ("tests/test_local.py::test_a_planted_docker_config_neither_hangs_nor_floods[fifo]",),
+    ),
+    Mutant(
+        "scope-widened-by-challenge",
+        AUTHORIZER,
+        "                    scope = allowed\n",
+        "                    scope = wider\n",
+        "a challenge never widens the scope beyond pull of the repository asked",
+        (
+            "tests/test_hostile.py::test_insufficient_scope_never_widens_beyond_pull_of_the_repository",
+        ),
+    ),
+    Mutant(
+        "cycling-link-followed",
+        REGISTRY,
+        "                if repeated >= MAX_REPEATED_PAGES:",
+        "                if False:",
+        "tag-list pages that stop adding tags end the listing",
+        ("tests/test_pagination.py::test_a_link_cycling_with_new_noise_stops",),
+    ),
+    Mutant(
+        "invisible-characters-shown",
+        "src/whichtag/cli/terminal.py",
+        '    "\\u200b-\\u200f\\u2028-\\u202e',
+        '    "\\u200e-\\u200f\\u2028-\\u202e',
+        "invisible characters are escaped at the terminal (late\\u200bst is not latest)",
+        ("tests/test_bounds.py::test_invisible_characters_are_escaped",),
+    ),
+    Mutant(
+        "httpoxy",
+        "src/whichtag/net/proxy.py",
+        'http_value = "" if environ.get("REQUEST_METHOD") else _env(environ, "HTTP_PROXY")',
+        'http_value = _env(environ, "HTTP_PROXY")',
+        "HTTP_PROXY is ignored in a CGI program (httpoxy)",
+        ("tests/test_proxy.py::test_httpoxy_http_proxy_is_ignored_in_a_cgi_program",),
     ),
 ]

@@ -22,7 +22,7 @@ RANKS: dict[str, int] = {
     "registry": 4,
     "answer": 5,
     "local": 6,
-    "files": 6,
+    "files": 2,  # the guarded file reader and the file formats: below auth, which reads files
     "cli": 7,
 }
 ENTRY_POINTS = {"__init__", "__main__"}

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,7 +16,7 @@ from testkit.engine import PodmanService
 
 from conftest import CliRun, Seeded
 from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE
-from whichtag.local.engine import Endpoint, candidate_endpoints
+from whichtag.local.engine import Endpoint, candidate_endpoints, inspect_image
 
 Run = Callable[..., CliRun]
 REPO = "local/app"
@@ -172,3 +177,72 @@ def test_current_docker_context_comes_first(
     assert str(endpoints[1]) == "unix:///var/run/docker.sock"
     monkeypatch.setenv("DOCKER_CONTEXT", "default")
     assert str(candidate_endpoints()[0]) == "unix:///var/run/docker.sock"
+
+
+def test_an_image_with_many_tags_is_read_whole(
+    plain: Seeded, docker_host: PodmanService, run: Run
+) -> None:
+    """podman sends a long answer in chunks; one read() returns only what has arrived."""
+    name = f"{plain.host}/{REPO}:v1"
+    many = [f"localhost/many/app:t{number}" for number in range(120)]
+    docker_host.podman("tag", name, *many)
+    try:
+        for _ in range(3):
+            result = run("--local", name, "--json")
+            assert result.code == EXIT_OK, result.err
+            assert set(many) <= set(result.json["local"]["repo_tags"])
+    finally:
+        docker_host.podman("untag", name, *many)
+
+
+@pytest.mark.parametrize("planted", ["fifo", "zero"])
+def test_a_planted_docker_config_neither_hangs_nor_floods(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, planted: str
+) -> None:
+    config = tmp_path / "config.json"
+    if planted == "fifo":
+        os.mkfifo(config)
+    else:
+        config.symlink_to("/dev/zero")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    found: list[list[Endpoint]] = []
+    reader = threading.Thread(target=lambda: found.append(candidate_endpoints()), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "reading the planted config.json hung"
+    assert found[0][0].source == "docker's default socket"  # no context read from the plant
+
+
+def test_an_answer_arriving_in_pieces_is_read_whole(tmp_path: Path) -> None:
+    """What podman's service does with a long answer, made deterministic: the chunked body
+    arrives in two pieces a moment apart, so one read() would see only the first."""
+    path = tmp_path / "slow-engine.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+    tags = [f"localhost/many/app:t{number}" for number in range(80)]
+    document = json.dumps(
+        {"Id": "sha256:" + "ab" * 32, "RepoTags": tags, "RepoDigests": []}
+    ).encode()
+    half = len(document) // 2
+
+    def answer() -> None:
+        connection, _ = server.accept()
+        connection.recv(65536)
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        connection.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
+        connection.sendall(b"%x\r\n%s\r\n" % (half, document[:half]))
+        time.sleep(0.3)
+        rest = document[half:]
+        connection.sendall(b"%x\r\n%s\r\n0\r\n\r\n" % (len(rest), rest))
+        connection.close()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        image = asyncio.run(inspect_image("localhost/many/app:t1", [Endpoint(socket=str(path))]))
+    finally:
+        server.close()
+    assert image.repo_tags == tags

@@ -33,7 +33,6 @@ import binascii
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import threading
@@ -44,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from whichtag.auth.credentials import Credentials
+from whichtag.files.guarded import read_regular_file
 from whichtag.names.reference import DOCKER_HUB
 
 HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
@@ -138,32 +138,9 @@ def default_files() -> list[tuple[str, Path]]:
     return files
 
 
-def _read_regular_file(path: Path, cap: int) -> bytes:
-    """The bytes of a regular file of at most ``cap`` bytes; ValueError says why not.
-
-    Opened non-blocking (a FIFO must not hang us) and checked with ``fstat`` before any read,
-    so a device or a huge file costs nothing.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    descriptor = os.open(path, flags)
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError("is not a regular file")
-        if info.st_size > cap:
-            raise ValueError(f"is larger than {cap} bytes")
-        with os.fdopen(descriptor, "rb", closefd=False) as stream:
-            raw = stream.read(cap + 1)
-    finally:
-        os.close(descriptor)
-    if len(raw) > cap:
-        raise ValueError(f"is larger than {cap} bytes")
-    return raw
-
-
 def _load(path: Path, label: str, report: Report) -> dict[str, Any] | None:
     try:
-        raw = _read_regular_file(path, MAX_CONFIG_BYTES)
+        raw = read_regular_file(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         return None
     except OSError as error:

@@ -15,12 +15,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from whichtag.errors import NotFoundError, TransportError, UsageError, WhichtagError
+from whichtag.files.guarded import read_regular_file
 from whichtag.net.hosts import is_local_host
 
 MAX_ENGINE_BODY = 4 * 1024 * 1024
+MAX_CONFIG_BYTES = 4 * 1024 * 1024  # config.json and a context's meta.json, as credentials
 DOCKER_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOT_SOCKET = "/run/podman/podman.sock"
 
@@ -64,17 +67,17 @@ def _current_context() -> Endpoint | None:
     name = os.environ.get("DOCKER_CONTEXT")
     if not name:
         try:
-            document = json.loads((config_dir / "config.json").read_text())
-        except (OSError, ValueError):
+            document = json.loads(read_regular_file(config_dir / "config.json", MAX_CONFIG_BYTES))
+        except (OSError, ValueError, RecursionError):
             return None
         name = document.get("currentContext") if isinstance(document, dict) else None
     if not isinstance(name, str) or name in ("", "default"):
         return None
     meta = config_dir / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
     try:
-        document = json.loads((meta / "meta.json").read_text())
+        document = json.loads(read_regular_file(meta / "meta.json", MAX_CONFIG_BYTES))
         host = document["Endpoints"]["docker"]["Host"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
         return None
     if not isinstance(host, str):
         return None
@@ -121,7 +124,7 @@ async def inspect_image(name: str, endpoints: list[Endpoint] | None = None) -> L
                 aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
                 session.get(url) as response,
             ):
-                body = await response.content.read(MAX_ENGINE_BODY + 1)
+                body = await _read_to_end(response, endpoint)
                 status = response.status
         except (aiohttp.ClientError, OSError) as error:
             cause = getattr(error, "os_error", error)
@@ -139,6 +142,22 @@ async def inspect_image(name: str, endpoints: list[Endpoint] | None = None) -> L
     )
 
 
+async def _read_to_end(response: Any, endpoint: Endpoint) -> bytes:
+    """The whole answer, however it is chunked (``read(n)`` returns only what has arrived),
+    never more than MAX_ENGINE_BODY."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_ENGINE_BODY:
+            raise WhichtagError(
+                f"{endpoint} answered with more than {MAX_ENGINE_BODY} bytes for one image",
+                hint="point DOCKER_HOST at a docker or podman API socket",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _parse_inspect(name: str, status: int, body: bytes, endpoint: Endpoint) -> LocalImage:
     if status == 404:
         raise NotFoundError(
@@ -146,7 +165,7 @@ def _parse_inspect(name: str, status: int, body: bytes, endpoint: Endpoint) -> L
             hint="list local images with docker images (or podman images)",
         )
     try:
-        document = json.loads(body[:MAX_ENGINE_BODY])
+        document = json.loads(body)
     except (ValueError, RecursionError):
         document = None
     if status != 200 or not isinstance(document, dict) or not isinstance(document.get("Id"), str):

@@ -1,0 +1,45 @@
+"""One guarded reader for every file a user or another program can plant: credential files,
+docker contexts, the manifest cache, files to pin.
+
+Regular files only (a FIFO would hang the run, ``/dev/zero`` would never end), opened
+non-blocking and checked with ``fstat`` before any byte is read, never larger than a cap; with
+``follow_links=False`` a symbolic link at the path itself is refused (``O_NOFOLLOW``), for
+folders whichtag owns (the cache), where a planted link could point anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+
+class UnsafeFile(ValueError):
+    """The path exists but is not a file whichtag will read; the message says why."""
+
+
+def read_regular_file(path: Path | str, cap: int, *, follow_links: bool = True) -> bytes:
+    """The bytes of a regular file of at most ``cap`` bytes. FileNotFoundError and other
+    OSErrors pass through; UnsafeFile says why a file that is there was not read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        if not follow_links and os.path.islink(path):
+            raise UnsafeFile("is a symbolic link") from None
+        raise error from None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile("is not a regular file")
+        if info.st_size > cap:
+            raise UnsafeFile(f"is larger than {cap} bytes")
+        with os.fdopen(descriptor, "rb", closefd=False) as stream:
+            raw = stream.read(cap + 1)
+    finally:
+        os.close(descriptor)
+    if len(raw) > cap:
+        raise UnsafeFile(f"is larger than {cap} bytes")
+    return raw
