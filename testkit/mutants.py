@@ -1111,4 +1111,15 @@ MUTANTS: list[Mutant] = [
         "HTTP_PROXY is ignored in a CGI program (httpoxy)",
         ("tests/test_proxy.py::test_httpoxy_http_proxy_is_ignored_in_a_cgi_program",),
     ),
+    Mutant(
+        "client-certificate-any-hop",
+        TRANSPORT,
+        "certificate_origin is not None and origin_of(current_url) == certificate_origin",
+        "True",
+        "a certs.d client certificate is presented only on hops to the registry asked about",
+        (
+            "tests/test_certs.py::test_a_redirect_does_not_borrow_the_client_certificate",
+            "tests/test_certs.py::test_the_client_certificate_goes_only_to_the_origin_named",
+        ),
+    ),
 ]

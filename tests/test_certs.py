@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import trustme
+from testkit.front import Front, Reply, Request
 from testkit.registry import RegistryProcess, TLSFiles
 from testkit.seed import Pusher, seed_fluentd
 
 from conftest import CliRun, Seeded
 from whichtag import Options, find_same_tags_sync
-from whichtag.errors import EXIT_ERROR, EXIT_OK, TLSError
+from whichtag.errors import EXIT_ERROR, EXIT_OK, TLSError, WhichtagError
+from whichtag.net.transport import Transport, TransportOptions
+from whichtag.net.urls import Origin, origin_of
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
@@ -107,3 +111,54 @@ def test_half_a_client_pair_is_a_clear_error(tls: Seeded, run: Run, lonely: str)
     assert result.code == EXIT_ERROR
     assert "without its" in result.err and str(directory) in result.err
     assert "Traceback" not in result.err
+
+
+def _trust_and_certificate(registry: RegistryProcess, material: Path) -> Path:
+    directory = _containers_certs_d(registry.host)
+    for name in ("ca.crt", "client.cert", "client.key"):
+        (directory / name).write_bytes((material / name).read_bytes())
+    return directory
+
+
+def test_a_redirect_does_not_borrow_the_client_certificate(
+    mutual_tls: tuple[RegistryProcess, Path], plain: Seeded, run: Run
+) -> None:
+    """Hostile registry B redirects its tag list to registry A, which wants the user's client
+    certificate: presented there, A's private tag names would be read as B's and then asked
+    of B by HEAD. The certificate goes only to the registry asked about."""
+    registry, material = mutual_tls
+    _trust_and_certificate(registry, material)
+    private = f"https://{registry.host}/v2/fluent/fluentd/tags/list"
+
+    def redirect_the_list(request: Request) -> Reply | None:
+        if "/tags/list" in request.path:
+            return Reply(307, {"Location": private}, b"")
+        return None
+
+    with Front(plain.host, override=redirect_the_list) as hostile:
+        result = run(f"{hostile.host}/fluent/fluentd:latest", "--json", "--timeout", "20")
+        asked = [s.path for s in hostile.seen if "/manifests/" in s.path]
+    assert result.code == EXIT_ERROR, result.err
+    assert all(path.endswith("/manifests/latest") for path in asked), asked
+    # the same certificate still works for the registry it belongs to
+    direct = run(f"{registry.host}/fluent/fluentd:latest", "--json")
+    assert direct.code == EXIT_OK, direct.err
+
+
+def test_the_client_certificate_goes_only_to_the_origin_named(
+    mutual_tls: tuple[RegistryProcess, Path],
+) -> None:
+    """The transport's per-hop rule, asserted on the TLS handshake A accepts or refuses."""
+    registry, material = mutual_tls
+    _trust_and_certificate(registry, material)
+    url = f"https://{registry.host}/v2/"
+
+    async def ask(origin: Origin | None) -> int:
+        async with Transport(TransportOptions(attempts=1)) as transport:
+            return (await transport.request("GET", url, certificate_origin=origin)).status
+
+    assert asyncio.run(ask(origin_of(url))) == 200
+    with pytest.raises(WhichtagError):
+        asyncio.run(ask(None))  # A wants a certificate; none is presented
+    with pytest.raises(WhichtagError):
+        asyncio.run(ask(origin_of("https://elsewhere.example/")))

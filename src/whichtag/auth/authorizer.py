@@ -171,7 +171,7 @@ class Authorizer:
     async def ping(self) -> Response:
         """``GET /v2/``: learn the registry's challenge. The caller judges the rest."""
         response = await self.transport.request(
-            "GET", f"{self.registry_url}/v2/", local_ok=self.local
+            "GET", f"{self.registry_url}/v2/", local_ok=self.local, certificate_origin=self.origin
         )
         if response.status == 401 and self.learn(response) is None:
             raise ProtocolError(
@@ -199,6 +199,7 @@ class Authorizer:
                 body_cap=body_cap,
                 local_ok=self.local,
                 authorize=self._attach(authorization, self.origin),
+                certificate_origin=self.origin,
             )
             if response.status != 401:
                 return response
@@ -363,6 +364,8 @@ class Authorizer:
             body_cap=MAX_TOKEN_BODY,
             local_ok=self.local,
             authorize=self._attach(value, origin_of(realm)),
+            # a realm gets the registry's client certificate only on the registry's own origin
+            certificate_origin=self.origin,
         )
 
     async def _post_form(
@@ -371,7 +374,12 @@ class Authorizer:
         """An OAuth2 token POST; the transport refuses to replay it to another origin."""
         form = {**grant, "client_id": "whichtag", **query}
         return await self.transport.request(
-            "POST", realm, data=form, body_cap=MAX_TOKEN_BODY, local_ok=self.local
+            "POST",
+            realm,
+            data=form,
+            body_cap=MAX_TOKEN_BODY,
+            local_ok=self.local,
+            certificate_origin=self.origin,
         )
 
     def _read_token(self, response: Response) -> _Token:

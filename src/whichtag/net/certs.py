@@ -9,7 +9,8 @@ For a registry ``host[:port]`` the first existing directory among
 is used (containers/image ``dockerCertDir`` order). In it, as docker's ``ReadCertsDirectory``:
 ``*.crt`` files are CA certificates added to the system's; each ``*.cert`` with the ``*.key``
 of the same name is a client certificate for mutual TLS (one without the other is an error).
-The material applies to that host only; ``--ca-cert`` still adds to every host.
+The material applies to that host only; ``--ca-cert`` still adds to every host. The client
+certificate is a credential: presented only on hops to the registry the user asked about.
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ def host_cert_dir(host_port: str, roots: Sequence[Path]) -> Path | None:
     return None
 
 
-def context_for_dir(directory: Path, ca_cert: str | None) -> ssl.SSLContext:
+def context_for_dir(
+    directory: Path, ca_cert: str | None, *, client_certificate: bool = True
+) -> ssl.SSLContext:
     """A verifying context trusting the system's CAs, ``ca_cert`` and the directory's
-    ``*.crt``, presenting the directory's client certificate if it has one."""
+    ``*.crt``, presenting the directory's client certificate if it has one and
+    ``client_certificate`` allows it (the transport decides per hop: see Transport.request)."""
     context = ssl.create_default_context()
     try:
         if ca_cert:
@@ -59,7 +63,8 @@ def context_for_dir(directory: Path, ca_cert: str | None) -> ssl.SSLContext:
                 key = entry.with_suffix(".key")
                 if not key.exists():
                     raise _bad(entry, f"client certificate without its key {key.name}")
-                context.load_cert_chain(certfile=str(entry), keyfile=str(key))
+                if client_certificate:
+                    context.load_cert_chain(certfile=str(entry), keyfile=str(key))
             elif entry.suffix == ".key" and not entry.with_suffix(".cert").exists():
                 raise _bad(entry, f"client key without its certificate {entry.stem}.cert")
     except (OSError, ssl.SSLError, ValueError) as error:

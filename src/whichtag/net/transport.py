@@ -33,7 +33,7 @@ from whichtag.net.certs import context_for_dir, default_cert_dirs, host_cert_dir
 from whichtag.net.hosts import check_redirect
 from whichtag.net.proxy import Proxy, ProxySettings
 from whichtag.net.throttle import OriginGate, retry_wait
-from whichtag.net.urls import origin_of, resolve_server_url
+from whichtag.net.urls import Origin, origin_of, resolve_server_url
 
 if TYPE_CHECKING:
     import aiohttp
@@ -99,7 +99,7 @@ class Transport:
         self._session: aiohttp.ClientSession | None = None
         self._gates: dict[str, OriginGate] = {}
         self._proxy_said: set[str] = set()
-        self._host_tls: dict[str, ssl.SSLContext | None] = {}
+        self._host_tls: dict[tuple[str, bool], ssl.SSLContext | None] = {}
         self.requests = 0  # HTTP requests sent this run (each hop and retry counts)
         self._random = random.Random()
 
@@ -180,6 +180,7 @@ class Transport:
         local_ok: bool = True,
         authorize: Authorize | None = None,
         patience: float | None = None,
+        certificate_origin: Origin | None = None,
     ) -> Response:
         """Send one request (with retries and checked redirects) and read its body.
 
@@ -189,6 +190,9 @@ class Transport:
         are then refused. ``authorize`` is asked for each hop's ``Authorization``; the
         transport adds none itself and refuses one passed in ``headers``. ``patience`` is the
         longest wait a 429 or 503 is retried after; one asking for longer is returned as is.
+        A certs.d client certificate is a credential: it is presented only on hops to
+        ``certificate_origin`` (the registry the user asked about, as its Authorizer says),
+        never on a hop a redirect led elsewhere, never to a host a challenge named.
         """
         if headers and any(key.lower() == "authorization" for key in headers):
             raise ValueError("Authorization is attached per hop by `authorize`, not in headers")
@@ -200,7 +204,14 @@ class Transport:
                 await gate.acquire()
                 try:
                     response = await self._send_following_redirects(
-                        method, url, headers or {}, body_cap, data, local_ok, authorize
+                        method,
+                        url,
+                        headers or {},
+                        body_cap,
+                        data,
+                        local_ok,
+                        authorize,
+                        certificate_origin,
                     )
                 finally:
                     gate.release()
@@ -252,6 +263,7 @@ class Transport:
         data: Mapping[str, str] | bytes | None,
         local_ok: bool,
         authorize: Authorize | None,
+        certificate_origin: Origin | None,
     ) -> Response:
         current_url = url
         for _ in range(MAX_REDIRECTS + 1):
@@ -259,7 +271,12 @@ class Transport:
             authorization = authorize(current_url) if authorize is not None else None
             if authorization is not None:
                 hop_headers["Authorization"] = authorization
-            response = await self._send_once(method, current_url, hop_headers, body_cap, data)
+            present = (
+                certificate_origin is not None and origin_of(current_url) == certificate_origin
+            )
+            response = await self._send_once(
+                method, current_url, hop_headers, body_cap, data, client_certificate=present
+            )
             if response.status not in REDIRECT_STATUSES:
                 return response
             location = response.headers.get("Location")
@@ -274,20 +291,24 @@ class Transport:
             current_url = target
         raise ProtocolError(f"more than {MAX_REDIRECTS} redirects from {redact_url(url)}")
 
-    def _tls_for(self, url: str) -> ssl.SSLContext | None:
-        """A host's own TLS context from its certs.d directory, or None for the default."""
+    def _tls_for(self, url: str, *, client_certificate: bool) -> ssl.SSLContext | None:
+        """A host's own TLS context from its certs.d directory (its CAs, and its client
+        certificate only where ``client_certificate`` allows), or None for the default."""
         if self.options.insecure or not url.startswith("https:"):
             return None
         host_port = urlsplit(url).netloc.rsplit("@", 1)[-1].lower()
-        if host_port not in self._host_tls:
+        key = (host_port, client_certificate)
+        if key not in self._host_tls:
             roots = self.options.cert_dirs
             directory = host_cert_dir(host_port, default_cert_dirs() if roots is None else roots)
             context = None
             if directory is not None:
-                context = context_for_dir(directory, self.options.ca_cert)
+                context = context_for_dir(
+                    directory, self.options.ca_cert, client_certificate=client_certificate
+                )
                 self._debug(f"TLS material for {host_port} from {directory}")
-            self._host_tls[host_port] = context
-        return self._host_tls[host_port]
+            self._host_tls[key] = context
+        return self._host_tls[key]
 
     def _proxy_for(self, url: str) -> Proxy | None:
         """The proxy for ``url`` (None: direct); said once per origin under --debug."""
@@ -308,12 +329,14 @@ class Transport:
         headers: Mapping[str, str],
         body_cap: int,
         data: Mapping[str, str] | bytes | None,
+        *,
+        client_certificate: bool,
     ) -> Response:
         import aiohttp
 
         assert self._session is not None, "Transport used outside 'async with'"
         proxy = self._proxy_for(url)
-        tls = self._tls_for(url)
+        tls = self._tls_for(url, client_certificate=client_certificate)
         self.requests += 1
         proxy_headers = None
         if proxy is not None and proxy.authorization is not None:
