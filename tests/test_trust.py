@@ -3,6 +3,7 @@ as "another host" and asserts what it received, never the code path that was mea
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from whichtag import Credentials, Options, find_same_tags_sync
 from whichtag.auth.authorizer import validate_realm
 from whichtag.errors import EXIT_ERROR, EXIT_OK, AuthError, ProtocolError, SecurityError
 from whichtag.net.hosts import is_internal_address, is_local_host
+from whichtag.net.transport import Transport, TransportOptions
 from whichtag.net.urls import origin_of, parse_server_url, same_origin
 
 Run = Callable[..., CliRun]
@@ -321,4 +323,50 @@ def test_a_pinned_public_name_reaches_the_registry(plain: Seeded) -> None:
         result = find_same_tags_sync(
             f"{PUBLIC_REGISTRY}:{front.port}/fluent/fluentd:latest", options
         )
+    assert result.tags == ALIASES
+
+
+# -- addresses judged after resolution (net/resolver.py) -------------------------------------
+
+
+def _ask(url: str, resolve: dict[str, str], **flags: bool) -> int:
+    async def go() -> int:
+        options = TransportOptions(attempts=1, resolve=resolve)
+        async with Transport(options) as transport:
+            return (await transport.request("GET", url, **flags)).status  # type: ignore[arg-type]
+
+    return asyncio.run(go())
+
+
+def test_a_redirect_to_a_name_resolving_internal_is_refused(plain: Seeded) -> None:
+    """A public registry redirects to http://name:port where name resolves to 127.0.0.1:
+    the internal service behind the name must receive nothing."""
+    with Front(None, override=lambda request: Reply(200, {}, b"secret")) as internal:
+        target = f"http://internal-service.example:{internal.port}/admin"
+        with Front(None, override=lambda request: Reply(302, {"Location": target})) as public:
+            resolve = {"internal-service.example": "127.0.0.1"}
+            with pytest.raises(SecurityError, match="internal address"):
+                _ask(f"http://{public.host}/v2/", resolve, local_ok=False)
+            assert internal.seen == []
+            # a local registry may redirect to its neighbours
+            assert _ask(f"http://{public.host}/v2/", resolve, local_ok=True) == 200
+
+
+def test_a_realm_named_by_a_public_registry_is_judged_by_its_addresses(plain: Seeded) -> None:
+    with Front(None, override=lambda request: Reply(200, {}, b"{}")) as internal:
+        realm = f"http://token.example:{internal.port}/token"
+        resolve = {"token.example": "127.0.0.1"}
+        with pytest.raises(SecurityError, match="internal address"):
+            _ask(realm, resolve, local_ok=False, guard_first_hop=True)
+        assert internal.seen == []
+
+
+def test_a_registry_named_by_a_name_resolving_internal_is_local(
+    token_anonymous: TokenSetup,
+) -> None:
+    """A registry whose name resolves to a private address (a company registry) keeps its
+    internal token realm: it is local, judged after resolution."""
+    port = token_anonymous.registry.port
+    options = Options(resolve={"registry.corp.example": "127.0.0.1"}, plain_http=True)
+    result = find_same_tags_sync(f"registry.corp.example:{port}/fluent/fluentd:latest", options)
     assert result.tags == ALIASES

@@ -63,7 +63,7 @@ class ManifestSource:
         return await asyncio.shield(fetch)
 
     async def _load(self, digest: str) -> Manifest:
-        body = self.cache.get(digest) if self.cache is not None else None
+        body = await asyncio.to_thread(self.cache.get, digest) if self.cache is not None else None
         if body is not None and len(body) <= MAX_MANIFEST_BYTES:
             return Manifest(body=body, media_type=check_manifest(body, None), digest=digest)
         manifest = await self.client.get_manifest(self.repository, digest)

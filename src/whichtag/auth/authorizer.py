@@ -79,14 +79,22 @@ def within_scope(asked_for: str, scope: str) -> str:
     return " ".join(kept) or scope
 
 
-def validate_realm(realm: str, registry_url: str, *, with_credentials: bool = False) -> str:
+def validate_realm(
+    realm: str,
+    registry_url: str,
+    *,
+    with_credentials: bool = False,
+    registry_internal: bool = False,
+) -> str:
     """Refuse a token realm that could leak credentials or reach internal services.
 
     - not an absolute HTTP(S) URL, or carrying user info: refused;
     - plain HTTP for an HTTPS registry: refused;
     - plain HTTP with credentials: only to the registry's own host (the host the user named),
       or to a loopback realm of a loopback registry;
-    - an internal address, unless it is the registry's own host or the registry is internal.
+    - an internal address, unless it is the registry's own host or the registry is internal
+      (written as an internal address, or ``registry_internal``: its name resolved to one).
+    A realm named by a host name is judged again by what it resolves to (net/resolver.py).
     """
     parts = parse_server_url(realm, "token realm")
     registry = urlsplit(registry_url)
@@ -106,7 +114,8 @@ def validate_realm(realm: str, registry_url: str, *, with_credentials: bool = Fa
                 f"{redact_url(realm)} (plain HTTP, not the registry's host)",
                 hint="the token service must use HTTPS, or live on the registry's own host",
             )
-    if is_internal_address(realm_host) and not (same_host or is_internal_address(registry_host)):
+    internal_registry = registry_internal or is_internal_address(registry_host)
+    if is_internal_address(realm_host) and not (same_host or internal_registry):
         raise SecurityError(f"refused a token realm on an internal address ({redact_url(realm)})")
     return realm
 
@@ -135,8 +144,7 @@ class Authorizer:
         self.host = urlsplit(self.registry_url).netloc
         self.credentials = credentials
         self.failed_helper = failed_helper
-        # A registry on an internal address may redirect internally; a public one may not.
-        self.local = is_internal_address(urlsplit(self.registry_url).hostname or "")
+        self._hostname = (urlsplit(self.registry_url).hostname or "").lower()
         self.challenge: Challenge | None = None
         self._tokens: dict[tuple[str, str, str], _Token] = {}
         self._pending: dict[tuple[str, str, str], asyncio.Future[_Token]] = {}
@@ -162,6 +170,14 @@ class Authorizer:
         credentials = self.credentials
         value = basic_header(credentials) if credentials and credentials.has_password else None
         return self._attach(value, self.origin)
+
+    @property
+    def local(self) -> bool:
+        """A registry on an internal address (written so, or a name that resolved to one) may
+        redirect and name realms internally; a public one may not."""
+        return (
+            is_internal_address(self._hostname) or self._hostname in self.transport.internal_names
+        )
 
     def is_registry_origin(self, url: str) -> bool:
         return origin_of(url) == self.origin
@@ -323,7 +339,12 @@ class Authorizer:
         if not realm:
             raise ProtocolError("the registry's Bearer challenge names no realm")
         credentials = self.credentials
-        validate_realm(realm, self.registry_url, with_credentials=credentials is not None)
+        validate_realm(
+            realm,
+            self.registry_url,
+            with_credentials=credentials is not None,
+            registry_internal=self.local,
+        )
         query = {}
         service = challenge.get("service")
         if service:
@@ -366,6 +387,7 @@ class Authorizer:
             authorize=self._attach(value, origin_of(realm)),
             # a realm gets the registry's client certificate only on the registry's own origin
             certificate_origin=self.origin,
+            guard_first_hop=True,  # the registry named it: judged by what it resolves to
         )
 
     async def _post_form(
@@ -380,6 +402,7 @@ class Authorizer:
             body_cap=MAX_TOKEN_BODY,
             local_ok=self.local,
             certificate_origin=self.origin,
+            guard_first_hop=True,
         )
 
     def _read_token(self, response: Response) -> _Token:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from whichtag.errors import (
     ConnectError,
     ProtocolError,
+    SecurityError,
     TLSError,
     TransportError,
     redact_url,
@@ -32,6 +33,7 @@ from whichtag.errors import (
 from whichtag.net.certs import context_for_dir, default_cert_dirs, host_cert_dir
 from whichtag.net.hosts import check_redirect
 from whichtag.net.proxy import Proxy, ProxySettings
+from whichtag.net.resolver import InternalAddressRefused, guarded, make_resolver
 from whichtag.net.throttle import OriginGate, retry_wait
 from whichtag.net.urls import Origin, origin_of, resolve_server_url
 
@@ -101,6 +103,8 @@ class Transport:
         self._proxy_said: set[str] = set()
         self._host_tls: dict[tuple[str, bool], ssl.SSLContext | None] = {}
         self.requests = 0  # HTTP requests sent this run (each hop and retry counts)
+        #: names that resolved to internal addresses this run (a registry named so is local)
+        self.internal_names: set[str] = set()
         self._random = random.Random()
 
     async def __aenter__(self) -> Transport:
@@ -109,9 +113,10 @@ class Transport:
         connector = aiohttp.TCPConnector(
             limit=0,
             ssl=self._ssl_context(),
-            ttl_dns_cache=300,
+            # no DNS cache: every new connection's addresses are judged (net/resolver.py)
+            use_dns_cache=False,
             enable_cleanup_closed=False,
-            resolver=_pinned_resolver(self.options.resolve) if self.options.resolve else None,
+            resolver=make_resolver(self.options.resolve, self.internal_names),
         )
         timeout = aiohttp.ClientTimeout(
             total=None,
@@ -181,6 +186,7 @@ class Transport:
         authorize: Authorize | None = None,
         patience: float | None = None,
         certificate_origin: Origin | None = None,
+        guard_first_hop: bool = False,
     ) -> Response:
         """Send one request (with retries and checked redirects) and read its body.
 
@@ -193,6 +199,8 @@ class Transport:
         A certs.d client certificate is a credential: it is presented only on hops to
         ``certificate_origin`` (the registry the user asked about, as its Authorizer says),
         never on a hop a redirect led elsewhere, never to a host a challenge named.
+        Without ``local_ok``, redirect hops (and the first one with ``guard_first_hop``, for a
+        URL a server named) may not resolve to an internal address (net/resolver.py).
         """
         if headers and any(key.lower() == "authorization" for key in headers):
             raise ValueError("Authorization is attached per hop by `authorize`, not in headers")
@@ -212,6 +220,7 @@ class Transport:
                         local_ok,
                         authorize,
                         certificate_origin,
+                        guard_first_hop,
                     )
                 finally:
                     gate.release()
@@ -264,9 +273,10 @@ class Transport:
         local_ok: bool,
         authorize: Authorize | None,
         certificate_origin: Origin | None,
+        guard_first_hop: bool,
     ) -> Response:
         current_url = url
-        for _ in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
             hop_headers = dict(headers)
             authorization = authorize(current_url) if authorize is not None else None
             if authorization is not None:
@@ -274,9 +284,10 @@ class Transport:
             present = (
                 certificate_origin is not None and origin_of(current_url) == certificate_origin
             )
-            response = await self._send_once(
-                method, current_url, hop_headers, body_cap, data, client_certificate=present
-            )
+            with guarded(not local_ok and (hop > 0 or guard_first_hop)):
+                response = await self._send_once(
+                    method, current_url, hop_headers, body_cap, data, client_certificate=present
+                )
             if response.status not in REDIRECT_STATUSES:
                 return response
             location = response.headers.get("Location")
@@ -373,6 +384,11 @@ class Transport:
                 certificate=False,
             ) from None
         except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, InternalAddressRefused):
+                raise SecurityError(
+                    f"refused to connect to {urlsplit(url).netloc}: {error.os_error}",
+                    hint="a public registry or its token service named an internal host",
+                ) from None
             raise ConnectError(
                 f"cannot connect to {urlsplit(url).netloc}: {error.strerror or error}",
                 hint="check the registry host and port, and that it is up",
@@ -394,39 +410,6 @@ class Transport:
             ) from None
         except aiohttp.InvalidURL:
             raise ProtocolError(f"invalid URL {redact_url(url)}") from None
-
-
-def _pinned_resolver(table: Mapping[str, str]) -> aiohttp.abc.AbstractResolver:
-    """An aiohttp resolver answering the names in ``table`` itself, others through DNS."""
-    import socket
-
-    import aiohttp
-    from aiohttp.abc import AbstractResolver, ResolveResult
-
-    pinned = {name.lower(): address for name, address in table.items()}
-
-    class PinnedResolver(AbstractResolver):
-        def __init__(self) -> None:
-            self._fallback = aiohttp.ThreadedResolver()
-
-        async def resolve(
-            self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-        ) -> list[ResolveResult]:
-            address = pinned.get(host.lower())
-            if address is None:
-                return await self._fallback.resolve(host, port, family)
-            kind = socket.AF_INET6 if ":" in address else socket.AF_INET
-            flags = socket.AI_NUMERICHOST
-            return [
-                ResolveResult(
-                    hostname=host, host=address, port=port, family=kind, proto=0, flags=flags
-                )
-            ]
-
-        async def close(self) -> None:
-            await self._fallback.close()
-
-    return PinnedResolver()
 
 
 class _Retryable(Exception):
