@@ -4,14 +4,16 @@ standing for the test registry and the digests it gives); --check, --dry-run, --
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from conftest import CliRun, Seeded
-from whichtag.errors import EXIT_ERROR, EXIT_OK
+from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 
 Run = Callable[..., CliRun]
 DATA = Path(__file__).parent / "data" / "pin"
@@ -135,3 +137,69 @@ def test_unknown_files_and_missing_files(tmp_path: Path, run: Run) -> None:
     assert result.code == EXIT_OK and "not a Dockerfile" in result.err
     missing = run("pin", str(tmp_path / "nope"))
     assert missing.code == 2 and "cannot read" in missing.err
+
+
+# -- writing: all or nothing, through links, owner and mode kept (docs/reliability.md) -----
+
+
+def _dockerfile(directory: Path, plain: Seeded, name: str = "Dockerfile") -> Path:
+    path = directory / name
+    path.write_text(f"FROM {plain.host}/fluent/fluentd:latest\n")
+    return path
+
+
+def test_one_failed_reference_changes_no_file(plain: Seeded, tmp_path: Path, run: Run) -> None:
+    good = _dockerfile(tmp_path, plain)
+    bad = tmp_path / "other" / "Dockerfile"
+    bad.parent.mkdir()
+    bad.write_text(f"FROM {plain.host}/oci/only:no-such-tag\n")
+    before = good.read_text()
+    result = run("pin", str(good), str(bad))
+    assert result.code == EXIT_ERROR
+    assert good.read_text() == before  # all or nothing
+    assert "no file was changed" in result.err
+
+
+def test_a_symlinked_file_is_pinned_through_the_link(
+    plain: Seeded, tmp_path: Path, run: Run
+) -> None:
+    (tmp_path / "real").mkdir()
+    real = _dockerfile(tmp_path / "real", plain)
+    link = tmp_path / "Dockerfile"
+    link.symlink_to(real)
+    result = run("pin", str(link))
+    assert result.code == EXIT_OK, result.err
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert "@sha256:" in real.read_text()
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o600])
+def test_owner_group_and_mode_are_kept(plain: Seeded, tmp_path: Path, run: Run, mode: int) -> None:
+    path = _dockerfile(tmp_path, plain)
+    os.chmod(path, mode)
+    owner = (1000, 1000) if os.getuid() == 0 else (os.getuid(), os.getgid())
+    if os.getuid() == 0:
+        os.chown(path, *owner)
+    result = run("pin", str(path))
+    assert result.code == EXIT_OK, result.err
+    info = path.stat()
+    assert (info.st_uid, info.st_gid) == owner
+    assert stat.S_IMODE(info.st_mode) == mode
+    assert "@sha256:" in path.read_text()
+
+
+def test_hard_links_stay_one_file(plain: Seeded, tmp_path: Path, run: Run) -> None:
+    path = _dockerfile(tmp_path, plain)
+    twin = tmp_path / "Dockerfile.twin"
+    os.link(path, twin)
+    result = run("pin", str(path))
+    assert result.code == EXIT_OK, result.err
+    assert os.path.samefile(path, twin) and "@sha256:" in twin.read_text()
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path: Path, run: Run) -> None:
+    fifo = tmp_path / "Dockerfile"
+    os.mkfifo(fifo)
+    result = run("pin", "--check", str(fifo))
+    assert result.code == EXIT_USAGE
+    assert "not a regular file" in result.err

@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import difflib
 import os
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from whichtag.cli.common import (
 )
 from whichtag.cli.terminal import say
 from whichtag.errors import EXIT_ERROR, EXIT_OK, UsageError, WhichtagError
+from whichtag.files.guarded import UnsafeFile, read_regular_file
 from whichtag.files.pinning import Found, find_references, pinned_text, rewrite
 
 if TYPE_CHECKING:
@@ -96,9 +98,12 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
         for item in changed:
             sys.stdout.writelines(_diff(item))
         sys.stdout.flush()
+    elif failures:
+        # All or nothing: a run that could not pin every reference changes no file.
+        say(sys.stderr, "whichtag: no file was changed")
     else:
+        _write_all([(item.path, rewrite(item.text, item.changes)) for item in changed])
         for item in changed:
-            _write(item.path, rewrite(item.text, item.changes))
             for found, new in item.changes.items():
                 say(sys.stdout, f"{item.path}:{found.line + 1}: {found.text} -> {new}")
     if failures:
@@ -112,12 +117,13 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
 
 def _read(path: str) -> FileWork:
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        raw = read_regular_file(path, MAX_FILE_BYTES)
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise WhichtagError(f"{path} is larger than {MAX_FILE_BYTES} bytes; not read")
+    except UnsafeFile as why:
+        raise UsageError(
+            f"{path} {why}; not read", hint="pin reads regular files (links to them are followed)"
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -199,16 +205,50 @@ def _diff(item: FileWork) -> list[str]:
     )
 
 
-def _write(path: str, text: str) -> None:
-    """Replace the file atomically, keeping its mode."""
-    target = Path(path)
-    mode = target.stat().st_mode
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+def _write_all(files: list[tuple[str, str]]) -> None:
+    """Every file's new text staged next to it first, then put in place: a failure while
+    staging changes no file."""
+    staged: list[tuple[Path, Path | None, bytes]] = []
+    try:
+        for path, text in files:
+            staged.append(_stage(Path(path), text.encode("utf-8")))
+    except BaseException:
+        for _, temporary, _ in staged:
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
+        raise
+    for target, temporary, body in staged:
+        if temporary is None:
+            _overwrite(target, body)
+        else:
+            os.replace(temporary, target)
+
+
+def _stage(path: Path, body: bytes) -> tuple[Path, Path | None, bytes]:
+    """The file to change (through a symbolic link: its target, the link kept) and a
+    temporary copy with the new bytes and the file's owner, group and mode; no copy for a
+    file with hard links, which is rewritten in place so that every name sees the change."""
+    target = path.resolve()
+    info = os.stat(target)
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{path} is not a regular file; not written")
+    if info.st_nlink > 1:
+        return target, None, body
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(text.encode("utf-8"))
-        os.chmod(temporary, mode & 0o7777)
-        os.replace(temporary, target)
+            out.write(body)
+        if (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+            os.chown(temporary, info.st_uid, info.st_gid)
+        os.chmod(temporary, stat.S_IMODE(info.st_mode))
     except BaseException:
-        os.unlink(temporary)
+        temporary.unlink(missing_ok=True)
         raise
+    return target, temporary, body
+
+
+def _overwrite(target: Path, body: bytes) -> None:
+    with open(target, "r+b") as out:
+        out.write(body)
+        out.truncate()
