@@ -4,6 +4,8 @@ registry's content in the shape vendor-apis.md §5 quotes."""
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +16,7 @@ from testkit.vendors import harbor_replay, harbor_site
 from conftest import PASSWORD, USER, CliRun, Seeded, run_via_lister
 from whichtag.errors import EXIT_OK
 from whichtag.names.tagnames import natural_sorted
+from whichtag.registry.vendors.api import PAGES_IN_FLIGHT
 
 Run = Callable[..., CliRun]
 ALIASES = ["latest", "stable", "v0.12", "v0.12.31"]
@@ -151,3 +154,49 @@ def test_the_registrys_credentials_never_go_to_another_api_origin(
     assert result.code == EXIT_OK, result.err
     assert result.json["lister"] == "generic"  # refused there: the registry answered
     assert seen and all(s.authorization is None for s in seen)
+
+
+def test_a_harbor_claiming_a_million_artifacts_is_not_paged_through(
+    plain: Seeded, big: dict[str, str], run: Run
+) -> None:
+    """The artifact pages are bounded by the registry's own tag count."""
+    site = harbor_site(dict(big))
+
+    def claims_a_million(request: Request) -> Reply | None:
+        reply = site(request)
+        if reply is not None and "/artifacts" in request.path:
+            reply.headers["X-Total-Count"] = "1000000"
+        return reply
+
+    target = sorted(big)[0]
+    with Front(plain.host, override=claims_a_million) as harbor:
+        result = run(f"{harbor.host}/big/repo:{target}", "--json", "--lister", "fast")
+        pages = [s for s in harbor.seen if "/artifacts" in s.path]
+    assert result.code == EXIT_OK, result.err
+    assert result.json["lister"] == "generic" and result.json["exact"] is True
+    assert len(pages) == 1
+
+
+def test_artifact_pages_are_fetched_a_few_at_a_time(plain: Seeded, run: Run) -> None:
+    """However many pages a server announces, only PAGES_IN_FLIGHT are held at once."""
+    many = {f"t{number}": f"sha256:{number:064x}" for number in range(3000)}
+    replay = harbor_replay(many)
+    lock = threading.Lock()
+    in_flight = [0, 0]  # now, most
+
+    def slow(request: Request) -> Reply:
+        with lock:
+            in_flight[0] += 1
+            in_flight[1] = max(in_flight)
+        time.sleep(0.05)
+        try:
+            return replay(request)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    with Front(None, override=slow) as harbor:
+        result = run_via_lister(run, "harbor", harbor, f"{plain.host}/fluent/fluentd:latest")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES
+    assert 1 < in_flight[1] <= PAGES_IN_FLIGHT

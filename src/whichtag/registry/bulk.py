@@ -33,6 +33,7 @@ from whichtag.registry.vendors import (
     HubLister,
     QuayLister,
 )
+from whichtag.registry.vendors.api import PAGE_SIZE
 
 #: a registry of unknown kind is asked whether it is Harbor only when its tag list is longer
 #: than this: below it, the probe and the pages would cost about what the HEADs do
@@ -134,10 +135,12 @@ async def list_repository(
             if listing.bulk or len(listing.tags) <= HARBOR_PROBE_MIN_TAGS:
                 return listing
             name, vendor = "harbor", VENDORS["harbor"]
+            # Artifacts with tags are at most as many as the registry's tags (one page of
+            # slack for untagged ones): a server claiming more is not paged through.
             harbor = HarborLister(
                 client.auth.transport,
                 client.base_url,
-                max_tags=max_tags,
+                max_tags=min(max_tags, len(listing.tags) + PAGE_SIZE),
                 authorize=client.auth.basic_at_home(),
             )
             if not await harbor.is_harbor():

@@ -17,6 +17,8 @@ from whichtag.net.urls import split_url
 from whichtag.registry.manifest import Descriptor
 
 PAGE_SIZE = 100
+#: pages of a vendor API in flight at once: with MAX_PAGE_BYTES, what bounds memory
+PAGES_IN_FLIGHT = 8
 MAX_PAGE_BYTES = 4 * 1024 * 1024
 #: the longest Retry-After a vendor API is waited for; a longer one means "use the registry"
 #: (its limits are separate), rather than stalling the answer
@@ -90,13 +92,16 @@ class VendorAPI:
     async def _counted_pages(
         self,
         page: Callable[[int], Awaitable[Page | None]],
+        take: Callable[[list[object]], bool],
         plan: Callable[[int], Awaitable[int]] | None = None,
-    ) -> tuple[int, list[list[object]]] | None:
-        """Page 1, then every other page at once (or as many as ``plan`` allows, given the
-        page count: the tags of pages not fetched are asked by HEAD); None if any fails, if
-        the total changes between pages (the repository moved while it was read), if it is
-        over the tag limit (the generic path reports that properly), or if the API's own rate
-        limit would run out before the last page (the registry's limits are separate)."""
+    ) -> int | None:
+        """Page 1, then the other pages (as many as ``plan`` allows, given the page count:
+        the tags of pages not fetched are asked by HEAD), at most PAGES_IN_FLIGHT at a time,
+        each handed to ``take`` as it arrives and then dropped, so memory stays bounded
+        however many pages a server claims. The total, or None if any page fails or is
+        malformed (``take`` says False), if the total changes between pages (the repository
+        moved while it was read), if it is over the tag limit (the generic path reports that
+        properly), or if the API's own rate limit would run out before the last page."""
         first = await page(1)
         if first is None:
             return None
@@ -109,15 +114,26 @@ class VendorAPI:
         if self.remaining is not None and self.remaining < more:
             self.reason = f"its rate limit allows {self.remaining} more requests, {more} needed"
             return None
-        rest = await asyncio.gather(*(page(n) for n in range(2, more + 2)))
-        items = []
-        for answer in [first, *rest]:
-            if answer is None or answer[0] != total:
-                if answer is not None:
+        if not take(first[1]):
+            return None
+        numbers = iter(range(2, more + 2))
+        failed = False
+
+        async def fetch() -> None:
+            nonlocal failed
+            for number in numbers:
+                if failed:
+                    return
+                answer = await page(number)
+                if answer is not None and answer[0] != total:
                     self.reason = "its count changed between pages"
-                return None
-            items.append(answer[1])
-        return total, items
+                    answer = None
+                if answer is None or not take(answer[1]):
+                    failed = True
+                    return
+
+        await asyncio.gather(*(fetch() for _ in range(min(PAGES_IN_FLIGHT, more))))
+        return None if failed else total
 
 
 def _message(body: bytes) -> str:

@@ -43,18 +43,20 @@ class HarborLister(VendorAPI):
             return None
         encoded = quote(quote(name, safe=""), safe="")  # a/b -> a%252Fb, as Harbor wants
         base = f"{self.api}/api/v2.0/projects/{project}/repositories/{encoded}/artifacts"
-        pages = await self._counted_pages(lambda number: self._page(base, number))
-        if pages is None:
-            return None
         listing = BulkListing()
         seen: set[str] = set()
-        for artifact in (item for page in pages[1] for item in page):
-            if not self._take(artifact, listing, seen):
-                return None
+
+        def take(artifacts: list[object]) -> bool:
+            for artifact in artifacts:
+                if not self._take(artifact, listing, seen):
+                    return False
             if len(seen) > self.max_tags:
                 self.reason = "it lists more tags than the tag limit"
-                return None
-        return listing
+                return False
+            return True
+
+        total = await self._counted_pages(lambda number: self._page(base, number), take)
+        return None if total is None else listing
 
     async def _page(self, base: str, number: int) -> Page | None:
         query = {"with_tag": "true", "page_size": PAGE_SIZE, "page": number}

@@ -45,17 +45,20 @@ class HubLister(VendorAPI):
             self.reason = "Hub repositories are exactly namespace/name"
             return None
         base = f"{self.api}/v2/namespaces/{namespace}/repositories/{name}/tags"
-        pages = await self._counted_pages(lambda number: self._page(base, number), self._plan)
-        if pages is None and self.status in REFUSED and await self._with_token():
-            pages = await self._counted_pages(lambda number: self._page(base, number), self._plan)
-        if pages is None:
-            return None
+        listing = await self._read(base)
+        if listing is None and self.status in REFUSED and await self._with_token():
+            listing = await self._read(base)
+        return listing  # tags on pages not fetched are asked by HEAD
+
+    async def _read(self, base: str) -> BulkListing | None:
         listing = BulkListing()
         seen: set[str] = set()
-        for item in (item for page in pages[1] for item in page):
-            if not self._take(item, listing, seen):
-                return None
-        return listing  # tags on pages not fetched are asked by HEAD
+
+        def take(items: list[object]) -> bool:
+            return all(self._take(item, listing, seen) for item in items)
+
+        total = await self._counted_pages(lambda number: self._page(base, number), take, self._plan)
+        return None if total is None else listing
 
     async def _plan(self, pages: int) -> int:
         """How many pages to fetch. Anonymous callers get only the first
