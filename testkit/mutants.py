@@ -1244,11 +1244,11 @@ MUTANTS: list[Mutant] = [
         ("tests/test_slips.py::test_the_first_certs_d_root_holding_the_host_wins",),
     ),
     Mutant(
-        "hub-token-serves-any-api",
-        "src/whichtag/auth/hub.py",
-        "return usable and origin_of(api) == self.home",
-        "return usable",
-        "Docker Hub credentials are exchanged at the Hub API's origin only",
+        "hub-token-home-from-the-url-in-use",
+        "src/whichtag/registry/vendors/hub.py",
+        "        self.token = token\n",
+        "        self.token = token and HubToken(token.transport, token.credentials, api)\n",
+        "Docker Hub credentials are exchanged at the Hub API's origin only, never a --lister-url",
         ("tests/test_slips.py::test_hub_credentials_never_reach_a_lister_url",),
     ),
     Mutant(

@@ -6,7 +6,9 @@ an answer proves the proxy carried the request."""
 from __future__ import annotations
 
 import base64
+import ssl
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import trustme
@@ -237,3 +239,30 @@ def test_no_proxy_ipv6_with_a_port() -> None:
     assert settings.proxy_for("https://[2001:db8::1]/v2/") is None
     assert settings.proxy_for("https://[2001:db8::1]:8443/v2/") is not None
     assert settings.proxy_for("https://[2001:db8::2]/v2/") is not None
+
+
+def test_https_through_an_authenticating_proxy_keeps_its_credentials_off_the_registry(
+    plain: Seeded, ca: trustme.CA, tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule: Proxy-Authorization rides on the CONNECT only; the registry inside the tunnel
+    never receives it (asserted on what the registry's TLS front received)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert(NAME).configure_cert(context)
+    ca_path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    with (
+        ForwardProxy([NAME], credentials=(PROXY_USER, PROXY_PASSWORD)) as guarded,
+        Front(plain.host, tls=context) as registry,
+    ):
+        credentials = f"http://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:{guarded.port}"
+        monkeypatch.setenv("HTTPS_PROXY", credentials)
+        reference = f"{NAME}:{registry.port}/fluent/fluentd:latest"
+        result = run(reference, "--json", "--ca-cert", str(ca_path))
+        seen = list(registry.seen)
+        log = guarded.log()
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ALIASES
+    assert f"CONNECT {NAME}:{registry.port}" in log
+    assert seen and all(
+        not any(key.lower() == "proxy-authorization" for key in s.headers) for s in seen
+    )
