@@ -1341,4 +1341,12 @@ MUTANTS: list[Mutant] = [
         "after a 401 the refused token is dropped and a fresh one fetched",
         ("tests/test_slips.py::test_a_revoked_token_is_replaced_not_resent",),
     ),
+    Mutant(
+        "single-platform-any-platform",
+        "src/whichtag/answer/match.py",
+        "        if offered is None or not _serves(offered, platform):\n",
+        "        if False:\n",
+        "a single-platform image answers --platform only for the platform its config states",
+        ("tests/test_match.py::test_a_single_platform_image_is_no_answer_for_another_platform",),
+    ),
 ]

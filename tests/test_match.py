@@ -14,7 +14,7 @@ from testkit.front import Front
 from testkit.seed import image_blobs
 
 from conftest import CliRun, Seeded
-from whichtag.errors import EXIT_OK, EXIT_USAGE, UsageError
+from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError
 from whichtag.names.platforms import Platform, parse_platform
 from whichtag.registry.cache import DigestCache
 
@@ -244,3 +244,22 @@ def test_platform_parsing() -> None:
     for bad in ["linux", "linux/", "a/b/c/d", "linux/amd64 ", "LINUX/AMD64/../x"]:
         with pytest.raises(UsageError):
             parse_platform(bad)
+
+
+@pytest.mark.parametrize("asked", ["linux/arm64", "windows/amd64", "linux/arm/v7"])
+def test_a_single_platform_image_is_no_answer_for_another_platform(
+    plain: Seeded, run: Run, asked: str
+) -> None:
+    """fluent/fluentd:latest is one linux/amd64 image: it is not the arm64 (or windows) one."""
+    result = run(f"{plain.host}/fluent/fluentd:latest", "--platform", asked, "--json")
+    assert result.code == EXIT_ERROR
+    assert result.out == ""
+    assert "single-platform image (linux/amd64)" in result.err
+    assert f"not {parse_platform(asked)}" in result.err  # docker's spelling: linux/arm is v7
+
+
+def test_a_single_platform_image_answers_for_its_own_platform(plain: Seeded, run: Run) -> None:
+    result = run(f"{plain.host}/fluent/fluentd:latest", "--platform", "linux/amd64", "--json")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["tags"] == ["latest", "stable", "v0.12", "v0.12.31"]
+    assert result.json["platform"] == "linux/amd64"

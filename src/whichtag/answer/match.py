@@ -14,6 +14,7 @@ are fetched for platform matching, since a single-platform tag matches exactly w
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -71,6 +72,31 @@ class ManifestSource:
             await asyncio.to_thread(self.cache.put, digest, manifest.body)
         return manifest
 
+    async def platform_of(self, manifest: Manifest) -> Platform | None:
+        """What a single-platform image's config says it is (os, architecture, variant), or
+        None where the config says nothing of it (an artifact)."""
+        config = config_digest(manifest)
+        if config is None:
+            return None
+        body = await asyncio.to_thread(self.cache.get, config) if self.cache is not None else None
+        if body is None:
+            body = await self.client.get_blob(self.repository, config, cap=MAX_MANIFEST_BYTES)
+            if self.cache is not None:
+                await asyncio.to_thread(self.cache.put, config, body)
+        try:
+            document = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(document, dict):
+            return None
+        os_name, architecture = document.get("os"), document.get("architecture")
+        variant = document.get("variant") or ""
+        if not all(isinstance(value, str) for value in (os_name, architecture, variant)):
+            return None
+        if not os_name or not architecture:
+            return None
+        return Platform.of(os_name, architecture, variant)
+
     async def close(self) -> None:
         for fetch in self._fetches.values():
             fetch.cancel()
@@ -85,15 +111,19 @@ def _distinct(digests: dict[str, str]) -> dict[str, list[str]]:
     return grouped
 
 
+def _serves(offered: Platform, platform: Platform) -> bool:
+    """Whether an image of ``offered`` is what ``platform`` asks (an empty asked variant
+    accepts any)."""
+    if (offered.os, offered.architecture) != (platform.os, platform.architecture):
+        return False
+    return not platform.variant or offered.variant == platform.variant
+
+
 def _entry_for(entries: Iterable[IndexEntry], platform: Platform) -> str | None:
-    """The digest an index lists for ``platform`` (an empty asked variant accepts any)."""
+    """The digest an index lists for ``platform``."""
     for entry in entries:
-        offered = entry.platform
-        if (offered.os, offered.architecture) != (platform.os, platform.architecture):
-            continue
-        if platform.variant and offered.variant != platform.variant:
-            continue
-        return entry.digest
+        if _serves(entry.platform, platform):
+            return entry.digest
     return None
 
 
@@ -132,7 +162,17 @@ async def match_platform(
     digests: dict[str, str],
     media_types: dict[str, str],
 ) -> Match:
-    """Tags whose image for ``platform`` is the target's image for it."""
+    """Tags whose image for ``platform`` is the target's image for it. A single-platform
+    target is that image only if its config says so: a linux/amd64 image is no answer to
+    linux/arm64 (docker pull --platform refuses it the same way)."""
+    if not target.is_index:
+        offered = await source.platform_of(target)
+        if offered is None or not _serves(offered, platform):
+            raise NotFoundError(
+                f"{target.digest} is a single-platform image "
+                f"({offered or 'of no stated platform'}), not {platform}",
+                hint="pick its own platform, or a tag whose index has this platform",
+            )
     wanted = _platform_digest(target, platform)
     match = Match(target=wanted)
     grouped = _distinct(digests)

@@ -268,6 +268,19 @@ class RegistryClient:
             return False
         return response.status == 200
 
+    async def get_blob(self, repository: str, digest: str, *, cap: int) -> bytes:
+        """A small blob (an image config), verified against its digest."""
+        validate_repository(repository)
+        if not is_valid_digest(digest):
+            raise ProtocolError(f"refused to request an invalid digest {digest[:80]!r}")
+        url = f"{self.base_url}/v2/{repository}/blobs/{digest}"
+        response = await self._send("GET", url, self.scope(repository), body_cap=cap)
+        if response.status != 200:
+            raise self._raise_for(response, f"blob {digest} of {repository}")
+        if compute_digest(response.body, digest.partition(":")[0]) != digest:
+            raise ProtocolError(f"{self.host} sent a blob for {digest} whose bytes differ")
+        return response.body
+
     async def get_manifest(
         self, repository: str, reference: str, *, algorithm: str = "sha256"
     ) -> Manifest:
