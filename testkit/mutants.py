@@ -1349,4 +1349,16 @@ MUTANTS: list[Mutant] = [
         "a single-platform image answers --platform only for the platform its config states",
         ("tests/test_match.py::test_a_single_platform_image_is_no_answer_for_another_platform",),
     ),
+    Mutant(
+        "batch-waits-for-the-slowest",
+        "src/whichtag/cli/lookup.py",
+        "        asked = [asyncio.ensure_future(one(client, text)) for text in texts]\n",
+        "        asked = [asyncio.ensure_future(one(client, text)) for text in texts]\n"
+        "        await asyncio.wait(asked)\n",
+        "batch answers are printed as they come, in input order",
+        (
+            "tests/test_batch.py::"
+            "test_each_answer_is_printed_as_soon_as_it_and_those_before_are_ready",
+        ),
+    ),
 ]

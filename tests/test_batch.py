@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import subprocess
+import sys
+import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from testkit.front import Front
+from testkit.front import Front, Reply, Request
 
 from conftest import CliRun, Seeded
 from whichtag import Client, Options
@@ -119,3 +122,30 @@ def test_library_client_shares_the_listing(plain: Seeded, nginx: dict[str, str])
         listings = sum(1 for s in front.seen if "/tags/list" in s.path)
     assert versions == ["1.27.3", "1.26.2-alpine"]
     assert listings == 1
+
+
+def test_each_answer_is_printed_as_soon_as_it_and_those_before_are_ready(plain: Seeded) -> None:
+    """A fast reference first, a slow repository second: the first JSON line is out while
+    the second is still being asked (before, nothing came until every answer was ready)."""
+    release = threading.Event()
+
+    def slow_listing(request: Request) -> Reply | None:
+        if "/big/repo/tags/list" in request.path:
+            release.wait(20)
+        return None
+
+    with Front(plain.host, override=slow_listing) as front:
+        command = [sys.executable, "-m", "whichtag", "--json", "-q", "--no-cache"]
+        fast, slow = f"{front.host}/fluent/fluentd:latest", f"{front.host}/big/repo:latest"
+        process = subprocess.Popen(
+            [*command, fast, slow], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stdout is not None
+            first = json.loads(process.stdout.readline())
+            still_running = process.poll() is None
+        finally:
+            release.set()
+            process.communicate(timeout=60)
+    assert first["tags"] == ["latest", "stable", "v0.12", "v0.12.31"]
+    assert still_running  # the slow answer was not yet out when the fast one was printed

@@ -110,10 +110,7 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
             raise
         result = find_same_tags_sync(reference, options)
     else:
-        outcomes = asyncio.run(_ask_all(texts, options))
-        if progress is not None:
-            progress.clear()
-        return _batch(texts, outcomes, json_output=args.json)
+        return asyncio.run(_ask_all(texts, options, progress, json_output=args.json))
     if progress is not None:
         progress.clear()
     return _answer(result, json_output=args.json)
@@ -163,25 +160,29 @@ def _read_reference_file(path: str) -> list[str]:
     return [entry for line in text.splitlines() if (entry := line.split("#", 1)[0].strip())]
 
 
-def _batch(texts: list[str], outcomes: list[Result | WhichtagError], *, json_output: bool) -> int:
-    """Each reference's answer (or error) in input order; the worst exit code."""
-    worst = EXIT_OK
-    for index, (text, outcome) in enumerate(zip(texts, outcomes, strict=True)):
-        if isinstance(outcome, WhichtagError):
-            code = report(outcome, debug=False, about=text)
-            if json_output:
-                json.dump(_error_json(text, outcome), sys.stdout)
-                sys.stdout.write("\n")
-        else:
-            if index and not json_output:
-                sys.stdout.write("\n")
-            code = _answer(outcome, json_output=json_output)
-        worst = max(worst, code, key=lambda exit_code: SEVERITY.get(exit_code, 2))
+def _print_outcome(
+    index: int, text: str, outcome: Result | WhichtagError, *, json_output: bool
+) -> int:
+    """One reference's answer (or error) on stdout, flushed; its exit code."""
+    if isinstance(outcome, WhichtagError):
+        code = report(outcome, debug=False, about=text)
+        if json_output:
+            json.dump(_error_json(text, outcome), sys.stdout)
+            sys.stdout.write("\n")
+    else:
+        if index and not json_output:
+            sys.stdout.write("\n")
+        code = _answer(outcome, json_output=json_output)
     sys.stdout.flush()
-    return worst
+    return code
 
 
-async def _ask_all(texts: list[str], options: Options) -> list[Result | WhichtagError]:
+async def _ask_all(
+    texts: list[str], options: Options, progress: Progress | None, *, json_output: bool
+) -> int:
+    """Every reference asked at once over one client; each answer printed as soon as it and
+    every earlier one are ready (input order kept), so an interrupted run has already shown
+    what it finished. The worst exit code."""
     from whichtag.answer.client import Client
     from whichtag.names.reference import parse_reference
 
@@ -191,8 +192,21 @@ async def _ask_all(texts: list[str], options: Options) -> list[Result | Whichtag
         except WhichtagError as error:
             return error
 
+    worst = EXIT_OK
     async with Client(options) as client:
-        return list(await asyncio.gather(*(one(client, text) for text in texts)))
+        asked = [asyncio.ensure_future(one(client, text)) for text in texts]
+        try:
+            for index, (text, task) in enumerate(zip(texts, asked, strict=True)):
+                outcome = await task
+                if progress is not None:
+                    progress.clear()
+                code = _print_outcome(index, text, outcome, json_output=json_output)
+                worst = max(worst, code, key=lambda exit_code: SEVERITY.get(exit_code, 2))
+        finally:
+            for task in asked:
+                task.cancel()
+            await asyncio.gather(*asked, return_exceptions=True)
+    return worst
 
 
 def _error_json(text: str, error: WhichtagError) -> dict[str, object]:
