@@ -1361,4 +1361,28 @@ MUTANTS: list[Mutant] = [
             "test_each_answer_is_printed_as_soon_as_it_and_those_before_are_ready",
         ),
     ),
+    Mutant(
+        "local-tag-unknown-fails",
+        "src/whichtag/local/images.py",
+        "        except NotFoundError:\n            tag_unknown = True",
+        "        except ZeroDivisionError:\n            tag_unknown = True",
+        "--local with a tag made locally falls back to the image-ID match",
+        ("tests/test_local.py::test_a_tag_made_locally_is_matched_by_image_id",),
+    ),
+    Mutant(
+        "localhost-asked-upstream",
+        "src/whichtag/local/images.py",
+        "if not image.repo_digests or tagged.registry == PODMAN_LOCAL:",
+        "if not image.repo_digests:",
+        "podman's localhost/ images are local-only: nothing is asked upstream",
+        ("tests/test_local.py::test_a_podman_localhost_image_is_local_only",),
+    ),
+    Mutant(
+        "stale-without-a-pull",
+        "src/whichtag/local/images.py",
+        "stale = False if tagged.tag in result.tags else None",
+        "stale = tagged.tag not in result.tags",
+        "stale only for an image pulled as the tag; a local tag or build is not-upstream",
+        ("tests/test_local.py::test_a_tag_made_locally_is_matched_by_image_id",),
+    ),
 ]

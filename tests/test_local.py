@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import socket
+import tarfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -51,6 +53,7 @@ def test_local_image_is_current_then_stale(
     assert local["id"].startswith("sha256:") and name in local["repo_tags"]
     assert local["now"]["digest"] == before.json["digest"]
     assert f"{name} is current" in run("--local", name).out
+    assert run("--local", name, "--fail-on", "stale").code == EXIT_OK
 
     moved = plain.pusher.push_image(REPO, "local-v1-rebuilt", tag="v1", runnable=True)
     plain.pusher.tag(REPO, ["v1.1"], *plain.pusher.get_manifest(REPO, moved.digest))
@@ -61,6 +64,10 @@ def test_local_image_is_current_then_stale(
     assert after.json["tags"] == ["stable"]  # what the local image still is upstream
     human = run("--local", name)
     assert f"{name} is stale: v1 now points at {moved.digest} (v1.1)" in human.out
+    assert after.json["local"]["status"] == "stale"
+    failing = run("--local", name, "--json", "--fail-on", "stale")
+    assert failing.code == EXIT_ERROR and failing.json["local"]["stale"] is True
+    assert "stale (--fail-on stale)" in failing.err
 
 
 def test_local_by_image_id(plain: Seeded, docker_host: PodmanService, run: Run) -> None:
@@ -91,7 +98,9 @@ def test_local_image_with_unknown_repo_digests_is_matched_by_image_id(
     assert result.json["local"]["matched_by"] == "image-id"
     assert result.json["digest"] == "sha256:" + image_id.removeprefix("sha256:")
     assert "stable" in result.json["tags"]
-    assert result.json["local"]["stale"] is ("v1" not in result.json["tags"])
+    # its repo digest is unknown upstream: "current" if the tag still has this content,
+    # else not the registry's image (never "stale": no known pull to compare with)
+    assert result.json["local"]["stale"] is (False if "v1" in result.json["tags"] else None)
     assert "matched by image ID" in run("--local", local).out
 
 
@@ -246,3 +255,44 @@ def test_an_answer_arriving_in_pieces_is_read_whole(tmp_path: Path) -> None:
     finally:
         server.close()
     assert image.repo_tags == tags
+
+
+def test_a_tag_made_locally_is_matched_by_image_id(
+    plain: Seeded, docker_host: PodmanService, run: Run
+) -> None:
+    """podman tag REG/app:v1 REG/app:built: the registry has no tag built, but it has the
+    content under other tags; that is the answer, and "not the registry's image" the status."""
+    pulled = f"{plain.host}/{REPO}:v1"
+    built = f"{plain.host}/{REPO}:built-here"
+    docker_host.podman("tag", pulled, built)
+    try:
+        result = run("--local", built, "--json")
+    finally:
+        docker_host.podman("untag", pulled, built)
+    assert result.code == EXIT_OK, result.err
+    assert result.json["local"]["matched_by"] == "image-id"
+    assert result.json["local"]["status"] == "not-upstream"
+    assert result.json["local"]["stale"] is None  # never "stale": it was not pulled as that tag
+    assert "the tag built-here is not in the registry" in result.json["note"]
+    assert "stable" in result.json["tags"]
+
+
+def test_a_podman_localhost_image_is_local_only(
+    docker_host: PodmanService, run: Run, tmp_path: Path
+) -> None:
+    """podman names local builds localhost/NAME: no registry to ask, nothing sent anywhere."""
+    rootfs = tmp_path / "rootfs.tar"
+    with tarfile.open(rootfs, "w") as archive:
+        info = tarfile.TarInfo("hello.txt")
+        payload = b"built here"
+        info.size = len(payload)
+        archive.addfile(info, io.BytesIO(payload))
+    docker_host.podman("import", str(rootfs), "localhost/myapp:1.0.2")
+    try:
+        result = run("--local", "localhost/myapp:1.0.2", "--json", "--timeout", "20")
+    finally:
+        docker_host.podman("rmi", "-f", "localhost/myapp:1.0.2")
+    assert result.code == EXIT_OK, result.err
+    assert result.json["local"]["status"] == "local-only"
+    assert result.json["requests"] == 0 and result.json["tags"] == []
+    assert "is a local image" in result.json["note"]

@@ -23,7 +23,14 @@ from whichtag.cli.common import (
     write,
 )
 from whichtag.cli.terminal import say
-from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError, WhichtagError
+from whichtag.errors import (
+    EXIT_ERROR,
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    WhichtagError,
+)
 
 if TYPE_CHECKING:
     from whichtag.answer.options import Options
@@ -75,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a local image as docker images shows it (name[:tag] or image ID): its upstream "
         "tags, and whether the tag it was pulled as still points at it",
     )
+    parser.add_argument(
+        "--fail-on",
+        choices=["stale"],
+        help="with --local: exit 1 when the image is stale (its tag has moved since the pull)",
+    )
     parser.add_argument("--version", action="version", version=f"whichtag {VERSION}")
     add_common_options(
         parser, "print JSON on stdout: one object, or one per line (JSON Lines)", matching=True
@@ -113,7 +125,12 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
         return asyncio.run(_ask_all(texts, options, progress, json_output=args.json))
     if progress is not None:
         progress.clear()
-    return _answer(result, json_output=args.json)
+    code = _answer(result, json_output=args.json)
+    stale = result.local is not None and result.local.get("stale") is True
+    if args.fail_on == "stale" and stale and code == EXIT_OK:
+        say(sys.stderr, "whichtag: the local image is stale (--fail-on stale)")
+        return EXIT_ERROR
+    return code
 
 
 def _references(args: argparse.Namespace) -> list[str]:

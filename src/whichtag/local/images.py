@@ -21,6 +21,9 @@ from whichtag.errors import NotFoundError, UsageError, WhichtagError
 from whichtag.local.engine import LocalImage, inspect_image
 from whichtag.names.reference import Reference, parse_reference
 
+#: the registry part podman gives images it built, imported or committed
+PODMAN_LOCAL = "localhost"
+
 
 @dataclass
 class LocalReport:
@@ -32,6 +35,20 @@ class LocalReport:
     now_digest: str | None = None
     now_tags: list[str] = field(default_factory=list)
     by_image_id: bool = False  # matched upstream by image ID, not by a repo digest
+    local_only: bool = False  # nothing upstream to ask (podman's localhost/, no repo digest)
+    tag_unknown: bool = False  # the tag is not in the registry (tagged locally)
+
+    @property
+    def status(self) -> str:
+        """current, stale (pulled as the tag, which has moved since), not-upstream (built or
+        re-tagged locally: content or tag the registry does not have), or local-only."""
+        if self.local_only:
+            return "local-only"
+        if self.stale is True:
+            return "stale"
+        if self.stale is False:
+            return "current"
+        return "not-upstream"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,17 +58,25 @@ class LocalReport:
             "stale": self.stale,
             "now": {"digest": self.now_digest, "tags": self.now_tags},
             "matched_by": "image-id" if self.by_image_id else "digest",
+            "status": self.status,
         }
 
     def sentence(self) -> str:
+        if self.local_only:
+            return (
+                f"{self.name} is a local image: it has no registry repo digest and no registry "
+                "to ask (built or tagged locally); nothing was asked upstream"
+            )
         how = ""
         if self.by_image_id:
             how = (
                 "; matched by image ID: no repo digest of it is known upstream "
                 "(built, loaded or re-packed locally)"
             )
+        if self.tag_unknown:
+            how += f"; the tag {self.name.rsplit(':', 1)[-1]} is not in the registry"
         if self.stale is None:
-            return f"{self.name}{how}"
+            return f"{self.name} is not the registry's image{how}"
         if not self.stale:
             return f"{self.name} is current{how}"
         tag = self.name.rsplit(":", 1)[-1]
@@ -106,8 +131,19 @@ async def find_local(name: str, options: Options | None = None) -> Result:
     image = await inspect_image(name)
     reference = _upstream(name, image)
     tagged = dataclasses.replace(reference, digest=None, tag=reference.tag or "latest")
+    if not image.repo_digests or tagged.registry == PODMAN_LOCAL:
+        # Built, imported or tagged locally: nothing was pulled, so there is no registry to
+        # ask and no pull to be stale against. podman names such images localhost/NAME (and
+        # records a repo digest under that name); docker would read "localhost" as a registry
+        # on port 443, where there is none (containers/image: the "localhost" prefix).
+        return _local_only(image, tagged)
     digests = _local_digests(image, reference)
-    now = await find_same_tags(tagged, options) if digests else None
+    now, tag_unknown = None, False
+    if digests:
+        try:
+            now = await find_same_tags(tagged, options)
+        except NotFoundError:
+            tag_unknown = True  # tagged locally: the image ID still names the content
     if now is not None and now.digest in digests:
         result, report = now, LocalReport(image, str(tagged), False, now.digest, now.tags)
     else:
@@ -118,7 +154,9 @@ async def find_local(name: str, options: Options | None = None) -> Result:
             # no repo digest, or none the registry knows (built, loaded or re-packed
             # locally): the image ID, the config digest, still names the image
             result = await find_same_tags(tagged, dataclasses.replace(options, image_id=image.id))
-            stale = None if now is None else tagged.tag not in result.tags
+            # "stale" is for an image pulled as the tag; content the registry does not have
+            # under this tag (built, loaded or re-tagged locally) is not the registry's image.
+            stale = False if tagged.tag in result.tags else None
             report = LocalReport(
                 image,
                 str(tagged),
@@ -126,7 +164,18 @@ async def find_local(name: str, options: Options | None = None) -> Result:
                 now.digest if now else None,
                 now.tags if now else [],
                 by_image_id=True,
+                tag_unknown=tag_unknown,
             )
+    result.local = report.to_json()
+    result.note = report.sentence()
+    return result
+
+
+def _local_only(image: LocalImage, tagged: Reference) -> Result:
+    report = LocalReport(image, str(tagged), None, local_only=True)
+    result = Result(
+        reference=tagged, digest=image.id, tags=[], total=0, scanned=0, skipped=0, match="local"
+    )
     result.local = report.to_json()
     result.note = report.sentence()
     return result
