@@ -1385,4 +1385,12 @@ MUTANTS: list[Mutant] = [
         "stale only for an image pulled as the tag; a local tag or build is not-upstream",
         ("tests/test_local.py::test_a_tag_made_locally_is_matched_by_image_id",),
     ),
+    Mutant(
+        "asked-tag-in-its-own-also",
+        "src/whichtag/cli/lookup.py",
+        "others = [tag for tag in result.tags if tag not in (result.version, asked)]",
+        "others = [tag for tag in result.tags if tag != result.version]",
+        "the lead line's aliases are the other tags, not the one asked",
+        ("tests/test_terminal_output.py::test_the_lead_line_names_other_tags_not_the_one_asked",),
+    ),
 ]

@@ -3,8 +3,10 @@ an aligned table, --help with examples for every command, and shell completion t
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pty
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CliRun, Seeded
+from whichtag import find_same_tags_sync
+from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError
 
 Run = Callable[..., CliRun]
 COMMANDS = ["", "map", "pin", "completion"]
@@ -142,3 +146,44 @@ def test_fish_completion_offers_commands_and_flags(tmp_path: Path) -> None:
 def test_zsh_completion_script_parses(tmp_path: Path) -> None:
     script = _script("zsh", tmp_path)
     subprocess.run(["zsh", "-n", str(script)], check=True)
+
+
+# -- rough edges a first run showed ----------------------------------------------------------
+
+
+def test_a_usage_mistake_is_one_line_and_a_hint(run: Run) -> None:
+    result = run("--concurrency", "0", "nginx")
+    assert result.code == EXIT_USAGE
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 2 and "--concurrency" in lines[0] and lines[1].startswith("hint:")
+    assert "usage:" not in result.err
+
+
+def test_help_is_a_command_not_an_image(run: Run) -> None:
+    for argv in (["help"], ["help", "pin"]):
+        result = run(*argv)
+        assert result.code == EXIT_OK, result.err
+        assert "usage:" in result.out and "library/help" not in result.out + result.err
+
+
+def test_the_lead_line_names_other_tags_not_the_one_asked(plain: Seeded, run: Run) -> None:
+    result = run(f"{plain.host}/fluent/fluentd:latest")
+    lead = result.out.splitlines()[0]
+    assert lead.endswith("is v0.12.31 (also stable, v0.12)"), lead
+
+
+def test_a_refused_connection_is_said_in_words(run: Run) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run(f"127.0.0.1:{port}/a/b:c", "--timeout", "20")
+    assert result.code == EXIT_ERROR
+    assert "connection refused" in result.err and "Connect call failed" not in result.err
+
+
+def test_the_sync_wrapper_inside_a_running_loop_says_what_to_do() -> None:
+    async def inside() -> None:
+        find_same_tags_sync("nginx")
+
+    with pytest.raises(UsageError, match="inside a running event loop"):
+        asyncio.run(inside())

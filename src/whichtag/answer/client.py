@@ -158,7 +158,20 @@ async def tag_map(
 
 def find_same_tags_sync(reference: str | Reference, options: Options | None = None) -> Result:
     """Blocking wrapper of :func:`find_same_tags` for scripts."""
+    _not_in_a_running_loop("find_same_tags")
     return asyncio.run(find_same_tags(reference, options))
+
+
+def _not_in_a_running_loop(name: str) -> None:
+    """asyncio.run cannot nest: say what to do instead (before a coroutine is made)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise UsageError(
+        f"{name}_sync was called inside a running event loop",
+        hint=f"await {name}(...) there instead",
+    )
 
 
 def tag_map_sync(
@@ -169,4 +182,5 @@ def tag_map_sync(
     exclude: str | None = None,
 ) -> TagMap:
     """Blocking wrapper of :func:`tag_map`."""
+    _not_in_a_running_loop("tag_map")
     return asyncio.run(tag_map(repository, options, match=match, exclude=exclude))

@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code. A first word naming a command runs it
     (a repository called ``map`` is still reachable as ``docker.io/library/map``)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments and arguments[0] == "help":  # "whichtag help [COMMAND]", as git and go do
+        arguments = [*arguments[1:2], "--help"]
     if arguments and arguments[0] in COMMAND_NAMES:
         return _commands()[arguments[0]](arguments[1:])
     from whichtag.cli import lookup

@@ -11,7 +11,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from whichtag.cli.terminal import printable, say
 from whichtag.errors import EXIT_USAGE, WhichtagError
@@ -44,6 +44,16 @@ def positive_float(text: str) -> float:
     if not text.isascii() or not 0 < value <= 86400:
         raise argparse.ArgumentTypeError("must be more than 0 and at most 86400 seconds")
     return value
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with whichtag's error shape: one line saying what is wrong and a hint, not
+    the whole usage block first."""
+
+    def error(self, message: str) -> NoReturn:
+        say(sys.stderr, f"{self.prog}: error: {message}")
+        say(sys.stderr, f"hint: {self.prog} --help lists the options, with examples")
+        raise SystemExit(EXIT_USAGE)
 
 
 def add_output_options(parser: argparse.ArgumentParser, json_help: str | None) -> None:

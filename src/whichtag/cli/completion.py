@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from whichtag.cli.common import parse
+from whichtag.cli.common import Parser, parse
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -102,7 +102,7 @@ def fish() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="whichtag completion",
         description="Print a shell completion script for whichtag.",
         epilog='examples:\n  eval "$(whichtag completion bash)"\n'

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from whichtag.cli.common import (
     VERSION,
+    Parser,
     Progress,
     Style,
     add_common_options,
@@ -40,6 +41,8 @@ MAX_REFERENCES = 10_000  # in one run: a file of references is bounded like ever
 MAX_FILE_BYTES = 16 * 1024 * 1024
 #: how bad an exit code is, for a batch's worst: bad usage, error, incomplete, complete
 SEVERITY = {0: 0, 3: 1, 1: 2, 2: 3}
+#: aliases named in the lead line; the full list follows it
+LEAD_ALIASES = 8
 
 EXAMPLES = """examples:
   whichtag fluent/fluentd:latest            fluent/fluentd:latest is v0.12.31 (also ...)
@@ -57,7 +60,7 @@ could not be asked); for many references, the worst of their answers"""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="whichtag",
         description="Show every tag that points at the same image as REF "
         "(or, for REF@sha256:..., every tag pointing at that digest).",
@@ -238,12 +241,16 @@ def _error_json(text: str, error: WhichtagError) -> dict[str, object]:
 
 
 def _lead(result: Result, style: Style) -> str:
-    """``nginx:latest is 1.27.3 (also 1, 1.27, latest, mainline)``, or just the reference."""
+    """``nginx:latest is 1.27.3 (also 1, 1.27, mainline)``, or just the reference."""
     shown = style.bold(result.reference.familiar)
     if result.version is None:
         return shown
-    others = [style.dim(tag) for tag in result.tags if tag != result.version]
-    also = f" (also {', '.join(others)})" if others else ""
+    asked = result.reference.tag if result.reference.digest is None else None
+    others = [tag for tag in result.tags if tag not in (result.version, asked)]
+    shown_others = [style.dim(tag) for tag in others[:LEAD_ALIASES]]
+    if len(others) > LEAD_ALIASES:
+        shown_others.append(f"{len(others) - LEAD_ALIASES} more below")
+    also = f" (also {', '.join(shown_others)})" if shown_others else ""
     unsure = "; incomplete, other tags may share it" if not result.complete else ""
     return f"{shown} is {style.version(result.version)}{also}{unsure}"
 

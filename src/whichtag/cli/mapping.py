@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from whichtag.cli.common import (
+    Parser,
     Progress,
     Style,
     add_common_options,
@@ -36,7 +37,7 @@ exit codes: 0 complete map, 1 error, 2 bad usage, 3 map incomplete (some tags no
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="whichtag map",
         description="Show a repository's tag aliases: each digest with its tags, "
         "the version name first, newest version first.",

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from whichtag.cli.common import (
+    Parser,
     Progress,
     add_common_options,
     build_options,
@@ -61,7 +62,7 @@ class FileWork:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="whichtag pin",
         description="Pin image references in Dockerfiles, compose files and Kubernetes "
         "manifests to the digest their tag has now.",

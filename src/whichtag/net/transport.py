@@ -390,7 +390,7 @@ class Transport:
                     hint="a public registry or its token service named an internal host",
                 ) from None
             raise ConnectError(
-                f"cannot connect to {urlsplit(url).netloc}: {error.strerror or error}",
+                f"cannot connect to {urlsplit(url).netloc}: {_connect_failure(error)}",
                 hint="check the registry host and port, and that it is up",
             ) from None
         except asyncio.TimeoutError:
@@ -410,6 +410,21 @@ class Transport:
             ) from None
         except aiohttp.InvalidURL:
             raise ProtocolError(f"invalid URL {redact_url(url)}") from None
+
+
+def _connect_failure(error: aiohttp.ClientConnectorError) -> str:
+    """Why a connection failed, in words (not the library's "Connect call failed (addr)")."""
+    import errno
+    import socket
+
+    cause = error.os_error
+    if isinstance(cause, socket.gaierror):
+        return "the host name does not resolve"
+    if cause.errno == errno.ECONNREFUSED:
+        return "connection refused"
+    if cause.errno in (errno.ETIMEDOUT, errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "the host is unreachable"
+    return cause.strerror or "the connection failed"
 
 
 class _Retryable(Exception):
