@@ -5,8 +5,11 @@
 # virtual environment `.venv` made with the system's Python (which refuses pip itself:
 # "externally managed"). Other scripts run `.venv/bin/python`.
 # WHICHTAG_PYTHON picks another interpreter for the venv; WHICHTAG_APT_EXTRA adds packages.
+# --demo installs only what scripts/demo.sh needs: the registry, the venv and whichtag itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DEMO=""
+if [ "${1:-}" = "--demo" ]; then DEMO=1; fi
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PYTHON="${WHICHTAG_PYTHON:-}"
@@ -14,8 +17,9 @@ if [ -z "$PYTHON" ]; then
   if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON="$(command -v python3)"; fi
 fi
 need=()
-for pair in docker-registry:/usr/bin/docker-registry podman:/usr/bin/podman \
-  tinyproxy:/usr/bin/tinyproxy zsh:/usr/bin/zsh fish:/usr/bin/fish; do
+tools="docker-registry:/usr/bin/docker-registry podman:/usr/bin/podman tinyproxy:/usr/bin/tinyproxy zsh:/usr/bin/zsh fish:/usr/bin/fish"
+if [ -n "$DEMO" ]; then tools="docker-registry:/usr/bin/docker-registry"; fi
+for pair in $tools; do
   [ -x "${pair#*:}" ] || need+=("${pair%%:*}")
 done
 if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
@@ -30,4 +34,8 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys' 2>/dev/null; 
   rm -rf .venv
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test${WHICHTAG_EXTRAS:-}]"
+if [ -n "$DEMO" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+else
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test${WHICHTAG_EXTRAS:-}]"
+fi

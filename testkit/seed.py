@@ -277,7 +277,9 @@ class Pusher:
         return sha256(body)
 
 
-def seed_fluentd(pusher: Pusher, repository: str = "fluent/fluentd") -> dict[str, str]:
+def seed_fluentd(
+    pusher: Pusher, repository: str = "fluent/fluentd", *, runnable: bool = False
+) -> dict[str, str]:
     """The sample modelled on fluent/fluentd: ``latest``, ``stable``, ``v0.12.31`` and
     ``v0.12`` share one image; other ``v0.12.*``, ``v0.14.*``, ``edge``, ``onbuild`` tags
     point at other images. Returns tag → digest."""
@@ -291,7 +293,7 @@ def seed_fluentd(pusher: Pusher, repository: str = "fluent/fluentd") -> dict[str
         "edge": ["edge"],
         "onbuild": ["onbuild", "v0.12-onbuild", "v0.12.31-onbuild"],
     }
-    return seed_groups(pusher, repository, groups, prefix="fluentd")
+    return seed_groups(pusher, repository, groups, prefix="fluentd", runnable=runnable)
 
 
 #: the sample modelled on the official nginx image's groups (docker-library/official-images)
@@ -307,13 +309,21 @@ NGINX_GROUPS: dict[str, list[str]] = {
 
 
 def seed_groups(
-    pusher: Pusher, repository: str, groups: dict[str, list[str]], *, prefix: str | None = None
+    pusher: Pusher,
+    repository: str,
+    groups: dict[str, list[str]],
+    *,
+    prefix: str | None = None,
+    runnable: bool = False,
 ) -> dict[str, str]:
     """One image per group (its content seeded by ``prefix``, default the repository's name,
-    and the group's key), tagged with every tag of the group. Returns tag → digest."""
+    and the group's key), tagged with every tag of the group; ``runnable`` images have real
+    tar layers, so docker and podman can pull them. Returns tag → digest."""
     digests: dict[str, str] = {}
     for seed, tags in groups.items():
-        pushed = pusher.push_image(repository, f"{prefix or repository}-{seed}", tag=tags[0])
+        pushed = pusher.push_image(
+            repository, f"{prefix or repository}-{seed}", tag=tags[0], runnable=runnable
+        )
         body, media_type = pusher.get_manifest(repository, pushed.digest)
         pusher.tag(repository, tags[1:], body, media_type)
         for tag in tags:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from testkit.engine import PodmanService
 from testkit.front import Front, Reply, Request
 from testkit.seed import image_blobs
 
@@ -163,10 +164,11 @@ def test_library_errors_name_no_flags(plain: Seeded) -> None:
 
 
 def test_demo_keep_leaves_a_working_registry() -> None:
-    """``scripts/demo.sh --keep``: the registry stays up and answers the commands it suggests."""
+    """``scripts/demo.sh --keep``: each step said as it goes; the registry stays up, answers
+    the commands it suggests, serves images podman can pull, and its printed stop command
+    removes its storage too."""
     import os
     import re
-    import signal
 
     demo = subprocess.run(
         [sys.executable, "-m", "testkit.demo", "--keep"],
@@ -175,9 +177,13 @@ def test_demo_keep_leaves_a_working_registry() -> None:
         timeout=120,
     )
     assert demo.returncode == EXIT_OK, demo.stderr
-    pid = int(re.findall(r"Stop it with: kill (\d+)", demo.stdout)[0])
+    assert demo.stdout.count("==> ") >= 3  # a line for each step while it works
+    stop = re.findall(r"Stop it \(and remove its storage\) with:  (.+)", demo.stdout)[0]
     host = re.findall(r"still running at (\S+) ", demo.stdout)[0]
+    storage = stop.split("rm -rf ", 1)[1].strip("'")
+    assert os.path.isdir(storage)
     try:
+        assert 'export PATH="' in demo.stdout  # whichtag on PATH, as the README says
         later = subprocess.run(
             [sys.executable, "-m", "whichtag", f"{host}/fluent/fluentd:v0.12", "--json"],
             capture_output=True,
@@ -186,7 +192,11 @@ def test_demo_keep_leaves_a_working_registry() -> None:
         )
         assert later.returncode == EXIT_OK, later.stderr
         assert json.loads(later.stdout)["tags"] == ALIASES
+        config = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+        config.mkdir(parents=True, exist_ok=True)
+        (config / "config.json").write_text("{}")  # podman reads it; HOME is a fresh folder
+        with PodmanService() as podman:  # the demo's images are real: an engine pulls them
+            podman.podman("pull", "--tls-verify=false", f"{host}/fluent/fluentd:latest")
     finally:
-        os.kill(pid, signal.SIGTERM)
-        storage = re.findall(r"its storage: (\S+)\)", demo.stdout)[0]
-        shutil.rmtree(os.path.dirname(storage), ignore_errors=True)
+        subprocess.run(["bash", "-c", stop], check=True, timeout=30)
+    assert not os.path.exists(storage)
