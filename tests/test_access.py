@@ -71,6 +71,9 @@ def test_wrong_password_refused_and_never_shown(
     assert result.code == EXIT_ERROR
     assert "refused the credentials" in result.err
     assert canary not in result.out + result.err
+    # the hint says what to check, not to do what was just done
+    assert "check the username and password" in result.err
+    assert "pass -u USER --password-stdin" not in result.err
 
 
 def test_token_auth_anonymous(token_anonymous: TokenSetup, run: Run) -> None:

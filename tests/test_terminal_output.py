@@ -106,6 +106,20 @@ def test_bash_completion_offers_commands_and_flags() -> None:
     assert _bash_complete(["whichtag", "completion", "z"]) == ["zsh"]
 
 
+def test_flag_values_are_offered_not_file_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "generic-notes.txt").write_text("a file that must not be offered")
+    monkeypatch.chdir(tmp_path)
+    assert _bash_complete(["whichtag", "--lister", "ge"]) == ["generic"]
+    assert _bash_complete(["whichtag", "--lister", "f"]) == ["fast"]
+    assert "linux/arm64" in _bash_complete(["whichtag", "--platform", "linux/a"])
+    fish = _script("fish", tmp_path)
+    program = f"source {fish}; complete -C 'whichtag --lister ge'"
+    out = subprocess.run(["fish", "-c", program], capture_output=True, text=True, check=True)
+    assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["generic"]
+
+
 @pytest.mark.parametrize("shell", ["zsh", "fish"])
 def test_zsh_and_fish_scripts_name_every_flag(shell: str, run: Run) -> None:
     from whichtag.cli.completion import _flags

@@ -39,7 +39,10 @@ class WhichtagError(Exception):
         self.message = message
         self.hint = hint if hint is not None else self.default_hint
         self.code = code  # the registry's error code (NAME_UNKNOWN, DENIED, ...), when known
-        self.cli_hint = cli_hint if cli_hint is not None else self.default_cli_hint
+        # The class's command-line hint stands in for its default hint only: an error raised
+        # with a hint of its own (what was tried, what to check) keeps it on the command line.
+        default_cli = self.default_cli_hint if hint is None else None
+        self.cli_hint = cli_hint if cli_hint is not None else default_cli
         self.cli_message = cli_message
 
     def __str__(self) -> str:

@@ -28,8 +28,41 @@ def _flags() -> dict[str, list[str]]:
     }
 
 
+#: what --platform is given most (docker's spellings), and ``local``
+PLATFORMS = [
+    "local",
+    "linux/amd64",
+    "linux/arm64",
+    "linux/arm/v7",
+    "linux/arm/v6",
+    "linux/386",
+    "linux/ppc64le",
+    "linux/s390x",
+    "linux/riscv64",
+    "windows/amd64",
+]
+
+
+def _values() -> dict[str, list[str]]:
+    """Flags whose value is one of a few words: offered instead of file names."""
+    from whichtag.cli import lookup, mapping, pin
+
+    values: dict[str, list[str]] = {"--platform": PLATFORMS}
+    for parser in (lookup.build_parser(), mapping.build_parser(), pin.build_parser()):
+        for action in parser._actions:
+            if action.choices is not None and action.option_strings:
+                for option in action.option_strings:
+                    if option.startswith("--"):
+                        values[option] = [str(choice) for choice in action.choices]
+    return values
+
+
 def bash() -> str:
     flags = _flags()
+    valued = "\n".join(
+        f'        {option}) COMPREPLY=($(compgen -W "{" ".join(words)}" -- "$cur")); return ;;'
+        for option, words in sorted(_values().items())
+    )
     cases = "\n".join(
         f'        {name}) opts="{" ".join(options)}" ;;' for name, options in flags.items() if name
     )
@@ -37,6 +70,9 @@ def bash() -> str:
 _whichtag() {{
     local cur="${{COMP_WORDS[COMP_CWORD]}}" command="" opts
     if [[ $COMP_CWORD -gt 1 ]]; then command="${{COMP_WORDS[1]}}"; fi
+    case "${{COMP_WORDS[COMP_CWORD-1]}}" in
+{valued}
+    esac
     case "$command" in
 {cases}
         *) opts="{" ".join(flags[""])}"
@@ -55,13 +91,23 @@ complete -o default -F _whichtag whichtag
 """
 
 
+def _zsh_spec(option: str, values: dict[str, list[str]]) -> str:
+    words = values.get(option)
+    if words is None:
+        return repr(option)
+    return repr(f"{option}:{option[2:]}:({' '.join(words)})")
+
+
 def zsh() -> str:
     flags = _flags()
+    values = _values()
     cases = "\n".join(
-        f"    {name}) _arguments {' '.join(repr(option) for option in options)} '*:file:_files' ;;"
+        f"    {name}) _arguments {' '.join(_zsh_spec(o, values) for o in options)} "
+        "'*:file:_files' ;;"
         for name, options in flags.items()
         if name
     )
+    lookup_specs = " ".join(_zsh_spec(option, values) for option in flags[""])
     return f"""#compdef whichtag
 # whichtag completion for zsh: whichtag completion zsh > "${{fpath[1]}}/_whichtag"
 _whichtag() {{
@@ -71,7 +117,7 @@ _whichtag() {{
   fi
   case $words[2] in
 {cases}
-    *) _arguments {" ".join(repr(option) for option in flags[""])} '*:reference:_files' ;;
+    *) _arguments {lookup_specs} '*:reference:_files' ;;
   esac
 }}
 compdef _whichtag whichtag
@@ -80,6 +126,7 @@ compdef _whichtag whichtag
 
 def fish() -> str:
     flags = _flags()
+    values = _values()
     lines = ["# whichtag completion for fish: whichtag completion fish | source"]
     lines.append(
         "complete -c whichtag -n '__fish_use_subcommand' -a 'map pin completion' "
@@ -92,7 +139,9 @@ def fish() -> str:
             else "not __fish_seen_subcommand_from map pin completion"
         )
         for option in options:
-            lines.append(f"complete -c whichtag -n '{condition}' -l {option[2:]}")
+            words = values.get(option)
+            offered = f" -x -a '{' '.join(words)}'" if words else ""
+            lines.append(f"complete -c whichtag -n '{condition}' -l {option[2:]}{offered}")
     lines.append(
         "complete -c whichtag -n '__fish_seen_subcommand_from completion' -f -a '"
         + " ".join(SHELLS)
