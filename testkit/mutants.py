@@ -1393,4 +1393,20 @@ MUTANTS: list[Mutant] = [
         "the lead line's aliases are the other tags, not the one asked",
         ("tests/test_terminal_output.py::test_the_lead_line_names_other_tags_not_the_one_asked",),
     ),
+    Mutant(
+        "resolution-failure-forgotten",
+        "src/whichtag/net/resolver.py",
+        "                self._failed[host.lower()] = error\n",
+        "                pass\n",
+        "a name that failed to resolve is one answer for the run, not a lookup per request",
+        ("tests/test_transport.py::test_a_name_that_does_not_resolve_is_asked_once",),
+    ),
+    Mutant(
+        "warning-per-repository",
+        "src/whichtag/cli/common.py",
+        "        warn=once_per_run(warning_printer),",
+        "        warn=warning_printer,",
+        "a warning about a credential file is said once per run",
+        ("tests/test_batch.py::test_a_credential_file_warning_is_said_once_per_run",),
+    ),
 ]

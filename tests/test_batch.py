@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from testkit.front import Front, Reply, Request
 
 from conftest import CliRun, Seeded
@@ -153,3 +155,16 @@ def test_each_answer_is_printed_as_soon_as_it_and_those_before_are_ready(plain: 
             process.communicate(timeout=60)
     assert printed_before, "nothing was printed while the slow repository was being asked"
     assert json.loads(printed_before[0])["tags"] == ["latest", "stable", "v0.12", "v0.12.31"]
+
+
+def test_a_credential_file_warning_is_said_once_per_run(
+    plain: Seeded, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three repositories meet the same unreadable auth file: one warning, not three."""
+    planted = tmp_path / "auth.json"
+    os.mkfifo(planted)
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(planted))
+    repositories = ["fluent/fluentd:latest", "oci/only:v1", "multi/arch:latest"]
+    result = run(*(f"{plain.host}/{name}" for name in repositories), "--json")
+    assert result.code == EXIT_OK, result.err
+    assert result.err.count("is not a regular file; ignored") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 
@@ -11,9 +12,17 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from testkit.front import Front, Reply, Request
 
 from conftest import CliRun, Seeded, TokenSetup
+from whichtag import Client, Options
 from whichtag.auth.authorizer import Authorizer
 from whichtag.auth.challenge import parse_challenges, preferred_challenge
-from whichtag.errors import EXIT_OK, AuthError, ProtocolError, SecurityError, redact_url
+from whichtag.errors import (
+    EXIT_OK,
+    AuthError,
+    NameResolutionError,
+    ProtocolError,
+    SecurityError,
+    redact_url,
+)
 from whichtag.net.hosts import check_redirect
 from whichtag.net.throttle import OriginGate
 from whichtag.net.transport import Response, Transport, TransportOptions
@@ -198,3 +207,34 @@ def test_token_answers() -> None:
             authenticator._read_token(_token_response(bad))
     with pytest.raises(AuthError):
         authenticator._read_token(_token_response(b"{}", status=401))
+
+
+def test_a_name_that_does_not_resolve_is_asked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One failed resolution is the answer for every request to that host in a run, and it
+    is not retried: a slow resolver costs one lookup, not one per request and retry."""
+    import aiohttp
+
+    calls: list[str] = []
+
+    async def slow_failure(self: object, host: str, port: int = 0, family: int = 0) -> object:
+        calls.append(host)
+        await asyncio.sleep(0.3)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(aiohttp.ThreadedResolver, "resolve", slow_failure)
+
+    async def ask_twice() -> list[BaseException]:
+        failures: list[BaseException] = []
+        async with Client(Options(use_proxy_env=False)) as client:
+            for reference in ("nowhere.example/team/app:1", "nowhere.example/team/other:2"):
+                try:
+                    await client.find_same_tags(reference)
+                except NameResolutionError as error:
+                    failures.append(error)
+        return failures
+
+    started = time.monotonic()
+    failures = asyncio.run(ask_twice())
+    assert len(failures) == 2 and all("does not resolve" in str(f) for f in failures)
+    assert time.monotonic() - started < 2
+    assert calls == ["nowhere.example"]  # one lookup, shared by the concurrent first requests

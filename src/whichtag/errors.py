@@ -100,6 +100,10 @@ class ConnectError(TransportError):
     """Nothing could be reached: connection refused, or the host name does not resolve."""
 
 
+class NameResolutionError(ConnectError):
+    """The host name does not resolve: the same answer for every request to it, not retried."""
+
+
 class TLSError(TransportError):
     """The TLS handshake or certificate check failed.
 

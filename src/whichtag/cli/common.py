@@ -250,7 +250,7 @@ def build_options(args: argparse.Namespace, progress: Progress | None) -> Option
         timeout=args.timeout,
         progress=progress,
         debug=debug_printer if args.debug else None,
-        warn=warning_printer,
+        warn=once_per_run(warning_printer),
         use_credential_files=not args.no_creds,
         use_cache=not args.no_cache,
     )
@@ -277,6 +277,19 @@ def print_traceback() -> None:
 
 def warning_printer(line: str) -> None:
     say(sys.stderr, f"whichtag: warning: {line}")
+
+
+def once_per_run(printer: Callable[[str], None]) -> Callable[[str], None]:
+    """``printer`` saying each distinct line once: a run asking many repositories meets the
+    same unreadable credential file for each of them."""
+    said: set[str] = set()
+
+    def print_once(line: str) -> None:
+        if line not in said:
+            said.add(line)
+            printer(line)
+
+    return print_once
 
 
 def debug_printer(line: str) -> None:

@@ -12,6 +12,7 @@ redirects may then be internal too, as they are for a registry written as an add
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 from collections.abc import Iterator, Mapping
@@ -51,13 +52,37 @@ def make_resolver(table: Mapping[str, str] | None, internal_names: set[str]) -> 
     class GuardedResolver(AbstractResolver):
         def __init__(self) -> None:
             self._fallback = aiohttp.ThreadedResolver()
+            # a name that failed to resolve fails the same way for the rest of the run: one
+            # slow lookup is the answer for every request to that host
+            self._failed: dict[str, OSError] = {}
+            self._pending: dict[tuple[str, int, int], asyncio.Future[list[ResolveResult]]] = {}
+
+        async def _lookup(
+            self, host: str, port: int, family: socket.AddressFamily
+        ) -> list[ResolveResult]:
+            """The system resolver's answer, one lookup shared by the requests that ask at
+            once; a failure remembered for the run."""
+            failed = self._failed.get(host.lower())
+            if failed is not None:
+                raise failed
+            key = (host.lower(), port, int(family))
+            pending = self._pending.get(key)
+            if pending is None:
+                pending = asyncio.ensure_future(self._fallback.resolve(host, port, family))
+                self._pending[key] = pending
+                pending.add_done_callback(lambda done: self._pending.pop(key, None))
+            try:
+                return await asyncio.shield(pending)
+            except OSError as error:
+                self._failed[host.lower()] = error
+                raise
 
         async def resolve(
             self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
         ) -> list[ResolveResult]:
             address = pinned.get(host.lower())
             if address is None:
-                results = await self._fallback.resolve(host, port, family)
+                results = await self._lookup(host, port, family)
             else:
                 kind = socket.AF_INET6 if ":" in address else socket.AF_INET
                 results = [

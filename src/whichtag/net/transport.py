@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 
 from whichtag.errors import (
     ConnectError,
+    NameResolutionError,
     ProtocolError,
     SecurityError,
     TLSError,
@@ -229,7 +231,7 @@ class Transport:
                 attempts = self.options.attempts
                 if connect:
                     attempts = min(CONNECT_ATTEMPTS, attempts)
-                if isinstance(error, TLSError) or attempt >= attempts:
+                if isinstance(error, (TLSError, NameResolutionError)) or attempt >= attempts:
                     raise _surface(error) from None
                 self._debug(f"retrying {method} {redact_url(url)}: {error}")
                 if connect:
@@ -389,7 +391,10 @@ class Transport:
                     f"refused to connect to {urlsplit(url).netloc}: {error.os_error}",
                     hint="a public registry or its token service named an internal host",
                 ) from None
-            raise ConnectError(
+            failure = (
+                NameResolutionError if isinstance(error.os_error, socket.gaierror) else ConnectError
+            )
+            raise failure(
                 f"cannot connect to {urlsplit(url).netloc}: {_connect_failure(error)}",
                 hint="check the registry host and port, and that it is up",
             ) from None
@@ -415,7 +420,6 @@ class Transport:
 def _connect_failure(error: aiohttp.ClientConnectorError) -> str:
     """Why a connection failed, in words (not the library's "Connect call failed (addr)")."""
     import errno
-    import socket
 
     cause = error.os_error
     if isinstance(cause, socket.gaierror):
