@@ -48,7 +48,7 @@ def test_human_output_lists_tags(plain: Seeded, run: Run) -> None:
     assert result.code == EXIT_OK
     lines = result.out.splitlines()
     assert lines[0] == (
-        f"{plain.host}/fluent/fluentd:onbuild is v0.12.31-onbuild (also onbuild, v0.12-onbuild)"
+        f"{plain.host}/fluent/fluentd:onbuild is v0.12.31-onbuild (also v0.12-onbuild)"
     )
     assert lines[1] == f"digest: {plain.fluentd['onbuild']}"
     assert [line.strip() for line in lines[3:]] == ["onbuild", "v0.12-onbuild", "v0.12.31-onbuild"]
