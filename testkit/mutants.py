@@ -315,8 +315,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "tls-failure-retried",
         TRANSPORT,
-        "if isinstance(error, TLSError) or attempt >= attempts:",
-        "if attempt >= attempts:",
+        "if isinstance(error, (TLSError, NameResolutionError)) or attempt >= attempts:",
+        "if isinstance(error, NameResolutionError) or attempt >= attempts:",
         "certificate failures fail at once, never retried",
         ("tests/test_rules.py::test_untrusted_certificate_is_not_retried",),
     ),
@@ -694,8 +694,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "platform-ignores-variant",
         "src/whichtag/answer/match.py",
-        "if platform.variant and offered.variant != platform.variant:",
-        "if False:",
+        "return not platform.variant or offered.variant == platform.variant",
+        "return True",
         "linux/arm/v7 is not linux/arm/v6",
         ("tests/test_match.py::test_platform_arm64_and_arm_v7",),
     ),
@@ -1344,7 +1344,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "single-platform-any-platform",
         "src/whichtag/answer/match.py",
-        "        if offered is None or not _serves(offered, platform):\n",
+        "        if offered is None or not serves(offered, platform):\n",
         "        if False:\n",
         "a single-platform image answers --platform only for the platform its config states",
         ("tests/test_match.py::test_a_single_platform_image_is_no_answer_for_another_platform",),
@@ -1408,5 +1408,13 @@ MUTANTS: list[Mutant] = [
         "        warn=warning_printer,",
         "a warning about a credential file is said once per run",
         ("tests/test_batch.py::test_a_credential_file_warning_is_said_once_per_run",),
+    ),
+    Mutant(
+        "pin-platform-unchecked",
+        "src/whichtag/cli/pin.py",
+        "            if not any(serves(platform, wanted) for platform in offered):\n",
+        "            if False:\n",
+        "pin warns when a FROM --platform's pinned image has no such platform",
+        ("tests/test_pin.py::test_a_platform_the_pinned_image_lacks_is_warned_about",),
     ),
 ]

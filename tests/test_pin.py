@@ -203,3 +203,19 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path: Path, run: Run) -> None:
     result = run("pin", "--check", str(fifo))
     assert result.code == EXIT_USAGE
     assert "not a regular file" in result.err
+
+
+def test_a_platform_the_pinned_image_lacks_is_warned_about(
+    plain: Seeded, tmp_path: Path, run: Run
+) -> None:
+    """FROM --platform=linux/arm64 on a linux/amd64-only image: pinned, with a warning."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        f"FROM --platform=linux/arm64 {plain.host}/fluent/fluentd:latest\n"
+        f"FROM --platform=linux/arm64 {plain.host}/multi/arch:latest AS other\n"
+    )
+    result = run("pin", str(dockerfile))
+    assert result.code == EXIT_OK, result.err
+    warnings = [line for line in result.err.splitlines() if "has no linux/arm64 image" in line]
+    assert len(warnings) == 1 and ":1:" in warnings[0] and "(it has: linux/amd64)" in warnings[0]
+    assert dockerfile.read_text().count("@sha256:") == 2

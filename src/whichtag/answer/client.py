@@ -23,11 +23,14 @@ from whichtag.answer.lookup import (
     resolve_digest,
     scan_for_target,
 )
+from whichtag.answer.match import ManifestSource
 from whichtag.answer.options import Options
 from whichtag.answer.results import Result, TagMap
 from whichtag.errors import UsageError
+from whichtag.names.platforms import Platform
 from whichtag.names.reference import Reference, parse_reference
 from whichtag.net.transport import Transport
+from whichtag.registry.manifest import index_entries
 
 
 class Client:
@@ -79,6 +82,21 @@ class Client:
         patterns = _pattern(match, "match"), _pattern(exclude, "exclude")
         work = self._map(ref, *patterns)
         return await with_deadline(work, self.options.timeout)
+
+    async def platforms_of(self, reference: str | Reference) -> list[Platform]:
+        """The platforms an image (by tag or digest) offers: an index's entries, or what a
+        single image's config states (nothing for an artifact)."""
+        ref = parse_reference(reference) if isinstance(reference, str) else reference
+        repository = await self._repository(ref)
+        source = ManifestSource(repository.client, ref.repository, None)
+        try:
+            manifest = await source.get(ref.digest or ref.tag or "latest")
+            if manifest.is_index:
+                return [entry.platform for entry in index_entries(manifest)]
+            offered = await source.platform_of(manifest)
+            return [offered] if offered is not None else []
+        finally:
+            await source.close()
 
     async def digest_of(self, reference: str | Reference) -> str:
         """The manifest digest the reference's tag has now (what ``docker pull`` resolves)."""

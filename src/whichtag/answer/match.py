@@ -111,7 +111,7 @@ def _distinct(digests: dict[str, str]) -> dict[str, list[str]]:
     return grouped
 
 
-def _serves(offered: Platform, platform: Platform) -> bool:
+def serves(offered: Platform, platform: Platform) -> bool:
     """Whether an image of ``offered`` is what ``platform`` asks (an empty asked variant
     accepts any)."""
     if (offered.os, offered.architecture) != (platform.os, platform.architecture):
@@ -122,7 +122,7 @@ def _serves(offered: Platform, platform: Platform) -> bool:
 def _entry_for(entries: Iterable[IndexEntry], platform: Platform) -> str | None:
     """The digest an index lists for ``platform``."""
     for entry in entries:
-        if _serves(entry.platform, platform):
+        if serves(entry.platform, platform):
             return entry.digest
     return None
 
@@ -167,7 +167,7 @@ async def match_platform(
     linux/arm64 (docker pull --platform refuses it the same way)."""
     if not target.is_index:
         offered = await source.platform_of(target)
-        if offered is None or not _serves(offered, platform):
+        if offered is None or not serves(offered, platform):
             raise NotFoundError(
                 f"{target.digest} is a single-platform image "
                 f"({offered or 'of no stated platform'}), not {platform}",

@@ -148,7 +148,8 @@ async def _resolve(
         answers = await asyncio.gather(
             *(_pin(client, text, version_tag, current) for text in written)
         )
-    pins = dict(zip(written, answers, strict=True))
+        pins = dict(zip(written, answers, strict=True))
+        await _warn_about_platforms(client, work, pins)
     failures = [(text, pin) for text, pin in pins.items() if isinstance(pin, WhichtagError)]
     for item in work:
         for found in item.found:
@@ -156,6 +157,34 @@ async def _resolve(
             if isinstance(new, str) and new != found.text:
                 item.changes[found] = new
     return failures
+
+
+async def _warn_about_platforms(
+    client: Client, work: list[FileWork], pins: dict[str, str | WhichtagError]
+) -> None:
+    """``FROM --platform=P IMAGE``: a warning where the pinned image has no P image (a
+    single-platform image of another platform, or an index without it)."""
+    from whichtag.answer.match import serves
+    from whichtag.names.platforms import parse_platform
+
+    for item in work:
+        for found in item.found:
+            pinned = pins.get(found.text)
+            if found.platform is None or not isinstance(pinned, str):
+                continue
+            try:
+                wanted = parse_platform(found.platform)
+                offered = await client.platforms_of(pinned)
+            except WhichtagError as error:
+                say(sys.stderr, f"whichtag: warning: {item.path}:{found.line + 1}: {error}")
+                continue
+            if not any(serves(platform, wanted) for platform in offered):
+                has = ", ".join(sorted({str(platform) for platform in offered})) or "none stated"
+                say(
+                    sys.stderr,
+                    f"whichtag: warning: {item.path}:{found.line + 1}: {pinned} has no "
+                    f"{wanted} image (it has: {has})",
+                )
 
 
 async def _pin(

@@ -26,6 +26,7 @@ _FROM_RE = re.compile(
     r"(?P<head>\s*FROM\s+(?:--[A-Za-z-]+=\S+\s+)*)(?P<image>\S+)(?:\s+AS\s+(?P<stage>\S+))?\s*",
     re.IGNORECASE,
 )
+_PLATFORM_FLAG_RE = re.compile(r"--platform=(?P<value>\S+)", re.IGNORECASE)
 _COPY_FROM_RE = re.compile(r"(?P<head>\s*COPY\s+(?:\S+\s+)*?--from=)(?P<image>\S+)", re.IGNORECASE)
 _KEY_RE = re.compile(r"(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>[A-Za-z0-9_.-]+)\s*:(?P<rest>.*)")
 _IMAGE_VALUE_RE = re.compile(r"\s*(?P<quote>[\"']?)(?P<image>[^\"'\s#]+)(?P=quote)\s*(?:#.*)?")
@@ -39,6 +40,7 @@ class Found:
     start: int  # offsets in the line, without its line ending
     end: int
     text: str
+    platform: str | None = None  # FROM --platform=… (when written out, not from an ARG)
 
 
 @dataclass
@@ -82,7 +84,9 @@ def find_references(path: str, text: str) -> Scan:
     return scan
 
 
-def _take(scan: Scan, path: str, number: int, start: int, image: str) -> None:
+def _take(
+    scan: Scan, path: str, number: int, start: int, image: str, platform: str | None = None
+) -> None:
     if "$" in image:
         scan.warnings.append(
             f"{path}:{number + 1}: {image} is built from a variable (ARG or ${{...}}); left alone"
@@ -93,7 +97,7 @@ def _take(scan: Scan, path: str, number: int, start: int, image: str) -> None:
     except InvalidReferenceError as error:
         scan.warnings.append(f"{path}:{number + 1}: {error.message}; left alone")
         return
-    scan.found.append(Found(number, start, start + len(image), image))
+    scan.found.append(Found(number, start, start + len(image), image, platform))
 
 
 def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
@@ -105,7 +109,9 @@ def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
         if found is not None:
             image = found["image"]
             if image.lower() not in stages and image.lower() != "scratch":
-                _take(scan, path, number, found.start("image"), image)
+                platform = _PLATFORM_FLAG_RE.search(found["head"])
+                written = platform["value"] if platform and "$" not in platform["value"] else None
+                _take(scan, path, number, found.start("image"), image, written)
             if found["stage"]:
                 stages.add(found["stage"].lower())
             continue
