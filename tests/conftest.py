@@ -6,18 +6,20 @@ import base64
 import io
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import bcrypt
 import pytest
 import trustme
 from hypothesis import settings
-from testkit.front import Front
+from testkit.front import Front, Override, Reply, Request
 from testkit.registry import RegistryProcess, TLSFiles, TokenAuth
 from testkit.seed import NGINX_GROUPS, Pusher, seed_fluentd, seed_groups, seed_many
 from testkit.tokenserver import TokenPolicy, TokenServer
@@ -275,3 +277,31 @@ def _isolated_home(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_CONFIG", os.path.join(str(tmp_path), ".docker"))
     monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+
+
+@dataclass
+class NamedHosts:
+    """Several host names served by one TLS front on 127.0.0.1:443 (the resolver hook and
+    certs.d trusting the test CA): ``route`` sends each host's requests to its override
+    (None: through to the front's upstream) and answers 421 for any other host."""
+
+    context: ssl.SSLContext
+    resolve: dict[str, str]
+    route: Override
+
+
+def named_hosts(ca: trustme.CA, certs_d: Path, routes: dict[str, Override | None]) -> NamedHosts:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert(*routes).configure_cert(context)
+    for host in routes:
+        (certs_d / host).mkdir()
+        ca.cert_pem.write_to_path(str(certs_d / host / "ca.crt"))
+
+    def route(request: Request) -> Reply | None:
+        host = request.headers.get("Host", "")
+        if host not in routes:
+            return Reply(421, {}, b"")
+        override = routes[host]
+        return override(request) if override is not None else None
+
+    return NamedHosts(context, {host: "127.0.0.1" for host in routes}, route)

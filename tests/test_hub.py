@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import ssl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import trustme
 from testkit.front import Front, Reply, Request
 from testkit.vendors import hub_replay
 
-from conftest import PASSWORD, USER, CliRun, Seeded, run_via_lister
+from conftest import PASSWORD, USER, CliRun, Seeded, named_hosts, run_via_lister
 from whichtag import Options, find_same_tags_sync
 from whichtag.auth.credentials import Credentials
 from whichtag.auth.hub import HUB_API, HubToken
@@ -279,29 +278,17 @@ def test_docker_hub_private_repository_end_to_end(
     the Hub API are served as ``registry-1.docker.io`` and ``hub.docker.com`` on
     127.0.0.1:443 (the resolver hook, and certs.d trusting the test CA). The credentials are
     exchanged at the Hub API's origin only, and its token goes nowhere else."""
-    hosts = ["registry-1.docker.io", "hub.docker.com"]
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert(*hosts).configure_cert(context)
-    for host in hosts:
-        (tmp_path / host).mkdir()
-        ca.cert_pem.write_to_path(str(tmp_path / host / "ca.crt"))
     replay = hub_replay(dict(plain.fluentd), private=(USER, PASSWORD))
-
-    def route(request: Request) -> Reply | None:
-        host = request.headers.get("Host", "")
-        if host == "hub.docker.com":
-            return replay(request)
-        return None if host == "registry-1.docker.io" else Reply(421, {}, b"")
-
+    served = named_hosts(ca, tmp_path, {"registry-1.docker.io": None, "hub.docker.com": replay})
     options = Options(
-        resolve={host: "127.0.0.1" for host in hosts},
+        resolve=served.resolve,
         cert_dirs=[tmp_path],
         credentials=Credentials(USER, PASSWORD, source="test"),
         use_proxy_env=False,
         use_cache=False,
         lister="fast",  # Docker Hub's API for a docker.io reference, asked for
     )
-    with Front(plain.host, override=route, port=443, tls=context) as both:
+    with Front(plain.host, override=served.route, port=443, tls=served.context) as both:
         result = find_same_tags_sync("fluent/fluentd:latest", options)
         seen = [(s.headers.get("Host"), s.method, s.path, s.authorization) for s in both.seen]
     assert result.tags == ALIASES and result.lister == "hub"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ import trustme
 from testkit.front import Front, Reply, Request
 from testkit.vendors import gcr_tag_list, hub_replay, serve_tag_list
 
-from conftest import PASSWORD, USER, CliRun, Seeded, TokenSetup
+from conftest import PASSWORD, USER, CliRun, Seeded, TokenSetup, named_hosts
 from whichtag import Credentials, Options, find_same_tags_sync
 from whichtag.answer.match import match_image_id
 from whichtag.auth.authorizer import validate_realm
@@ -103,22 +102,10 @@ def test_hub_credentials_never_reach_a_lister_url(
 ) -> None:
     """Rule: Docker Hub credentials are exchanged at the Hub API's origin only; a --lister-url
     answering 401 gets no POST /v2/auth/token, whatever origin the lister is using."""
-    hosts = ["registry-1.docker.io", "mirror.example"]
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert(*hosts).configure_cert(context)
-    for host in hosts:
-        (tmp_path / host).mkdir()
-        ca.cert_pem.write_to_path(str(tmp_path / host / "ca.crt"))
     mirror = hub_replay(dict(plain.fluentd), status=401)
-
-    def route(request: Request) -> Reply | None:
-        host = request.headers.get("Host", "")
-        if host == "mirror.example":
-            return mirror(request)
-        return None if host == "registry-1.docker.io" else Reply(421, {}, b"")
-
+    served = named_hosts(ca, tmp_path, {"registry-1.docker.io": None, "mirror.example": mirror})
     options = Options(
-        resolve={host: "127.0.0.1" for host in hosts},
+        resolve=served.resolve,
         cert_dirs=[tmp_path],
         credentials=Credentials(USER, PASSWORD, source="test"),
         use_proxy_env=False,
@@ -126,7 +113,7 @@ def test_hub_credentials_never_reach_a_lister_url(
         lister="hub",
         lister_url="https://mirror.example",
     )
-    with Front(plain.host, override=route, port=443, tls=context) as both:
+    with Front(plain.host, override=served.route, port=443, tls=served.context) as both:
         result = find_same_tags_sync("fluent/fluentd:latest", options)
         at_mirror = [(s.method, s.path, s.authorization) for s in both.seen
                      if s.headers.get("Host") == "mirror.example"]  # fmt: skip
