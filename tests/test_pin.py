@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -219,3 +220,77 @@ def test_a_platform_the_pinned_image_lacks_is_warned_about(
     warnings = [line for line in result.err.splitlines() if "has no linux/arm64 image" in line]
     assert len(warnings) == 1 and ":1:" in warnings[0] and "(it has: linux/amd64)" in warnings[0]
     assert dockerfile.read_text().count("@sha256:") == 2
+
+
+# -- the files people really have -------------------------------------------------------------
+
+
+def test_a_directory_is_walked_for_the_files_pin_reads(
+    plain: Seeded, tmp_path: Path, run: Run
+) -> None:
+    """``whichtag pin Dockerfile compose.yaml k8s/`` (the README's own example)."""
+    k8s = tmp_path / "k8s"
+    (k8s / "apps").mkdir(parents=True)
+    image = f"{plain.host}/fluent/fluentd:latest"
+    (k8s / "apps" / "pod.yaml").write_text(
+        f"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: a\n      image: {image}\n"
+    )
+    (k8s / "values.yaml").write_text("replicas: 3\n")  # neither compose nor Kubernetes
+    (k8s / ".git").mkdir()
+    (k8s / ".git" / "Dockerfile").write_text(f"FROM {image}\n")  # never walked
+    result = run("pin", str(k8s))
+    assert result.code == EXIT_OK, result.err
+    assert "@sha256:" in (k8s / "apps" / "pod.yaml").read_text()
+    assert (k8s / "values.yaml").read_text() == "replicas: 3\n"
+    assert "@sha256:" not in (k8s / ".git" / "Dockerfile").read_text()
+    assert "values.yaml" not in result.err  # skipped without a word
+
+
+@pytest.mark.parametrize(
+    "name", ["Dockerfile-alpine", "Dockerfile_dev", "dev.Containerfile", "Containerfile.ci"]
+)
+def test_dockerfile_names_people_use(plain: Seeded, tmp_path: Path, run: Run, name: str) -> None:
+    """Real names: DataDog's Dockerfile-alpine, docker/Dockerfile_dev, dev.Containerfile."""
+    path = _dockerfile(tmp_path, plain, name)
+    result = run("pin", str(path))
+    assert result.code == EXIT_OK, result.err
+    assert "@sha256:" in path.read_text()
+
+
+def test_a_byte_order_mark_does_not_hide_the_references(
+    plain: Seeded, tmp_path: Path, run: Run
+) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(b"\xef\xbb\xbf" + f"FROM {plain.host}/fluent/fluentd:latest\n".encode())
+    result = run("pin", str(path))
+    assert result.code == EXIT_OK, result.err
+    pinned = path.read_bytes()
+    assert pinned.startswith(b"\xef\xbb\xbf") and b"@sha256:" in pinned
+
+
+def test_from_continued_on_the_next_line(plain: Seeded, tmp_path: Path, run: Run) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(f"FROM \\\n    {plain.host}/fluent/fluentd:latest AS base\nFROM base\n")
+    result = run("pin", str(path))
+    assert result.code == EXIT_OK, result.err
+    assert "invalid reference" not in result.err
+    lines = path.read_text().splitlines()
+    assert lines[0] == "FROM \\" and "@sha256:" in lines[1] and lines[2] == "FROM base"
+
+
+def test_the_diff_of_a_file_without_a_final_newline_applies(
+    plain: Seeded, tmp_path: Path, run: Run
+) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(f"FROM {plain.host}/fluent/fluentd:latest")  # no newline at the end
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = run("pin", "--dry-run", str(path))
+    assert "\\ No newline at end of file" in result.out
+    patch = tmp_path / "pin.patch"
+    patch.write_text(
+        result.out.replace(f"a/{path}", "a/Dockerfile").replace(f"b/{path}", "b/Dockerfile")
+    )
+    applied = subprocess.run(
+        ["git", "apply", "--check", str(patch)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert applied.returncode == 0, applied.stderr

@@ -31,7 +31,13 @@ from whichtag.cli.common import (
 from whichtag.cli.terminal import say
 from whichtag.errors import EXIT_ERROR, EXIT_OK, UsageError, WhichtagError
 from whichtag.files.guarded import UnsafeFile, read_regular_file
-from whichtag.files.pinning import Found, find_references, pinned_text, rewrite
+from whichtag.files.pinning import (
+    Found,
+    find_references,
+    is_dockerfile_name,
+    pinned_text,
+    rewrite,
+)
 
 if TYPE_CHECKING:
     from whichtag.answer.client import Client
@@ -88,7 +94,8 @@ def main(argv: list[str]) -> int:
 
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     options = build_options(args, progress)
-    work = [_read(path) for path in args.files]
+    read = (_read(path, explicit) for path, explicit in _files(args.files))
+    work = [item for item in read if item is not None]
     failures = asyncio.run(_resolve(work, options, version_tag=args.version_tag))
     if progress is not None:
         progress.clear()
@@ -116,7 +123,9 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     return EXIT_OK
 
 
-def _read(path: str) -> FileWork:
+def _read(path: str, explicit: bool = True) -> FileWork | None:
+    """A file's references; None for a file met in a folder that is not one pin reads (a
+    YAML file that is neither compose nor Kubernetes), which is skipped without a word."""
     try:
         raw = read_regular_file(path, MAX_FILE_BYTES)
     except OSError as error:
@@ -130,6 +139,8 @@ def _read(path: str) -> FileWork:
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not UTF-8 text") from None
     scan = find_references(path, text)
+    if not explicit and scan.kind == "unknown":
+        return None
     for warning in scan.warnings:
         say(sys.stderr, f"whichtag: warning: {warning}")
     return FileWork(path, text, scan.found)
@@ -224,15 +235,44 @@ async def _current(client: Client, asked: Reference, version_tag: bool) -> tuple
 
 
 def _diff(item: FileWork) -> list[str]:
+    """A unified diff ``git apply`` accepts: a last line without a newline is marked
+    ``\\ No newline at end of file``, as diff and git write it."""
     after = rewrite(item.text, item.changes)
-    return list(
-        difflib.unified_diff(
-            item.text.splitlines(keepends=True),
-            after.splitlines(keepends=True),
-            fromfile=f"a/{item.path}",
-            tofile=f"b/{item.path}",
-        )
-    )
+    lines = []
+    for line in difflib.unified_diff(
+        item.text.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{item.path}",
+        tofile=f"b/{item.path}",
+    ):
+        if line.endswith("\n"):
+            lines.append(line)
+        else:
+            lines += [line + "\n", "\\ No newline at end of file\n"]
+    return lines
+
+
+#: folders never walked for files to pin: version control, dependencies, virtual envs
+SKIPPED_FOLDERS = {".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "venv", "__pycache__"}
+
+
+def _files(paths: list[str]) -> list[tuple[str, bool]]:
+    """The files named, and in each folder named the files pin recognises (Dockerfiles by
+    name; compose files and Kubernetes manifests, *.yml/*.yaml, by content), in sorted order;
+    a file named explicitly is taken on its content."""
+    found: list[tuple[str, bool]] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            found.append((path, True))
+            continue
+        for folder, folders, names in os.walk(path):
+            folders[:] = sorted(name for name in folders if name not in SKIPPED_FOLDERS)
+            for name in sorted(names):
+                full = os.path.join(folder, name)
+                wanted = is_dockerfile_name(name) or name.lower().endswith((".yml", ".yaml"))
+                if wanted and os.path.isfile(full) and not os.path.islink(full):
+                    found.append((full, False))
+    return found
 
 
 def _write_all(files: list[tuple[str, str]]) -> None:

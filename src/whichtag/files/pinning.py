@@ -26,6 +26,9 @@ _FROM_RE = re.compile(
     r"(?P<head>\s*FROM\s+(?:--[A-Za-z-]+=\S+\s+)*)(?P<image>\S+)(?:\s+AS\s+(?P<stage>\S+))?\s*",
     re.IGNORECASE,
 )
+_CONTINUED_RE = re.compile(
+    r"\s*(?:--[A-Za-z-]+=\S+\s+)*(?P<image>[^\s\\]+)(?:\s+AS\s+(?P<stage>\S+))?", re.IGNORECASE
+)
 _PLATFORM_FLAG_RE = re.compile(r"--platform=(?P<value>\S+)", re.IGNORECASE)
 _COPY_FROM_RE = re.compile(r"(?P<head>\s*COPY\s+(?:\S+\s+)*?--from=)(?P<image>\S+)", re.IGNORECASE)
 _KEY_RE = re.compile(r"(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>[A-Za-z0-9_.-]+)\s*:(?P<rest>.*)")
@@ -52,11 +55,22 @@ class Scan:
     warnings: list[str] = field(default_factory=list)
 
 
+def is_dockerfile_name(name: str) -> bool:
+    """Dockerfile names as people write them: ``Dockerfile``, ``Containerfile``, and the
+    variants ``Dockerfile.dev``, ``Dockerfile-alpine``, ``Dockerfile_dev``, ``dev.Dockerfile``
+    (and the same for Containerfile), in any case."""
+    name = name.lower()
+    for base in ("dockerfile", "containerfile"):
+        if name == base or name.endswith("." + base):
+            return True
+        if name.startswith((base + ".", base + "-", base + "_")):
+            return True
+    return False
+
+
 def file_kind(path: str, text: str) -> str:
     name = PurePath(path).name.lower()
-    if name in ("dockerfile", "containerfile") or name.endswith(".dockerfile"):
-        return "dockerfile"
-    if name.startswith(("dockerfile.", "containerfile.")):
+    if is_dockerfile_name(name):
         return "dockerfile"
     if name.endswith((".yml", ".yaml")):
         if re.search(r"^kind\s*:", text, re.MULTILINE) and re.search(
@@ -70,6 +84,8 @@ def file_kind(path: str, text: str) -> str:
 
 def find_references(path: str, text: str) -> Scan:
     """Every image reference in ``text`` (the file at ``path``)."""
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]  # a UTF-8 BOM: read past it, offsets unchanged
     kind = file_kind(path, text)
     scan = Scan(kind)
     lines = text.splitlines()
@@ -106,6 +122,14 @@ def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
         if line.lstrip().startswith("#"):
             continue
         found = _FROM_RE.fullmatch(line)
+        if found is not None and found["image"] == "\\" and number + 1 < len(lines):
+            # FROM continued on the next line: the image is that line's first word
+            nxt = _CONTINUED_RE.match(lines[number + 1])
+            if nxt is not None and nxt["image"] not in stages and nxt["image"] != "scratch":
+                _take(scan, path, number + 1, nxt.start("image"), nxt["image"])
+            if nxt is not None and nxt["stage"]:
+                stages.add(nxt["stage"].lower())
+            continue
         if found is not None:
             image = found["image"]
             if image.lower() not in stages and image.lower() != "scratch":
