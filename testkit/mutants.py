@@ -1458,4 +1458,20 @@ MUTANTS: list[Mutant] = [
         "pin's diffs are valid patches (\\ No newline at end of file)",
         ("tests/test_pin.py::test_the_diff_of_a_file_without_a_final_newline_applies",),
     ),
+    Mutant(
+        "heredoc-bodies-read",
+        "src/whichtag/files/pinning.py",
+        "        if heredocs:  # a heredoc body",
+        "        if False:  # a heredoc body",
+        "a Dockerfile heredoc body is data, never an instruction",
+        ("tests/test_pin.py::test_a_heredoc_body_is_not_an_instruction",),
+    ),
+    Mutant(
+        "compose-built-image-pulled",
+        "src/whichtag/files/pinning.py",
+        "        if (document, service) in built:\n",
+        "        if False:\n",
+        "compose image: beside build: is the built image, left alone with a note",
+        ("tests/test_pin.py::test_compose_image_with_build_names_the_built_image",),
+    ),
 ]

@@ -294,3 +294,34 @@ def test_the_diff_of_a_file_without_a_final_newline_applies(
         ["git", "apply", "--check", str(patch)], cwd=tmp_path, capture_output=True, text=True
     )
     assert applied.returncode == 0, applied.stderr
+
+
+def test_a_heredoc_body_is_not_an_instruction(plain: Seeded, tmp_path: Path, run: Run) -> None:
+    image = f"{plain.host}/fluent/fluentd:latest"
+    path = tmp_path / "Dockerfile"
+    body = f"FROM {image}\nRUN <<EOF cat > Dockerfile.inner\nFROM {image}\nEOF\nCOPY . .\n"
+    path.write_text(body)
+    result = run("pin", str(path))
+    assert result.code == EXIT_OK, result.err
+    lines = path.read_text().splitlines()
+    assert "@sha256:" in lines[0]
+    assert lines[2] == f"FROM {image}"  # inside the heredoc: data, left as it is
+
+
+def test_compose_image_with_build_names_the_built_image(
+    plain: Seeded, tmp_path: Path, run: Run
+) -> None:
+    """With build:, compose builds and tags image: itself (awesome-compose, sentry, superset)."""
+    image = f"{plain.host}/fluent/fluentd:latest"
+    missing = f"{plain.host}/team/built-here:dev"  # not in the registry: never asked
+    path = tmp_path / "compose.yaml"
+    path.write_text(
+        "services:\n"
+        f"  app:\n    image: {missing}\n    build: .\n"
+        f"  cache:\n    build:\n      context: cache\n    image: {missing}\n"
+        f"  db:\n    image: {image}\n"
+    )
+    result = run("pin", "--check", str(path))
+    assert result.code == 1, result.err  # db is unpinned; app and cache are not errors
+    assert result.err.count("builds; left alone") == 2
+    assert "not found" not in result.err

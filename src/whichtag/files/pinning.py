@@ -29,6 +29,7 @@ _FROM_RE = re.compile(
 _CONTINUED_RE = re.compile(
     r"\s*(?:--[A-Za-z-]+=\S+\s+)*(?P<image>[^\s\\]+)(?:\s+AS\s+(?P<stage>\S+))?", re.IGNORECASE
 )
+_HEREDOC_RE = re.compile(r"<<(?P<dash>-?)([\"']?)(?P<word>[A-Za-z_][A-Za-z0-9_]*)\2")
 _PLATFORM_FLAG_RE = re.compile(r"--platform=(?P<value>\S+)", re.IGNORECASE)
 _COPY_FROM_RE = re.compile(r"(?P<head>\s*COPY\s+(?:\S+\s+)*?--from=)(?P<image>\S+)", re.IGNORECASE)
 _KEY_RE = re.compile(r"(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>[A-Za-z0-9_.-]+)\s*:(?P<rest>.*)")
@@ -118,9 +119,16 @@ def _take(
 
 def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
     stages: set[str] = set()
+    heredocs: list[tuple[str, bool]] = []  # terminators still open: (word, tabs stripped)
     for number, line in enumerate(lines):
+        if heredocs:  # a heredoc body (RUN <<EOF ... EOF) is data, never an instruction
+            word, dash = heredocs[0]
+            if (line.lstrip("\t") if dash else line) == word:
+                heredocs.pop(0)
+            continue
         if line.lstrip().startswith("#"):
             continue
+        heredocs = [(m["word"], bool(m["dash"])) for m in _HEREDOC_RE.finditer(line)]
         found = _FROM_RE.fullmatch(line)
         if found is not None and found["image"] == "\\" and number + 1 < len(lines):
             # FROM continued on the next line: the image is that line's first word
@@ -148,9 +156,13 @@ def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
 
 def _yaml(lines: list[str], scan: Scan, path: str, *, kubernetes: bool) -> None:
     parents: list[tuple[int, str]] = []  # (column of the key, key) of the enclosing mappings
+    built: set[tuple[int, str]] = set()  # (document, service) with a build: key
+    images: list[tuple[int, str, int, int, str]] = []  # (document, service, line, start, image)
+    document = 0
     for number, line in enumerate(lines):
         if line.strip() in ("---", "...") or line.startswith("---"):
             parents = []  # a new document
+            document += 1
             continue
         found = _KEY_RE.fullmatch(line)
         if found is None or line.lstrip().startswith("#"):
@@ -159,13 +171,23 @@ def _yaml(lines: list[str], scan: Scan, path: str, *, kubernetes: bool) -> None:
         while parents and parents[-1][0] >= column:
             parents.pop()
         key = found["key"]
+        service = parents[1][1] if not kubernetes and len(parents) == 2 else ""
+        if key == "build" and service:
+            built.add((document, service))
         if key == "image" and _is_image_key(parents, kubernetes):
             value = _IMAGE_VALUE_RE.fullmatch(found["rest"])
             if value is not None:
-                _take(
-                    scan, path, number, found.start("rest") + value.start("image"), value["image"]
-                )
+                start = found.start("rest") + value.start("image")
+                images.append((document, service, number, start, value["image"]))
         parents.append((column, key))
+    for document, service, number, start, image in images:
+        if (document, service) in built:
+            # with build:, image: names the image compose builds and tags, not one to pull
+            scan.warnings.append(
+                f"{path}:{number + 1}: {image} is the image service {service!r} builds; left alone"
+            )
+            continue
+        _take(scan, path, number, start, image)
 
 
 def _is_image_key(parents: list[tuple[int, str]], kubernetes: bool) -> bool:
