@@ -1474,4 +1474,12 @@ MUTANTS: list[Mutant] = [
         "compose image: beside build: is the built image, left alone with a note",
         ("tests/test_pin.py::test_compose_image_with_build_names_the_built_image",),
     ),
+    Mutant(
+        "pin-failure-looks-like-drift",
+        "src/whichtag/cli/pin.py",
+        "        return EXIT_PIN_FAILED\n",
+        "        return EXIT_UNPINNED\n",
+        "pin tells drift (1) from a check that could not run (4)",
+        ("tests/test_pin.py::test_check_tells_drift_from_a_check_that_could_not_run",),
+    ),
 ]

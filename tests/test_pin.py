@@ -4,8 +4,10 @@ standing for the test registry and the digests it gives); --check, --dry-run, --
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import socket
 import stat
 import subprocess
 from collections.abc import Callable
@@ -14,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CliRun, Seeded
-from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from whichtag.cli.pin import EXIT_PIN_FAILED, EXIT_UNPINNED
+from whichtag.errors import EXIT_OK, EXIT_USAGE
 
 Run = Callable[..., CliRun]
 DATA = Path(__file__).parent / "data" / "pin"
@@ -64,7 +67,7 @@ def test_check_fails_on_unpinned_and_drifted(
     directory, _ = workdir
     before = (directory / "k8s.yaml").read_bytes()
     result = run("pin", "--check", str(directory / "k8s.yaml"))
-    assert result.code == EXIT_ERROR
+    assert result.code == EXIT_UNPINNED
     assert (directory / "k8s.yaml").read_bytes() == before  # --check writes nothing
     assert result.out.startswith(f"--- a/{directory / 'k8s.yaml'}")
     assert "-        - image: " in result.out and "# drifted" in result.out
@@ -126,7 +129,7 @@ def test_a_missing_tag_is_an_error_and_nothing_is_half_done(
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(f"FROM {plain.host}/oci/only:no-such-tag\n")
     result = run("pin", str(dockerfile))
-    assert result.code == EXIT_ERROR
+    assert result.code == EXIT_PIN_FAILED
     assert "no-such-tag" in result.err and "Traceback" not in result.err
     assert dockerfile.read_text() == f"FROM {plain.host}/oci/only:no-such-tag\n"
 
@@ -156,7 +159,7 @@ def test_one_failed_reference_changes_no_file(plain: Seeded, tmp_path: Path, run
     bad.write_text(f"FROM {plain.host}/oci/only:no-such-tag\n")
     before = good.read_text()
     result = run("pin", str(good), str(bad))
-    assert result.code == EXIT_ERROR
+    assert result.code == EXIT_PIN_FAILED
     assert good.read_text() == before  # all or nothing
     assert "no file was changed" in result.err
 
@@ -325,3 +328,45 @@ def test_compose_image_with_build_names_the_built_image(
     assert result.code == 1, result.err  # db is unpinned; app and cache are not errors
     assert result.err.count("builds; left alone") == 2
     assert "not found" not in result.err
+
+
+def test_check_tells_drift_from_a_check_that_could_not_run(
+    plain: Seeded, tmp_path: Path, run: Run
+) -> None:
+    """Drift is 1 (fix the pins); a registry that cannot be reached is 4 (the check failed)."""
+    unpinned = _dockerfile(tmp_path, plain)
+    assert run("pin", "--check", str(unpinned)).code == EXIT_UNPINNED
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "other").mkdir()
+    unreachable = tmp_path / "other" / "Dockerfile"
+    unreachable.write_text(f"FROM 127.0.0.1:{port}/team/app:1\n")
+    result = run("pin", "--check", str(unreachable), "--timeout", "20")
+    assert result.code == EXIT_PIN_FAILED, result.err
+
+
+def test_json_says_what_each_reference_is_and_becomes(
+    plain: Seeded, tmp_path: Path, run: Run
+) -> None:
+    path = tmp_path / "Dockerfile"
+    current = f"{plain.host}/fluent/fluentd:latest@{plain.fluentd['latest']}"
+    path.write_text(
+        f"FROM {plain.host}/fluent/fluentd:latest AS a\n"
+        f"FROM {current} AS b\n"
+        f"FROM {plain.host}/fluent/fluentd:edge@{plain.fluentd['latest']} AS c\n"
+        f"FROM {plain.host}/oci/only:no-such-tag AS d\n"
+    )
+    result = run("pin", "--check", "--json", str(path))
+    entries = [json.loads(line) for line in result.out.splitlines()]
+    assert [entry["status"] for entry in entries] == ["unpinned", "current", "drifted", "error"]
+    assert [entry["line"] for entry in entries] == [1, 2, 3, 4]
+    assert entries[0]["digest"] == plain.fluentd["latest"] and entries[0]["file"] == str(path)
+    assert entries[2]["new"].endswith(plain.fluentd["edge"]) and entries[3]["new"] is None
+    assert result.code == EXIT_PIN_FAILED
+
+
+def test_the_pre_commit_hook_runs_pin_check() -> None:
+    hooks = (Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text()
+    assert "- id: whichtag-pin-check" in hooks
+    assert "entry: whichtag pin --check" in hooks and "language: python" in hooks

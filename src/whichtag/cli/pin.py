@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import dataclasses
 import difflib
+import json
 import os
 import stat
 import sys
@@ -29,7 +30,7 @@ from whichtag.cli.common import (
     run_command,
 )
 from whichtag.cli.terminal import say
-from whichtag.errors import EXIT_ERROR, EXIT_OK, UsageError, WhichtagError
+from whichtag.errors import EXIT_OK, UsageError, WhichtagError
 from whichtag.files.guarded import UnsafeFile, read_regular_file
 from whichtag.files.pinning import (
     Found,
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 EXIT_UNPINNED = 1  # --check: something is unpinned or its pin has drifted
+#: a reference could not be pinned or checked (registry unreachable, tag missing): distinct
+#: from drift, so CI can tell "fix the pins" from "the check itself could not run"
+EXIT_PIN_FAILED = 4
 
 EXAMPLES = """examples:
   whichtag pin Dockerfile compose.yaml k8s/*.yaml    rewrite the files in place
@@ -75,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("files", metavar="FILE", nargs="+", help="files to pin")
+    parser.add_argument(
+        "files", metavar="FILE", nargs="+", help="files to pin, or folders to look in"
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if unpinned")
     mode.add_argument("--dry-run", action="store_true", help="print the diff; write nothing")
@@ -84,7 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also replace a moving tag (latest, stable) with its version name",
     )
-    add_common_options(parser, None, matching=False)  # the diff is the answer
+    add_common_options(
+        parser,
+        "print one JSON object per reference found (JSON Lines): file, line, old, new, "
+        "digest, status",
+        matching=False,
+    )
     return parser
 
 
@@ -102,8 +113,14 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     for text, error in failures:
         report(error, debug=args.debug, about=text)
     changed = [item for item in work if item.changes]
+    if args.json:
+        writing = not (args.check or args.dry_run)
+        for entry in _entries(work, pins_failed=dict(failures), writing=writing):
+            json.dump(entry, sys.stdout)
+            sys.stdout.write("\n")
+        sys.stdout.flush()
     if args.check or args.dry_run:
-        for item in changed:
+        for item in changed if not args.json else []:
             sys.stdout.writelines(_diff(item))
         sys.stdout.flush()
     elif failures:
@@ -111,11 +128,11 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
         say(sys.stderr, "whichtag: no file was changed")
     else:
         _write_all([(item.path, rewrite(item.text, item.changes)) for item in changed])
-        for item in changed:
+        for item in changed if not args.json else []:
             for found, new in item.changes.items():
                 say(sys.stdout, f"{item.path}:{found.line + 1}: {found.text} -> {new}")
     if failures:
-        return EXIT_ERROR
+        return EXIT_PIN_FAILED
     if args.check and changed:
         count = sum(len(item.changes) for item in changed)
         say(sys.stderr, f"whichtag: {count} reference(s) unpinned or no longer current")
@@ -144,6 +161,38 @@ def _read(path: str, explicit: bool = True) -> FileWork | None:
     for warning in scan.warnings:
         say(sys.stderr, f"whichtag: warning: {warning}")
     return FileWork(path, text, scan.found)
+
+
+def _entries(
+    work: list[FileWork], *, pins_failed: dict[str, WhichtagError], writing: bool
+) -> list[dict[str, object]]:
+    """``--json``: one object per reference found: where it is, as written, what it becomes,
+    and its status (pinned, current, unpinned, drifted, error)."""
+    entries: list[dict[str, object]] = []
+    for item in work:
+        for found in item.found:
+            new = item.changes.get(found, found.text)
+            error = pins_failed.get(found.text)
+            if error is not None:
+                status = "error"
+            elif new == found.text:
+                status = "current"
+            elif writing:
+                status = "pinned"
+            else:
+                status = "drifted" if "@" in found.text else "unpinned"
+            entries.append(
+                {
+                    "file": item.path,
+                    "line": found.line + 1,
+                    "old": found.text,
+                    "new": None if error is not None else new,
+                    "digest": new.partition("@")[2] or None if error is None else None,
+                    "status": status,
+                    **({"error": error.cli_message or error.message} if error else {}),
+                }
+            )
+    return entries
 
 
 async def _resolve(
