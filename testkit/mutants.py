@@ -787,14 +787,6 @@ MUTANTS: list[Mutant] = [
         ("tests/test_hub.py::test_count_changing_between_pages_falls_back",),
     ),
     Mutant(
-        "hub-null-digest-dropped",
-        VENDOR_API,
-        "        listing.unresolved.append(tag)  # null digest or not an image: ask by HEAD\n",
-        "        pass\n",
-        "tags Hub gives no digest for are asked by HEAD, never dropped",
-        ("tests/test_hub.py::test_null_digests_are_asked_by_head",),
-    ),
-    Mutant(
         "quay-expiring-tags-dropped",
         "src/whichtag/registry/vendors/quay.py",
         "if isinstance(end, (int, float)) and not isinstance(end, bool) and end <= now:",
@@ -921,10 +913,13 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "pin-any-image-key",
         "src/whichtag/files/pinning.py",
-        "        return bool(keys) and keys[-1] in CONTAINER_LISTS",
-        "        return True",
+        "if key.value in CONTAINER_LISTS and isinstance(value, yaml.SequenceNode):",
+        "if isinstance(value, yaml.SequenceNode):",
         "in Kubernetes manifests only containers' image: keys are images",
-        ("tests/test_pin.py::test_pin_rewrites_exactly_the_references",),
+        (
+            "tests/test_pin.py::test_pin_rewrites_exactly_the_references",
+            "tests/test_pin.py::test_yaml_forms_people_write",
+        ),
     ),
     Mutant(
         "pin-check-writes",
@@ -1469,8 +1464,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "compose-built-image-pulled",
         "src/whichtag/files/pinning.py",
-        "        if (document, service) in built:\n",
-        "        if False:\n",
+        '            if _get(service, "build") is not None:\n',
+        "            if False:\n",
         "compose image: beside build: is the built image, left alone with a note",
         ("tests/test_pin.py::test_compose_image_with_build_names_the_built_image",),
     ),
@@ -1481,5 +1476,21 @@ MUTANTS: list[Mutant] = [
         "        return EXIT_UNPINNED\n",
         "pin tells drift (1) from a check that could not run (4)",
         ("tests/test_pin.py::test_check_tells_drift_from_a_check_that_could_not_run",),
+    ),
+    Mutant(
+        "yaml-merge-keys-ignored",
+        "src/whichtag/files/pinning.py",
+        '        if key.value == "<<":\n',
+        "        if False:\n",
+        "compose services merged from an x- anchor (<<: *base) are read",
+        ("tests/test_pin.py::test_yaml_forms_people_write",),
+    ),
+    Mutant(
+        "run-mount-from-ignored",
+        "src/whichtag/files/pinning.py",
+        "        if _RUN_RE.match(line):",
+        "        if False:",
+        "RUN --mount=from=IMAGE names an image to pin",
+        ("tests/test_pin.py::test_run_mount_from_an_image",),
     ),
 ]

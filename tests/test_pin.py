@@ -370,3 +370,45 @@ def test_the_pre_commit_hook_runs_pin_check() -> None:
     hooks = (Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text()
     assert "- id: whichtag-pin-check" in hooks
     assert "entry: whichtag pin --check" in hooks and "language: python" in hooks
+
+
+def test_yaml_forms_people_write(plain: Seeded, tmp_path: Path, run: Run) -> None:
+    """Forms a line-by-line reader missed: a flow-style pod (kubernetes/website's style), an
+    x- anchor merged with <<:, a quoted service name, a value on the next line, an alias;
+    and a ConfigMap string that holds a pod template, which is data, not a manifest."""
+    image = f"{plain.host}/fluent/fluentd:latest"
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n"
+        f"spec: {{containers: [{{name: app, image: '{image}'}}]}}\n"
+        f"notes: [{{image: {image}}}]\n"  # a list that is not containers: not an image
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: templates\ndata:\n"
+        f"  pod.yaml: |\n    spec:\n      containers:\n        - image: {image}\n"
+    )
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(
+        f"x-base: &base\n  image: {image}\n"
+        "services:\n"
+        '  "web":\n    <<: *base\n'
+        f"  worker:\n    image:\n      {image}\n"
+        f"  other:\n    image: &shared {plain.host}/fluent/fluentd:edge\n"
+        "  again:\n    image: *shared\n"
+    )
+    result = run("pin", str(pod), str(compose))
+    assert result.code == EXIT_OK, result.err
+    pod_lines = pod.read_text().splitlines()
+    assert "@sha256:" in pod_lines[3]  # the flow-style container
+    assert all("@sha256:" not in line for line in pod_lines[4:])  # notes, the ConfigMap
+    text = compose.read_text()
+    assert text.count("@sha256:") == 3  # the anchor (shared by web), worker, the &shared one
+    assert f"&shared {plain.host}/fluent/fluentd:edge@sha256:" in text
+    assert "image: *shared" in text  # the alias stays an alias
+
+
+def test_run_mount_from_an_image(plain: Seeded, tmp_path: Path, run: Run) -> None:
+    path = tmp_path / "Dockerfile"
+    image = f"{plain.host}/fluent/fluentd:latest"
+    path.write_text(f"FROM {image} AS build\nRUN --mount=type=bind,from={image},target=/x ls\n")
+    result = run("pin", str(path))
+    assert result.code == EXIT_OK, result.err
+    assert path.read_text().count("@sha256:") == 2

@@ -6,9 +6,12 @@ and line endings stay byte for byte.
   [--platform=…] IMAGE [AS name]`` and ``COPY --from=IMAGE``; a name given to an earlier stage
   (``FROM build``, ``COPY --from=build``, ``--from=0``) is not an image, nor is ``scratch``;
   a reference built from ``$ARG`` is left alone with a warning (its value is not known here).
-- Compose (a YAML file with ``services:``): ``image:`` directly under a service.
+- Compose (a YAML file with ``services:``): ``image:`` of a service (merges included),
+  unless beside ``build:``, where it names the image compose builds.
 - Kubernetes (a YAML file with ``apiVersion:`` and ``kind:``, one or many documents):
   ``image:`` in ``containers``, ``initContainers`` and ``ephemeralContainers`` entries.
+YAML is parsed (PyYAML's nodes keep positions) only to *find* references; the rewrite edits
+the original text at those positions, so the file stays byte for byte.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
+
+import yaml
 
 from whichtag.errors import InvalidReferenceError
 from whichtag.names.reference import parse_reference
@@ -30,10 +35,10 @@ _CONTINUED_RE = re.compile(
     r"\s*(?:--[A-Za-z-]+=\S+\s+)*(?P<image>[^\s\\]+)(?:\s+AS\s+(?P<stage>\S+))?", re.IGNORECASE
 )
 _HEREDOC_RE = re.compile(r"<<(?P<dash>-?)([\"']?)(?P<word>[A-Za-z_][A-Za-z0-9_]*)\2")
+_RUN_RE = re.compile(r"\s*RUN\s", re.IGNORECASE)
+_MOUNT_FROM_RE = re.compile(r"--mount=\S*?\bfrom=(?P<image>[^,\s]+)", re.IGNORECASE)
 _PLATFORM_FLAG_RE = re.compile(r"--platform=(?P<value>\S+)", re.IGNORECASE)
 _COPY_FROM_RE = re.compile(r"(?P<head>\s*COPY\s+(?:\S+\s+)*?--from=)(?P<image>\S+)", re.IGNORECASE)
-_KEY_RE = re.compile(r"(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>[A-Za-z0-9_.-]+)\s*:(?P<rest>.*)")
-_IMAGE_VALUE_RE = re.compile(r"\s*(?P<quote>[\"']?)(?P<image>[^\"'\s#]+)(?P=quote)\s*(?:#.*)?")
 
 
 @dataclass(frozen=True)
@@ -70,30 +75,33 @@ def is_dockerfile_name(name: str) -> bool:
 
 
 def file_kind(path: str, text: str) -> str:
+    """dockerfile (by name), kubernetes or compose (a YAML file by what its documents hold),
+    or unknown."""
     name = PurePath(path).name.lower()
     if is_dockerfile_name(name):
         return "dockerfile"
     if name.endswith((".yml", ".yaml")):
-        if re.search(r"^kind\s*:", text, re.MULTILINE) and re.search(
-            r"^apiVersion\s*:", text, re.MULTILINE
-        ):
+        documents = _documents(text)
+        if documents is None:
+            return "unknown"
+        mappings = [doc for doc in documents if isinstance(doc, yaml.MappingNode)]
+        if any(_get(doc, "apiVersion") and _get(doc, "kind") for doc in mappings):
             return "kubernetes"
-        if re.search(r"^services\s*:", text, re.MULTILINE):
+        if any(isinstance(_get(doc, "services"), yaml.MappingNode) for doc in mappings):
             return "compose"
     return "unknown"
 
 
 def find_references(path: str, text: str) -> Scan:
     """Every image reference in ``text`` (the file at ``path``)."""
-    if text.startswith("\ufeff"):
-        text = " " + text[1:]  # a UTF-8 BOM: read past it, offsets unchanged
     kind = file_kind(path, text)
     scan = Scan(kind)
-    lines = text.splitlines()
     if kind == "dockerfile":
-        _dockerfile(lines, scan, path)
+        if text.startswith("\ufeff"):
+            text = " " + text[1:]  # a UTF-8 BOM: read past it, offsets unchanged
+        _dockerfile(text.splitlines(), scan, path)
     elif kind in ("compose", "kubernetes"):
-        _yaml(lines, scan, path, kubernetes=kind == "kubernetes")
+        _yaml(text, scan, path, kubernetes=kind == "kubernetes")
     else:
         scan.warnings.append(
             f"{path}: not a Dockerfile, compose file or Kubernetes manifest; left alone"
@@ -152,49 +160,122 @@ def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
             image = copy["image"]
             if image.lower() not in stages and not image.isdigit():
                 _take(scan, path, number, copy.start("image"), image)
+        if _RUN_RE.match(line):  # RUN --mount=type=bind,from=IMAGE,...: an image too
+            for mount in _MOUNT_FROM_RE.finditer(line):
+                image = mount["image"]
+                if image.lower() not in stages and not image.isdigit():
+                    _take(scan, path, number, mount.start("image"), image)
 
 
-def _yaml(lines: list[str], scan: Scan, path: str, *, kubernetes: bool) -> None:
-    parents: list[tuple[int, str]] = []  # (column of the key, key) of the enclosing mappings
-    built: set[tuple[int, str]] = set()  # (document, service) with a build: key
-    images: list[tuple[int, str, int, int, str]] = []  # (document, service, line, start, image)
-    document = 0
-    for number, line in enumerate(lines):
-        if line.strip() in ("---", "...") or line.startswith("---"):
-            parents = []  # a new document
-            document += 1
+def _documents(text: str) -> list[yaml.Node | None] | None:
+    """The YAML documents as nodes (positions kept), or None when it is not valid YAML. The
+    file is never rewritten from these: they only locate each reference in the text."""
+    try:
+        return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
+def _pairs(mapping: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+    """A mapping's key/value pairs, merge keys (``<<: *anchor``) expanded, own keys first."""
+    own = [(key, value) for key, value in mapping.value if key.value != "<<"]
+    merged: list[tuple[yaml.Node, yaml.Node]] = []
+    for key, value in mapping.value:
+        if key.value == "<<":
+            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            for source in sources:
+                if isinstance(source, yaml.MappingNode):
+                    merged += _pairs(source)
+    return own + merged
+
+
+def _get(mapping: yaml.MappingNode, key: str) -> yaml.Node | None:
+    for name, value in _pairs(mapping):
+        if isinstance(name, yaml.ScalarNode) and name.value == key:
+            return value
+    return None
+
+
+def _yaml(text: str, scan: Scan, path: str, *, kubernetes: bool) -> None:
+    """Compose services' ``image:`` (unless beside ``build:``, which names the image compose
+    builds) or Kubernetes containers' ``image:``, found with a YAML parser (anchors, merges,
+    flow style, quoted keys, values on the next line, block strings are not manifests)."""
+    documents = _documents(text) or []
+    seen: set[int] = set()
+    for document in documents:
+        if not isinstance(document, yaml.MappingNode):
             continue
-        found = _KEY_RE.fullmatch(line)
-        if found is None or line.lstrip().startswith("#"):
+        if kubernetes:
+            for container_image in _container_images(document):
+                _take_node(scan, path, text, container_image, seen)
             continue
-        column = found.end("indent") + (len(found["dash"]) if found["dash"] else 0)
-        while parents and parents[-1][0] >= column:
-            parents.pop()
-        key = found["key"]
-        service = parents[1][1] if not kubernetes and len(parents) == 2 else ""
-        if key == "build" and service:
-            built.add((document, service))
-        if key == "image" and _is_image_key(parents, kubernetes):
-            value = _IMAGE_VALUE_RE.fullmatch(found["rest"])
-            if value is not None:
-                start = found.start("rest") + value.start("image")
-                images.append((document, service, number, start, value["image"]))
-        parents.append((column, key))
-    for document, service, number, start, image in images:
-        if (document, service) in built:
-            # with build:, image: names the image compose builds and tags, not one to pull
-            scan.warnings.append(
-                f"{path}:{number + 1}: {image} is the image service {service!r} builds; left alone"
-            )
+        services = _get(document, "services")
+        if not isinstance(services, yaml.MappingNode):
             continue
-        _take(scan, path, number, start, image)
+        for name, service in _pairs(services):
+            if not isinstance(service, yaml.MappingNode):
+                continue
+            image = _get(service, "image")
+            if image is None:
+                continue
+            if _get(service, "build") is not None:
+                scan.warnings.append(
+                    f"{path}:{image.start_mark.line + 1}: the image service {name.value!r} "
+                    "builds; left alone"
+                )
+                continue
+            _take_node(scan, path, text, image, seen)
 
 
-def _is_image_key(parents: list[tuple[int, str]], kubernetes: bool) -> bool:
-    keys = [key for _, key in parents]
-    if kubernetes:
-        return bool(keys) and keys[-1] in CONTAINER_LISTS
-    return len(keys) == 2 and keys[0] == "services"
+def _container_images(node: yaml.Node) -> list[yaml.Node]:
+    """``image:`` of every entry of ``containers``, ``initContainers`` and
+    ``ephemeralContainers`` anywhere in a Kubernetes document (pods, templates, lists)."""
+    found: list[yaml.Node] = []
+    stack = [node]
+    visited: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in visited:
+            continue
+        visited.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            for key, value in _pairs(current):
+                if key.value in CONTAINER_LISTS and isinstance(value, yaml.SequenceNode):
+                    for entry in value.value:
+                        image = (
+                            _get(entry, "image") if isinstance(entry, yaml.MappingNode) else None
+                        )
+                        if image is not None:
+                            found.append(image)
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack += current.value
+    return found
+
+
+def _take_node(scan: Scan, path: str, text: str, node: yaml.Node, seen: set[int]) -> None:
+    """A reference at a YAML scalar's own characters (past an ``&anchor`` and quotes); one
+    that is not written out plainly on one line is reported, never silently skipped."""
+    start = node.start_mark.index
+    if start in seen:
+        return  # one scalar reached again through an alias or a merge
+    seen.add(start)
+    number = node.start_mark.line + 1
+    if not isinstance(node, yaml.ScalarNode) or not isinstance(node.value, str):
+        scan.warnings.append(f"{path}:{number}: image is not a string; left alone")
+        return
+    raw = text[start : node.end_mark.index]
+    offset = raw.find(node.value) if node.value else -1
+    if offset < 0 or "\n" in raw[: offset + len(node.value)] or node.style in ("|", ">"):
+        scan.warnings.append(
+            f"{path}:{number}: {node.value[:80]!r} is not written on one line as it is; "
+            "left alone (not pinned)"
+        )
+        return
+    absolute = start + offset
+    line_start = text.rfind("\n", 0, absolute) + 1
+    line = text.count("\n", 0, absolute)
+    _take(scan, path, line, absolute - line_start, node.value)
 
 
 def rewrite(text: str, changes: dict[Found, str]) -> str:
