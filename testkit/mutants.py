@@ -1493,4 +1493,12 @@ MUTANTS: list[Mutant] = [
         "RUN --mount=from=IMAGE names an image to pin",
         ("tests/test_pin.py::test_run_mount_from_an_image",),
     ),
+    Mutant(
+        "check-passes-over-unpinnable",
+        "src/whichtag/cli/pin.py",
+        "    if args.check and (changed or unpinnable):\n",
+        "    if args.check and changed:\n",
+        "pin --check never passes over a reference it could not pin",
+        ("tests/test_pin.py::test_check_never_passes_over_a_reference_it_cannot_pin",),
+    ),
 ]

@@ -58,7 +58,13 @@ def test_pin_rewrites_exactly_the_references(
         expected = _fill((DATA / "expected" / name).read_text(), plain.host, digests)
         assert (directory / name).read_text() == expected, name
     assert "${BASE}" in result.err  # the ARG-based reference, left alone and said so
-    assert run("pin", "--check", *paths).code == EXIT_OK  # now pinned and current
+    again = run("pin", "--check", *paths)
+    # everything pinnable is pinned and current; the ARG-built FROM is still unpinned, and
+    # --check says so rather than passing over it
+    assert again.code == EXIT_UNPINNED and again.out == ""
+    assert "1 reference(s) unpinned" in again.err
+    others = [str(directory / name) for name in FILES if name != "Dockerfile"]
+    assert run("pin", "--check", *others).code == EXIT_OK
 
 
 def test_check_fails_on_unpinned_and_drifted(
@@ -412,3 +418,21 @@ def test_run_mount_from_an_image(plain: Seeded, tmp_path: Path, run: Run) -> Non
     result = run("pin", str(path))
     assert result.code == EXIT_OK, result.err
     assert path.read_text().count("@sha256:") == 2
+
+
+def test_check_never_passes_over_a_reference_it_cannot_pin(
+    plain: Seeded, tmp_path: Path, run: Run
+) -> None:
+    """An ARG-built FROM and a reference split over lines are warned about, and --check
+    counts them as unpinned instead of passing."""
+    pinned = f"{plain.host}/fluent/fluentd:latest@{plain.fluentd['latest']}"
+    path = tmp_path / "Dockerfile"
+    path.write_text(f"ARG BASE={pinned}\nFROM ${{BASE}}\nFROM {pinned}\n")
+    result = run("pin", "--check", str(path))
+    assert result.code == EXIT_UNPINNED, result.err
+    assert "built from a variable" in result.err and "not pinned" in result.err
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(f'services:\n  web:\n    image: "{pinned[:20]}\n      {pinned[20:]}"\n')
+    folded = run("pin", "--check", str(compose))
+    assert folded.code == EXIT_UNPINNED, folded.err
+    assert "not written on one line" in folded.err

@@ -69,6 +69,7 @@ class FileWork:
     text: str
     found: list[Found]
     changes: dict[Found, str] = dataclasses.field(default_factory=dict)
+    unpinnable: list[str] = dataclasses.field(default_factory=list)  # where, as file:line
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,8 +134,9 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
                 say(sys.stdout, f"{item.path}:{found.line + 1}: {found.text} -> {new}")
     if failures:
         return EXIT_PIN_FAILED
-    if args.check and changed:
-        count = sum(len(item.changes) for item in changed)
+    unpinnable = sum(len(item.unpinnable) for item in work)
+    if args.check and (changed or unpinnable):
+        count = sum(len(item.changes) for item in changed) + unpinnable
         say(sys.stderr, f"whichtag: {count} reference(s) unpinned or no longer current")
         return EXIT_UNPINNED
     return EXIT_OK
@@ -160,7 +162,7 @@ def _read(path: str, explicit: bool = True) -> FileWork | None:
         return None
     for warning in scan.warnings:
         say(sys.stderr, f"whichtag: warning: {warning}")
-    return FileWork(path, text, scan.found)
+    return FileWork(path, text, scan.found, unpinnable=scan.unpinnable)
 
 
 def _entries(

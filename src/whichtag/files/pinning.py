@@ -59,6 +59,13 @@ class Scan:
     kind: str  # dockerfile, compose, kubernetes, or unknown
     found: list[Found] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: image references seen but not pinnable as written (an ARG, a template, a reference
+    #: split over lines): warned about, and ``pin --check`` counts them as unpinned
+    unpinnable: list[str] = field(default_factory=list)
+
+    def cannot_pin(self, where: str, why: str) -> None:
+        self.warnings.append(f"{where}: {why}; left alone (not pinned)")
+        self.unpinnable.append(where)
 
 
 def is_dockerfile_name(name: str) -> bool:
@@ -112,15 +119,15 @@ def find_references(path: str, text: str) -> Scan:
 def _take(
     scan: Scan, path: str, number: int, start: int, image: str, platform: str | None = None
 ) -> None:
-    if "$" in image:
-        scan.warnings.append(
-            f"{path}:{number + 1}: {image} is built from a variable (ARG or ${{...}}); left alone"
+    if "$" in image or "{{" in image:
+        scan.cannot_pin(
+            f"{path}:{number + 1}", f"{image} is built from a variable (ARG, ${{...}}, a template)"
         )
         return
     try:
         parse_reference(image)
     except InvalidReferenceError as error:
-        scan.warnings.append(f"{path}:{number + 1}: {error.message}; left alone")
+        scan.cannot_pin(f"{path}:{number + 1}", error.message)
         return
     scan.found.append(Found(number, start, start + len(image), image, platform))
 
@@ -262,14 +269,13 @@ def _take_node(scan: Scan, path: str, text: str, node: yaml.Node, seen: set[int]
     seen.add(start)
     number = node.start_mark.line + 1
     if not isinstance(node, yaml.ScalarNode) or not isinstance(node.value, str):
-        scan.warnings.append(f"{path}:{number}: image is not a string; left alone")
+        scan.cannot_pin(f"{path}:{number}", "image is not a string")
         return
     raw = text[start : node.end_mark.index]
     offset = raw.find(node.value) if node.value else -1
     if offset < 0 or "\n" in raw[: offset + len(node.value)] or node.style in ("|", ">"):
-        scan.warnings.append(
-            f"{path}:{number}: {node.value[:80]!r} is not written on one line as it is; "
-            "left alone (not pinned)"
+        scan.cannot_pin(
+            f"{path}:{number}", f"{node.value[:80]!r} is not written on one line as it is"
         )
         return
     absolute = start + offset
