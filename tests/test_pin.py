@@ -18,6 +18,7 @@ import pytest
 from conftest import CliRun, Seeded
 from whichtag.cli.pin import EXIT_PIN_FAILED, EXIT_UNPINNED
 from whichtag.errors import EXIT_OK, EXIT_USAGE
+from whichtag.files.pinning import find_references, rewrite
 
 Run = Callable[..., CliRun]
 DATA = Path(__file__).parent / "data" / "pin"
@@ -436,3 +437,35 @@ def test_check_never_passes_over_a_reference_it_cannot_pin(
     folded = run("pin", "--check", str(compose))
     assert folded.code == EXIT_UNPINNED, folded.err
     assert "not written on one line" in folded.err
+
+
+CORPUS = DATA / "corpus"
+
+
+@pytest.mark.parametrize(
+    "name", sorted(json.loads((CORPUS / "expected.json").read_text())), ids=lambda name: name
+)
+def test_real_files_yield_exactly_their_references(name: str) -> None:
+    """Files from public repositories (tests/data/pin/corpus/README.md): every reference a
+    person reading the file would pin, and nothing else."""
+    expected = json.loads((CORPUS / "expected.json").read_text())[name]
+    original_name = name.split("__")[-1]
+    scan = find_references(original_name, (CORPUS / name).read_text())
+    assert [[found.line + 1, found.text] for found in scan.found] == expected
+    assert scan.unpinnable == []
+
+
+def test_real_files_rewrite_only_their_references(tmp_path: Path) -> None:
+    """Each reference replaced, nothing else: the rewritten file differs from the original
+    only inside the references, and YAML still parses to the same structure but for them."""
+    for name, expected in json.loads((CORPUS / "expected.json").read_text()).items():
+        text = (CORPUS / name).read_text()
+        scan = find_references(name.split("__")[-1], text)
+        changes = {found: f"{found.text}@sha256:{'a' * 64}" for found in scan.found}
+        after = rewrite(text, changes)
+        assert after.replace(f"@sha256:{'a' * 64}", "") == text, name
+        assert after.count("@sha256:") == len(expected), name
+        if name.endswith((".yml", ".yaml")):
+            import yaml
+
+            assert yaml.safe_load(after) is not None
