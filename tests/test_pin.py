@@ -4,9 +4,11 @@ standing for the test registry and the digests it gives); --check, --dry-run, --
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import shutil
 import socket
 import stat
 import subprocess
@@ -14,11 +16,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import trustme
+from testkit.front import Front
 
-from conftest import CliRun, Seeded
-from whichtag.cli.pin import EXIT_PIN_FAILED, EXIT_UNPINNED
+from conftest import CliRun, Seeded, named_hosts
+from whichtag import Options
+from whichtag.cli.pin import (
+    EXIT_PIN_FAILED,
+    EXIT_UNPINNED,
+    FileWork,
+    _read,
+    _resolve,
+    _write_all,
+)
 from whichtag.errors import EXIT_OK, EXIT_USAGE
 from whichtag.files.pinning import find_references, rewrite
+from whichtag.names.reference import parse_reference
 
 Run = Callable[..., CliRun]
 DATA = Path(__file__).parent / "data" / "pin"
@@ -276,6 +289,12 @@ def test_a_byte_order_mark_does_not_hide_the_references(
     assert result.code == EXIT_OK, result.err
     pinned = path.read_bytes()
     assert pinned.startswith(b"\xef\xbb\xbf") and b"@sha256:" in pinned
+    compose = tmp_path / "compose.yaml"
+    body = f"services:\n  web:\n    image: {plain.host}/fluent/fluentd:latest\n"
+    compose.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    result = run("pin", str(compose))
+    assert result.code == EXIT_OK, result.err
+    assert compose.read_bytes().startswith(b"\xef\xbb\xbf") and b"@sha256:" in compose.read_bytes()
 
 
 def test_from_continued_on_the_next_line(plain: Seeded, tmp_path: Path, run: Run) -> None:
@@ -469,3 +488,56 @@ def test_real_files_rewrite_only_their_references(tmp_path: Path) -> None:
             import yaml
 
             assert yaml.safe_load(after) is not None
+
+
+def test_the_corpus_round_trip_against_a_registry(
+    plain: Seeded, ca: trustme.CA, tmp_path: Path
+) -> None:
+    """The real files, pinned against a real registry serving their images as Docker Hub and
+    docker.redpanda.com would (127.0.0.1:443, resolver hook, certs.d): each expected reference
+    pinned to the digest its tag has there, nothing else changed, a second run a no-op."""
+    expected = json.loads((CORPUS / "expected.json").read_text())
+    digests: dict[str, str] = {}
+    for written in sorted({text for refs in expected.values() for _, text in refs}):
+        ref = parse_reference(written)
+        pushed = plain.pusher.push_image(ref.repository, f"corpus-{written}", tag=ref.tag)
+        digests[written] = pushed.digest
+    (tmp_path / "certs.d").mkdir()
+    served = named_hosts(
+        ca, tmp_path / "certs.d", {"registry-1.docker.io": None, "docker.redpanda.com": None}
+    )
+    options = Options(
+        resolve=served.resolve,
+        cert_dirs=[tmp_path / "certs.d"],
+        use_proxy_env=False,
+        use_cache=False,
+        use_credential_files=False,
+    )
+    work_dir = tmp_path / "files"
+    work_dir.mkdir()
+    placed = {name: work_dir / name / name.split("__")[-1] for name in expected}
+    for name, path in placed.items():  # each under its own name (Dockerfile, compose.yaml)
+        path.parent.mkdir()
+        shutil.copy(CORPUS / name, path)
+    with Front(plain.host, override=served.route, port=443, tls=served.context):
+        for attempt in (1, 2):
+            work = [_read_file(path) for path in placed.values()]
+            failures = asyncio.run(_resolve(work, options, version_tag=False))
+            assert failures == []
+            changes = sum(len(item.changes) for item in work)
+            assert changes == (sum(len(refs) for refs in expected.values()) if attempt == 1 else 0)
+            _write_all([(item.path, rewrite(item.text, item.changes)) for item in work])
+    for name, refs in expected.items():
+        after = placed[name].read_text()
+        for _, written in refs:
+            tagged = written if ":" in written.rsplit("/", 1)[-1] else f"{written}:latest"
+            pinned = f"{tagged}@{digests[written]}"
+            assert pinned in after, (name, written)  # a reference without a tag gets :latest
+            after = after.replace(pinned, written)
+        assert after == (CORPUS / name).read_text(), name  # nothing else changed
+
+
+def _read_file(path: Path) -> FileWork:
+    item = _read(str(path))
+    assert item is not None
+    return item
