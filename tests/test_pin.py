@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import trustme
 from testkit.front import Front
+from testkit.registry import RegistryProcess
+from testkit.seed import Pusher
 
 from conftest import CliRun, Seeded, named_hosts
 from whichtag import Options
@@ -491,18 +493,22 @@ def test_real_files_rewrite_only_their_references(tmp_path: Path) -> None:
             assert all(doc is not None for doc in yaml.safe_load_all(after))
 
 
-def test_the_corpus_round_trip_against_a_registry(
-    plain: Seeded, ca: trustme.CA, tmp_path: Path
-) -> None:
+def test_the_corpus_round_trip_against_a_registry(ca: trustme.CA, tmp_path: Path) -> None:
     """The real files, pinned against a real registry serving their images as Docker Hub and
     docker.redpanda.com would (127.0.0.1:443, resolver hook, certs.d): each expected reference
     pinned to the digest its tag has there, nothing else changed, a second run a no-op."""
+    with RegistryProcess() as registry:  # its own: the files name library/nginx and others
+        _round_trip(registry, ca, tmp_path)
+
+
+def _round_trip(registry: RegistryProcess, ca: trustme.CA, tmp_path: Path) -> None:
     expected = json.loads((CORPUS / "expected.json").read_text())
+    pusher = Pusher(registry.url)
     digests: dict[str, str] = {}  # tag form -> the digest the registry gives it
     for written in sorted({text for refs in expected.values() for _, text in refs}):
         tag_form = written.split("@", 1)[0]
         ref = parse_reference(tag_form)
-        pushed = plain.pusher.push_image(ref.repository, f"corpus-{tag_form}", tag=ref.tag)
+        pushed = pusher.push_image(ref.repository, f"corpus-{tag_form}", tag=ref.tag)
         digests[tag_form] = pushed.digest
     (tmp_path / "certs.d").mkdir()
     hosts = ["registry-1.docker.io", "docker.redpanda.com", "registry.gitlab.com"]
@@ -520,7 +526,7 @@ def test_the_corpus_round_trip_against_a_registry(
     for name, path in placed.items():  # each under its own name (Dockerfile, compose.yaml)
         path.parent.mkdir()
         shutil.copy(CORPUS / name, path)
-    with Front(plain.host, override=served.route, port=443, tls=served.context):
+    with Front(registry.host, override=served.route, port=443, tls=served.context):
         for attempt in (1, 2):
             work = [_read_file(path) for path in placed.values()]
             failures = asyncio.run(_resolve(work, options, version_tag=False))
