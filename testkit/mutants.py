@@ -1190,8 +1190,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "harbor-pages-unbounded",
         BULK,
-        "max_tags=min(max_tags, len(listing.tags) + PAGE_SIZE),",
-        "max_tags=max_tags,",
+        "bound = min(max_tags, len(listing.tags) + PAGE_SIZE)",
+        "bound = max_tags",
         "Harbor's artifact pages are bounded by the registry's own tag count",
         ("tests/test_harbor.py::test_a_harbor_claiming_a_million_artifacts_is_not_paged_through",),
     ),

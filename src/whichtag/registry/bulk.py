@@ -70,6 +70,13 @@ def _hub_token(client: RegistryClient, ref: Reference) -> HubToken | None:
     return HubToken(client.auth.transport, client.auth.credentials)
 
 
+def _harbor(client: RegistryClient, api: str, most: int) -> HarborLister:
+    """Harbor's API on the registry's host takes the registry's own Basic credentials."""
+    return HarborLister(
+        client.auth.transport, api, max_tags=most, authorize=client.auth.basic_at_home()
+    )
+
+
 VENDORS: dict[str, Vendor] = {
     "hub": Vendor(
         lambda client, ref, api, most: HubLister(
@@ -88,9 +95,7 @@ VENDORS: dict[str, Vendor] = {
         "Quay's API is served from read replicas that can lag behind a push",
     ),
     "harbor": Vendor(
-        lambda client, ref, api, most: HarborLister(
-            client.auth.transport, api, max_tags=most, authorize=client.auth.basic_at_home()
-        ),
+        lambda client, ref, api, most: _harbor(client, api, most),
         "",
         "Harbor's artifacts API",
         _never,  # recognised by its systeminfo instead: see list_repository
@@ -137,12 +142,8 @@ async def list_repository(
             name, vendor = "harbor", VENDORS["harbor"]
             # Artifacts with tags are at most as many as the registry's tags (one page of
             # slack for untagged ones): a server claiming more is not paged through.
-            harbor = HarborLister(
-                client.auth.transport,
-                client.base_url,
-                max_tags=min(max_tags, len(listing.tags) + PAGE_SIZE),
-                authorize=client.auth.basic_at_home(),
-            )
+            bound = min(max_tags, len(listing.tags) + PAGE_SIZE)
+            harbor = _harbor(client, client.base_url, bound)
             if not await harbor.is_harbor():
                 return listing
             found, reason = await harbor.listing(ref.repository), harbor.reason
