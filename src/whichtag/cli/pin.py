@@ -227,8 +227,9 @@ async def _warn_about_platforms(
     """``FROM --platform=P IMAGE``: a warning where the pinned image has no P image (a
     single-platform image of another platform, or an index without it)."""
     from whichtag.answer.match import serves
-    from whichtag.names.platforms import parse_platform
+    from whichtag.names.platforms import Platform, parse_platform
 
+    asked: dict[str, list[Platform]] = {}  # each pinned image asked once, however often used
     for item in work:
         for found in item.found:
             pinned = pins.get(found.text)
@@ -236,7 +237,9 @@ async def _warn_about_platforms(
                 continue
             try:
                 wanted = parse_platform(found.platform)
-                offered = await client.platforms_of(pinned)
+                if pinned not in asked:
+                    asked[pinned] = await client.platforms_of(pinned)
+                offered = asked[pinned]
             except WhichtagError as error:
                 say(sys.stderr, f"whichtag: warning: {item.path}:{found.line + 1}: {error}")
                 continue
