@@ -30,6 +30,7 @@ HOSTS = "src/whichtag/net/hosts.py"
 VENDOR_API = "src/whichtag/registry/vendors/api.py"
 RESULTS = "src/whichtag/answer/results.py"
 BULK = "src/whichtag/registry/bulk.py"
+VERSIONS = "src/whichtag/names/versions.py"
 
 MUTANTS: list[Mutant] = [
     # -- where credentials may go ---------------------------------------------------------------
@@ -853,9 +854,9 @@ MUTANTS: list[Mutant] = [
     # -- what the answer means: version names, the map, pinning, many references -------------
     Mutant(
         "version-ignores-variant",
-        "src/whichtag/names/versions.py",
-        'for variant in variants_of(asked) if asked is not None else [""]:',
-        'for variant in [""]:',
+        VERSIONS,
+        "return (version.information, -far, -place, version.v == asked_v)",
+        "return (version.information, version.v == asked_v)",
         "the version name has the variant of the tag asked (stable-alpine is 1.26.2-alpine)",
         (
             "tests/test_versions.py::test_official_images",
@@ -863,12 +864,77 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "version-variant-before-information",
+        VERSIONS,
+        "return (version.information, -far, -place, version.v == asked_v)",
+        "return (-far, -place, version.information, version.v == asked_v)",
+        "the tag carrying the most version information wins over the asked tag's own spelling "
+        "(eclipse-temurin latest is 25.0.4_7-jdk, not 25)",
+        ("tests/test_versions.py::test_families",),
+    ),
+    Mutant(
         "version-not-most-specific",
-        "src/whichtag/names/versions.py",
-        "return (not self.is_date, len(self.numbers), self.revision is not None, self.order)",
-        "return (not self.is_date, self.revision is not None, self.order)",
+        VERSIONS,
+        "len(self.numbers) + len(self.inner),",
+        "0,",
         "the version name is the most specific version tag (1.27.3, not 1.27)",
-        ("tests/test_versions.py::test_version_name_prefers_the_revision_and_the_plain_variant",),
+        ("tests/test_versions.py::test_official_images", "tests/test_versions.py::test_families"),
+    ),
+    Mutant(
+        "version-java-update-form",
+        VERSIONS,
+        "(?:u(?P<update>[0-9]{1,9}))?",
+        "",
+        "Java's 8u502 is a version (8.0.502)",
+        ("tests/test_versions.py::test_families",),
+    ),
+    Mutant(
+        "version-pre-release-order",
+        VERSIONS,
+        '"rc": 5,',
+        '"rc": 0,',
+        "pre-releases order dev < alpha < beta < ea/milestone < preview < rc < release",
+        ("tests/test_versions.py::test_order_edges",),
+    ),
+    Mutant(
+        "version-pre-release-case",
+        VERSIONS,
+        "(?P<attached>(?i:alpha|beta|pre|dev|rc|ea|a|b))",
+        "(?P<attached>(?:alpha|beta|pre|dev|rc|ea|a|b))",
+        "pre-release words are read in any case (php 8.5.10RC1)",
+        ("tests/test_versions.py::test_families",),
+    ),
+    Mutant(
+        "version-prefix-not-read",
+        VERSIONS,
+        'starts = [index + 1 for index, char in enumerate(tag) if char == "-"]',
+        "starts: list[int] = []",
+        "a product prefix keeps the version readable (open-21.0.12.0-jdk-jammy, psmdb-8.0.29)",
+        ("tests/test_versions.py::test_families",),
+    ),
+    Mutant(
+        "version-two-versions-as-revision",
+        VERSIONS,
+        "(?:-(?P<inner>[0-9]{1,18}(?:\\.[0-9]{1,18}){2,9})(?=$|[-_]))?",
+        "",
+        "pypy's 3.11-7.3.23 carries two versions; the second is not a revision",
+        ("tests/test_versions.py::test_families",),
+    ),
+    Mutant(
+        "version-pre-release-named-by-release",
+        VERSIONS,
+        "            versions = refining  # 2026.2-u0",
+        "            pass  # 2026.2-u0",
+        "a version asked is named by a tag that refines it (cassandra 6.0 is 6.0-alpha2)",
+        ("tests/test_versions.py::test_families",),
+    ),
+    Mutant(
+        "pin-writes-a-less-specific-tag",
+        VERSIONS,
+        "return name if named.information > asked_version.information else asked",
+        "return name",
+        "pin --version-tag never writes a less specific or moving tag",
+        ("tests/test_versions.py::test_tag_to_pin",),
     ),
     Mutant(
         "map-filters-after-scanning",

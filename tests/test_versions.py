@@ -1,5 +1,6 @@
-"""Version names (whichtag.names.versions): the rule, its edge cases, and the real tag groups of
-eight official images (tests/data/official-images, a dated snapshot)."""
+"""Version names (whichtag.names.versions): the rule, its edge cases, the real tag groups of every
+official image (tests/data/official-images, a dated snapshot) against the names a person gives
+(names.tsv), and other tag conventions (tests/data/version-conventions.tsv)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from whichtag.names.versions import map_order, parse_version, variants_of, version_name
+from whichtag.names.versions import map_order, parse_version, tag_to_pin, version_name
 
 DATA = Path(__file__).parent / "data" / "official-images"
+CONVENTIONS = Path(__file__).parent / "data" / "version-conventions.tsv"
 
 
 def official_groups() -> list[tuple[str, list[str]]]:
-    """(image, tags) for every ``Tags:`` and ``SharedTags:`` line of the snapshot."""
+    """(image, tags) for every ``Tags:`` and ``SharedTags:`` line of the snapshot, in order."""
     groups = []
-    for path in sorted(DATA.iterdir()):
-        if path.suffix == ".md":
-            continue
+    for path in sorted((DATA / "library").iterdir()):
         for line in path.read_text().splitlines():
             key, _, value = line.partition(":")
             if key in ("Tags", "SharedTags"):
@@ -29,6 +29,54 @@ def official_groups() -> list[tuple[str, list[str]]]:
 
 
 GROUPS = official_groups()
+
+
+def expected_names() -> dict[str, list[tuple[list[str], str, str | None]]]:
+    """image → (group, asked, the name a person gives) for every asked tag of names.tsv."""
+    by_image: dict[str, list[list[str]]] = {}
+    for image, tags in GROUPS:
+        by_image.setdefault(image, []).append(tags)
+    rows: dict[str, list[tuple[list[str], str, str | None]]] = {}
+    for line in (DATA / "names.tsv").read_text().splitlines():
+        if line.startswith("#"):
+            continue
+        image, number, asked, name, *_ = line.split("\t")
+        group = by_image[image][int(number) - 1]
+        assert asked in group, line  # the table and the snapshot agree
+        rows.setdefault(image, []).append((group, asked, None if name == "-" else name))
+    return rows
+
+
+EXPECTED = expected_names()
+
+
+def test_the_table_covers_every_asked_tag_of_every_image() -> None:
+    assert sorted(EXPECTED) == sorted({image for image, _ in GROUPS})
+    assert sum(map(len, EXPECTED.values())) == sum(len(tags) for _, tags in GROUPS)
+    assert len(list((DATA / "library").iterdir())) == 144  # every library/ file of the commit
+
+
+@pytest.mark.parametrize("image", sorted(EXPECTED))
+def test_names_a_person_gives(image: str) -> None:
+    """At least 99% of every image's asked tags are named as a person names them (the rest
+    are listed with why in docs/version-names.md)."""
+    rows = EXPECTED[image]
+    wrong = [(asked, name) for group, asked, name in rows if version_name(group, asked) != name]
+    assert len(wrong) <= len(rows) // 100, wrong
+
+
+def _conventions() -> list[tuple[list[str], str, str]]:
+    rows = []
+    for line in CONVENTIONS.read_text().splitlines():
+        if not line.startswith("#"):
+            group, asked, name, _source = line.split("\t")
+            rows.append((group.split(","), asked, name))
+    return rows
+
+
+@pytest.mark.parametrize(("group", "asked", "name"), _conventions())
+def test_other_conventions(group: list[str], asked: str, name: str) -> None:
+    assert version_name(group, asked) == name
 
 
 def _group(image: str, tag: str) -> list[str]:
@@ -69,28 +117,83 @@ def test_official_images(image: str, asked: str, expected: str) -> None:
 
 
 def test_groups_without_a_version_tag_have_no_version_name() -> None:
-    assert version_name(_group("debian", "sid"), "sid") is None
-    assert version_name(_group("golang", "tip-trixie"), "tip-trixie") is None
+    assert version_name(_group("buildpack-deps", "sid"), "sid") is None
+    assert version_name(_group("ros", "jazzy"), "jazzy") is None
+    # a dated snapshot is a version, if the only one
+    assert version_name(_group("debian", "sid"), "sid") == "sid-20260803"
 
 
-@pytest.mark.parametrize(("image", "tags"), GROUPS, ids=[f"{i}:{t[0]}" for i, t in GROUPS])
-def test_every_official_group(image: str, tags: list[str]) -> None:
-    """For every tag of every group: the name is the group's own, a version tag, of the
-    asked tag's variant where the group has one, and no version of that variant in the group
-    names the image more exactly."""
-    for asked in tags:
-        name = version_name(tags, asked)
-        versions = [parse_version(tag) for tag in tags]
-        if all(version is None for version in versions):
-            assert name is None
-            continue
-        assert name in tags
-        chosen = parse_version(name)
-        assert chosen is not None
-        wanted = next(v for v in variants_of(asked) if any(x and x.variant == v for x in versions))
-        assert chosen.variant == wanted
-        rivals = [x for x in versions if x is not None and x.variant == wanted]
-        assert all(len(x.numbers) <= len(chosen.numbers) for x in rivals)
+@pytest.mark.parametrize(
+    ("image", "asked", "expected"),
+    [
+        # the full version only under a sibling spelling of the variant
+        ("eclipse-temurin", "latest", "25.0.4_7-jdk"),
+        ("amazoncorretto", "21-jdk", "21.0.12"),
+        ("eclipse-mosquitto", "latest", "2.1.2-alpine"),
+        # Java's update and build forms
+        ("eclipse-temurin", "8-jdk-noble", "8u502-b07-jdk-noble"),
+        ("amazoncorretto", "latest", "8u504"),
+        ("azul-zulu", "8-jdk", "8.96-8.0.504-jdk-debian13"),
+        # product prefixes stay part of the variant
+        ("ibm-semeru-runtimes", "open-21-jdk-jammy", "open-21.0.12.0-jdk-jammy"),
+        ("wordpress", "cli-php8.3", "cli-2.12.0-php8.3"),
+        ("percona", "psmdb-8.0", "psmdb-8.0.29"),
+        ("aerospike", "ee-8.1.2.4", "ee-8.1.2.4_1"),
+        ("archlinux", "latest", "base-20260816.0.574111"),
+        ("clojure", "temurin-25-lein", "temurin-25-lein-2.13.0"),
+        # two versions in one tag
+        ("pypy", "latest", "3.11-7.3.23"),
+        ("pypy", "3-7.3", "3.11-7.3.23"),
+        # pre-releases: upper case, ea builds, named by their release-looking alias, channels
+        ("php", "8.5-rc", "8.5.10RC1"),
+        ("openjdk", "28-ea", "28-ea-11"),
+        ("cassandra", "6.0", "6.0-alpha2"),
+        ("php", "8.6-rc-apache-bookworm", "8.6.0beta1-apache-bookworm"),
+        ("haxe", "5.0", "5.0.0-preview.1"),
+        ("tomee", "11-jre25-alpine", "11.0.0-M1-jre25-alpine"),
+        ("mariadb", "13.0-resolute-rc", "13.0.1-resolute-rc"),
+        ("hylang", "python3.15-rc", "1.3.1-python3.15-rc"),
+        # the same v spelling as asked
+        ("traefik", "v3.7", "v3.7.11"),
+        ("traefik", "3.7", "3.7.11"),
+        # moving names with a variant, prefixed readings, release letters
+        ("xwiki", "stable-mysql", "18.6.0-mysql-tomcat"),
+        ("elixir", "otp-29", "1.20.3-otp-29"),
+        ("sapmachine", "lts-jre-alpine-3.23", "25.0.4.1-jre-alpine-3.23"),
+        ("neurodebian", "bookworm", "nd120"),
+        ("ubuntu", "noble", "24.04"),
+        ("sonarqube", "latest", "26.8.0.126808-community"),
+        ("tomee", "10.1-webprofile", "10.2.0-webprofile"),
+        ("bonita", "2026.2-u0", "2026.2-u0"),  # a complete version names itself
+        ("bonita", "2026.2", "2026.2-u0"),
+    ],
+)
+def test_families(image: str, asked: str, expected: str) -> None:
+    assert version_name(_group(image, asked), asked) == expected
+
+
+def test_every_official_group() -> None:
+    """For every tag of every group: the name is the group's own version tag, whatever the
+    order of the tags, and no version in the group carries more version information unless
+    the asked tag is a version that the name refines."""
+    for _image, tags in GROUPS:
+        shuffled = list(reversed(tags))
+        for asked in tags:
+            name = version_name(tags, asked)
+            assert version_name(shuffled, asked) == name
+            versions = [version for version in map(parse_version, tags) if version is not None]
+            if not versions:
+                assert name is None
+                continue
+            assert name in tags
+            chosen = parse_version(name)
+            assert chosen is not None
+            richest = max(version.information for version in versions)
+            asked_version = parse_version(asked)
+            assert chosen.information == richest or (
+                asked_version is not None
+                and chosen.numbers[: len(asked_version.numbers)] == asked_version.numbers
+            )
 
 
 @pytest.mark.parametrize(
@@ -99,14 +202,25 @@ def test_every_official_group(image: str, tags: list[str]) -> None:
         ("1.27.3", (1, 27, 3), None, None, ""),
         ("v0.12.31", (0, 12, 31), None, None, ""),
         ("1.27-alpine", (1, 27), None, None, "alpine"),
-        ("3.15.0rc1-slim-trixie", (3, 15, 0), (4, 1), None, "slim-trixie"),
-        ("3.15-rc-slim", (3, 15), (4, 0), None, "slim"),
+        ("3.15.0rc1-slim-trixie", (3, 15, 0), (5, 1), None, "slim-trixie"),
+        ("3.15-rc-slim", (3, 15), (5, 0), None, "slim"),
         ("19beta3", (19,), (2, 3), None, ""),
         ("3.13.0a1", (3, 13, 0), (1, 1), None, ""),
         ("2.0.0-beta.2", (2, 0, 0), (2, 2), None, ""),
         ("1.2.3-1", (1, 2, 3), None, 1, ""),
         ("1.2.3-1-bookworm", (1, 2, 3), None, 1, "bookworm"),
         ("1.2.3_build5", (1, 2, 3), None, None, ""),
+        ("8.5.10RC1", (8, 5, 10), (5, 1), None, ""),
+        ("28-ea-11-jdk", (28,), (3, 11), None, "jdk"),
+        ("11.0.0-M1-jre25", (11, 0, 0), (3, 1), None, "jre25"),
+        ("5.0.0-preview.1", (5, 0, 0), (4, 1), None, ""),
+        ("3.14.0-95.2.beta-sdk", (3, 14, 0), (2, 95), None, "sdk"),
+        ("8u502-b07-jdk", (8, 0, 502), None, None, "jdk"),
+        ("25.0.4_7-jre", (25, 0, 4), None, None, "jre"),
+        ("open-21.0.12.0-jdk-jammy", (21, 0, 12, 0), None, None, "open-jdk-jammy"),
+        ("bookworm-20260803-slim", (20260803,), None, None, "bookworm-slim"),
+        ("1.25.5-debian-12-r5", (1, 25, 5), None, None, "debian-12"),
+        ("nd22.04-non-free", (22, 4), None, None, "nd-non-free"),
         ("26-alpine3.23", (26,), None, None, "alpine3.23"),
     ],
 )
@@ -127,7 +241,9 @@ def test_parse(
     )
 
 
-@pytest.mark.parametrize("tag", ["latest", "bookworm-20260803", "stable-alpine", "v", "1.", ".1"])
+@pytest.mark.parametrize(
+    "tag", ["latest", "stable-alpine", "alpine3.20", "python3.12", "jdk25", "v", "1.", ".1"]
+)
 def test_not_versions(tag: str) -> None:
     assert parse_version(tag) is None
 
@@ -142,7 +258,12 @@ def test_order_edges() -> None:
     assert order("1.0") > order("1.0-rc2") > order("1.0-rc1") > order("1.0-beta3")
     assert order("1.0-beta3") > order("1.0-alpha9") > order("1.0-dev")
     assert order("1.2.3-1") > order("1.2.3")  # a Debian revision is newer
-    assert order("1.2.3_a") == order("1.2.3_b")  # build metadata does not order
+    assert order("1.2.3_a") == order("1.2.3_b")  # build metadata without numbers does not order
+    assert order("25.0.4_8") > order("25.0.4_7") > order("25.0.4")  # a build number does
+    assert order("8.5.10") > order("8.5.10RC1") > order("8.5.10beta2")
+    assert order("28") > order("28-ea-11") > order("28-ea-9")
+    assert order("3.11-7.3.23") > order("3.11-7.3.22")  # the second version orders too
+    assert order("2.0") > order("2.0-M1") > order("2.0-alpha1")
     assert order("0.1") > order("20240101")  # a date never outranks a release
     assert parse_version("20240101") is not None and parse_version("20240101").is_date  # type: ignore[union-attr]
     assert not parse_version("20241301").is_date  # type: ignore[union-attr]  # no 13th month
@@ -208,3 +329,36 @@ def test_map_order() -> None:
         "nightly",
         "sha-abc",
     ]
+
+
+@pytest.mark.parametrize(
+    ("asked", "name", "written"),
+    [
+        ("latest", "1.27.3", "1.27.3"),  # a moving tag becomes the version name
+        ("stable-alpine", "1.26.2-alpine", "1.26.2-alpine"),
+        ("1.27", "1.27.3", "1.27.3"),  # a version, the version that refines it
+        ("6.0", "6.0-alpha2", "6.0-alpha2"),
+        ("6.0-alpha2", "6.0", "6.0-alpha2"),  # a pre-release stays itself
+        ("1.27.3", "1.27", "1.27.3"),  # never a less specific tag
+        ("1.2.3-1", "1.2.3", "1.2.3-1"),
+        ("bookworm-20260803", "12.15", "bookworm-20260803"),  # a snapshot stays itself
+        ("10.1-webprofile", "10.2.0-webprofile", "10.1-webprofile"),  # nor another version
+        ("sid", None, "sid"),
+    ],
+)
+def test_tag_to_pin(asked: str, name: str | None, written: str) -> None:
+    assert tag_to_pin(asked, name) == written
+
+
+def test_pin_never_writes_a_less_specific_or_moving_tag_on_official_groups() -> None:
+    for _image, tags in GROUPS:
+        for asked in tags:
+            written = tag_to_pin(asked, version_name(tags, asked))
+            assert written in tags
+            before, after = parse_version(asked), parse_version(written)
+            if before is not None:
+                assert after is not None
+                assert after.information >= before.information
+                assert after.numbers[: len(before.numbers)] == before.numbers
+            elif any(parse_version(tag) for tag in tags):
+                assert after is not None  # latest, stable: a version, never another moving tag

@@ -5,7 +5,12 @@
     ['latest', 'stable', 'v0.12', 'v0.12.31']
 
 The API is async-first (:func:`find_same_tags`, :func:`tag_map`, and :class:`Client` to ask
-many questions over one set of connections) with blocking wrappers.
+many questions over one set of connections) with blocking wrappers. :func:`version_name`
+names a group of tags you already have:
+
+    >>> from whichtag import version_name
+    >>> version_name(["25.0.4_7-jdk", "25-jdk", "25", "latest"], asked="latest")
+    '25.0.4_7-jdk'
 """
 
 from whichtag.answer.client import (
@@ -20,6 +25,7 @@ from whichtag.answer.results import Group, Result, TagError, TagMap
 from whichtag.auth.credentials import Credentials
 from whichtag.errors import WhichtagError
 from whichtag.names.reference import Reference, parse_reference
+from whichtag.names.versions import version_name
 
 __version__ = "0.1.0"
 
@@ -39,4 +45,5 @@ __all__ = [
     "parse_reference",
     "tag_map",
     "tag_map_sync",
+    "version_name",
 ]

@@ -39,6 +39,7 @@ from whichtag.files.pinning import (
     pinned_text,
     rewrite,
 )
+from whichtag.names.versions import tag_to_pin
 
 if TYPE_CHECKING:
     from whichtag.answer.client import Client
@@ -285,7 +286,7 @@ async def _current(client: Client, asked: Reference, version_tag: bool) -> tuple
             f"could not ask every tag of {asked.repository} for the version name",
             hint="run again, or pin without --version-tag",
         )
-    return result.version or tag, result.digest
+    return tag_to_pin(tag, result.version), result.digest
 
 
 def _diff(item: FileWork) -> list[str]:

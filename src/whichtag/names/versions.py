@@ -1,25 +1,33 @@
 """Version names: which tag of a group of aliases says what the image *is*.
 
 Among tags sharing a digest (``1.27.3``, ``1.27``, ``1``, ``mainline``, ``latest``) the
-version name is the most specific version tag: the most numeric components, compared
-numerically, with an optional ``v`` prefix, and the same variant suffix as the tag asked
-(``stable-alpine`` is ``1.26.2-alpine``, not ``1.26.2``). A tag reads as::
+version name is the tag carrying the most version information, of the asked tag's variant
+where several carry as much (``stable-alpine`` is ``1.26.2-alpine``, not ``1.26.2``), else of
+the closest variant spelling (eclipse-temurin's ``latest`` is ``25.0.4_7-jdk``: no plain tag
+says ``25.0.4_7``). A tag reads as::
 
-    [v]NUMBERS[PRE][-REVISION][_BUILD][-VARIANT]
+    [PREFIX-][v]NUMBERS[PRE][-INNER][-REVISION][_BUILD|-bBUILD][-VARIANT][-lsBUILD|-rBUILD]
 
-- ``NUMBERS``: ``1``, ``1.27``, ``1.27.3`` (any count, each compared as a number);
-- ``PRE``: a pre-release, attached (``3.15.0rc1``, ``19beta3``, ``3.13.0a1``) or after a dash
-  (``1.0-rc1``, ``2.0.0-beta.2``, ``3.15-rc``): dev < alpha < beta < pre/preview < rc < the
-  release itself;
+- ``NUMBERS``: ``1``, ``1.27``, ``1.27.3`` (any count, each compared as a number); Java's
+  update form ``8u502`` is ``8.0.502``; a timestamp ``2024-01-01T00-00-00Z`` is a date;
+- ``PRE``: a pre-release, attached (``3.15.0rc1``, ``8.5.10RC1``, ``19beta3``, ``3.13.0a1``) or
+  after a dash (``1.0-rc1``, ``2.0.0-beta.2``, ``3.15-rc``, ``28-ea-11``, ``5.0.0-preview.1``),
+  any case: dev < alpha < beta < ea < pre/preview < rc < the release itself;
+- ``INNER``: a second dotted version after a dash (pypy's ``3.11-7.3.23``, azul-zulu's
+  ``8.96-8.0.504``): the tag is ordered by the first, then the second;
 - ``REVISION``: a Debian-style package revision, digits after a dash (``1.2.3-1`` is newer and
   more specific than ``1.2.3``);
-- ``BUILD``: build metadata after ``_`` (semver's ``+``, which tags cannot hold): ignored
-  when ordering;
-- ``VARIANT``: the rest after a dash (``alpine``, ``slim-bookworm``, ``alpine3.20``).
+- ``BUILD``: a build number: ``_7`` (``25.0.4_7``), ``-b07`` (``8u502-b07``), and as the last
+  part linuxserver's ``-ls123`` and bitnami's ``-r4``; compared when numbers are equal;
+- ``PREFIX`` / ``VARIANT``: a product word before the version (``open-``, ``cli-``, ``psmdb-``,
+  ``temurin-25-tools-deps-``, ``RELEASE.``) and the rest after it (``alpine``,
+  ``slim-bookworm``): together they are the tag's variant, which a newer release keeps.
 
-A bare eight-digit date (``20240101``) is a version too (``edge`` is ``20260805``), ranked
-below every dotted version so that a dated snapshot never outranks a release. A tag that
-does not start with a version (``latest``, ``bookworm-20260803``) is not a version tag.
+A tag that starts with a version is read there; any other is read at the word boundary (after
+``-``, or after a leading ``WORD.``) where it carries the most version information
+(``bookworm-20260803`` is a dated ``bookworm``). An eight-digit date (``20240101``) is a
+version ranked below every dotted one, so that a dated snapshot never outranks a release.
+``latest``, ``alpine3.20`` and ``python3.12`` are not version tags.
 """
 
 from __future__ import annotations
@@ -33,94 +41,251 @@ from whichtag.names.tagnames import natural_key
 
 G = TypeVar("G")
 
-_PRE_WORDS = {"dev": 0, "alpha": 1, "a": 1, "beta": 2, "b": 2, "pre": 3, "preview": 3, "rc": 4}
+_PRE_WORDS = {
+    "dev": 0,
+    "alpha": 1,
+    "a": 1,
+    "beta": 2,
+    "b": 2,
+    "ea": 3,
+    "m": 3,
+    "milestone": 3,
+    "pre": 4,
+    "preview": 4,
+    "rc": 5,
+}
 
 _VERSION_RE = re.compile(
     r"""
     (?P<v>[vV])?
-    (?P<numbers>[0-9]{1,18}(?:\.[0-9]{1,18}){0,9})
     (?:
-        (?P<attached>a|b|rc|alpha|beta|pre|dev)(?P<attached_number>[0-9]{1,9})
-      | [-.](?P<dashed>alpha|beta|rc|pre|preview|dev)(?:\.?(?P<dashed_number>[0-9]{1,9}))?
+        (?P<stamp>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z)
+      | (?P<numbers>[0-9]{1,18}(?:\.[0-9]{1,18}){0,9})(?:u(?P<update>[0-9]{1,9}))?
+    )
+    (?:
+        (?P<attached>(?i:alpha|beta|pre|dev|rc|ea|a|b))(?P<attached_number>[0-9]{1,9})
+      | [-.](?P<dashed>(?i:alpha|beta|rc|preview|pre|dev|ea|milestone|m(?=[0-9])))
+        (?:[.-]?(?P<dashed_number>[0-9]{1,9}))?(?=$|[-_])
+      | -(?P<dart_number>[0-9]{1,9})(?:\.[0-9]{1,9}){0,3}\.(?P<dart>beta|dev)(?=$|-)
     )?
-    (?:-(?P<revision>[0-9]{1,9}))?
-    (?:_(?P<build>[A-Za-z0-9.]+))?
-    (?:-(?P<variant>[A-Za-z0-9_.-]+))?
+    (?:-(?P<inner>[0-9]{1,18}(?:\.[0-9]{1,18}){2,9})(?=$|[-_]))?
+    (?:-(?P<revision>[0-9]{1,9})(?=$|[-_]))?
+    (?:_(?P<build>[A-Za-z0-9.]{1,64})|-b(?P<java_build>[0-9]{1,9})(?=$|-))?
+    (?:-(?P<rest>.+))?
     """,
     re.VERBOSE | re.ASCII,
 )
+_TRAILING_BUILD_RE = re.compile(
+    r"(?:^|-)(?P<build>(?:r[0-9]{1,9}-)?ls[0-9]{1,9}|r[0-9]{1,9}|u[0-9]{1,9})$", re.ASCII
+)
+# after a word without digits only: hylang's 1.3.1-python3.15-rc is Python's release candidate
+_TRAILING_PRE_RE = re.compile(
+    r"(?:^|(?<![0-9.])-)(?P<word>(?i:alpha|beta|rc))(?P<number>[0-9]{1,9})?$", re.ASCII
+)
 _DATE_RE = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])", re.ASCII)
+_WORD_DOT_RE = re.compile(r"[A-Za-z]+\.", re.ASCII)
+# a release letter or two before the number (neurodebian's nd110, ALT's p11); three or more
+# letters name something else (jdk25, ubi10, php8.5, alpine3.24)
+_SHORT_WORD_RE = re.compile(r"[a-z]{1,2}(?=[0-9])", re.ASCII)
+_NUMBER_RE = re.compile(r"[0-9]+", re.ASCII)
 
 
 @dataclass(frozen=True)
 class Version:
-    """What a version tag says: its numbers, pre-release, revision and variant."""
+    """What a version tag says: its numbers, pre-release, second version, revision, build
+    and variant (the prefix before the version and the rest after it)."""
 
     tag: str
     numbers: tuple[int, ...]
     pre: tuple[int, int] | None  # (rank of the word, its number); None for a release
+    inner: tuple[int, ...]  # the second version of a two-version tag; () when none
     revision: int | None
-    variant: str
+    build: str | None
+    prefix: str  # "open" for open-21.0.12.0-jdk, "" for most tags
+    suffix: str  # "alpine" for 1.27-alpine
+    v: bool  # spelled with a leading "v"
     is_date: bool
+
+    @property
+    def variant(self) -> str:
+        """Prefix and suffix as one spelling (``open-jdk-jammy``); "" for a plain version."""
+        return "-".join(part for part in (self.prefix, self.suffix) if part)
+
+    @property
+    def family(self) -> tuple[str, str]:
+        """What a newer release of the same image keeps: prefix and suffix, apart."""
+        return (self.prefix, self.suffix)
 
     @property
     def order(self) -> tuple[object, ...]:
         """Sort key, greater is newer: dotted versions above dates, numbers numerically, a
-        release above its pre-releases, a revision above none."""
+        release above its pre-releases, then the second version, revision and build."""
         pre = (1, 0, 0) if self.pre is None else (0, *self.pre)
         revision = -1 if self.revision is None else self.revision
-        return (not self.is_date, self.numbers, pre, revision)
+        return (not self.is_date, self.numbers, pre, self.inner, revision, _build_key(self.build))
+
+    @property
+    def information(self) -> tuple[object, ...]:
+        """How much of the version a tag says (``1.27.3`` over ``1.27``, ``6.0-alpha2`` over
+        ``6.0``, ``25.0.4_7`` over ``25.0.4``): what the version name maximises."""
+        return (
+            not self.is_date,
+            len(self.numbers) + len(self.inner),
+            self.pre is not None,
+            self.pre is not None and self.pre[1] > 0,  # 28-ea-11 over the channel 28-ea
+            self.build is not None,
+            self.revision is not None,
+        )
 
     @property
     def specificity(self) -> tuple[object, ...]:
-        """Which of two versions of one image names it more exactly (``1.27.3`` over ``1.27``)."""
-        return (not self.is_date, len(self.numbers), self.revision is not None, self.order)
+        """Which of two versions of one image names it more exactly: the information, then
+        the newer."""
+        return (*self.information, self.order)
+
+
+def _build_key(build: str | None) -> tuple[int, ...]:
+    return tuple(int(number) for number in _NUMBER_RE.findall(build or ""))
+
+
+def _read_at(tag: str, start: int) -> Version | None:
+    match = _VERSION_RE.fullmatch(tag, start)
+    if match is None:
+        return None
+    if match["stamp"] is not None:
+        numbers = tuple(int(part) for part in _NUMBER_RE.findall(match["stamp"]))
+        is_date = True
+    else:
+        numbers = tuple(int(part) for part in match["numbers"].split("."))
+        if match["update"] is not None:
+            numbers = (*numbers, 0, int(match["update"])) if len(numbers) == 1 else numbers
+        is_date = _DATE_RE.fullmatch(match["numbers"].split(".")[0]) is not None
+    word = match["attached"] or match["dashed"] or match["dart"]
+    pre = None
+    if word is not None:
+        number = match["attached_number"] or match["dashed_number"] or match["dart_number"]
+        pre = (_PRE_WORDS[word.lower()], int(number or "0"))
+    inner = tuple(int(part) for part in match["inner"].split(".")) if match["inner"] else ()
+    revision = int(match["revision"]) if match["revision"] is not None else None
+    build = match["build"] or match["java_build"]
+    rest = match["rest"] or ""
+    trailing = _TRAILING_BUILD_RE.search(rest)
+    if trailing is not None:  # linuxserver's 4.0.6-r0-ls272, bitnami's 1.25.5-debian-12-r5
+        build = f"{build}-{trailing['build']}" if build else trailing["build"]
+        rest = rest[: trailing.start()]
+    trailing_pre = _TRAILING_PRE_RE.search(rest) if pre is None else None
+    if trailing_pre is not None:  # mariadb's 13.0.1-resolute-rc
+        pre = (_PRE_WORDS[trailing_pre["word"].lower()], int(trailing_pre["number"] or "0"))
+        rest = rest[: trailing_pre.start()]
+    prefix = tag[:start].rstrip("-.")
+    return Version(
+        tag, numbers, pre, inner, revision, build, prefix, rest, match["v"] is not None, is_date
+    )
 
 
 def parse_version(tag: str) -> Version | None:
     """The version a tag names, or None when it is not a version tag."""
-    match = _VERSION_RE.fullmatch(tag)
-    if match is None:
-        return None
-    numbers = tuple(int(part) for part in match["numbers"].split("."))
-    word = match["attached"] or match["dashed"]
-    pre = None
-    if word is not None:
-        number = match["attached_number"] or match["dashed_number"] or "0"
-        pre = (_PRE_WORDS[word], int(number))
-    revision = int(match["revision"]) if match["revision"] is not None else None
-    is_date = len(numbers) == 1 and _DATE_RE.fullmatch(match["numbers"]) is not None
-    return Version(tag, numbers, pre, revision, match["variant"] or "", is_date)
+    at_start = _read_at(tag, 0)
+    if at_start is not None:
+        return at_start
+    starts = [index + 1 for index, char in enumerate(tag) if char == "-"]
+    for word in (_WORD_DOT_RE.match(tag), _SHORT_WORD_RE.match(tag)):
+        if word is not None:
+            starts.insert(0, word.end())
+    readings = [reading for start in starts if (reading := _read_at(tag, start)) is not None]
+    return max(readings, key=lambda reading: reading.information, default=None)
 
 
 def variants_of(tag: str) -> list[str]:
     """The variants a tag may stand for, most specific first, ending with "" (none).
 
-    A version tag has exactly its own (``1.27-alpine`` → ``alpine``). Another tag may be a
-    variant itself (``alpine``), or a moving name with one (``stable-alpine`` → ``alpine``,
-    ``mainline-alpine-slim`` → ``alpine-slim``), or no variant at all (``latest``).
+    A tag that starts with a version has exactly its own (``1.27-alpine`` → ``alpine``).
+    Another tag may be a variant itself (``alpine``, ``temurin-25-lein``), or a moving name
+    with one (``stable-alpine`` → ``alpine``, ``mainline-alpine-slim`` → ``alpine-slim``), or
+    have no variant at all (``latest``); one read as a version further in (``otp-29``,
+    ``lts-jre-alpine-3.23``) may also stand for the variant that reading gives.
     """
     version = parse_version(tag)
-    if version is not None:
+    if version is not None and version.prefix == "":
         return [version.variant] if version.variant == "" else [version.variant, ""]
     parts = tag.split("-")
-    return [*("-".join(parts[index:]) for index in range(len(parts))), ""]
+    variants = ["-".join(parts[index:]) for index in range(len(parts))]
+    if version is not None and version.variant not in variants:
+        variants.append(version.variant)
+    return [*variants, ""]
+
+
+def _distance(wanted: list[str], variant: str) -> tuple[int, int]:
+    """How far a variant spelling is from the asked tag's (smaller is closer): one of the
+    asked tag's own variants, in order; else one sharing the most words with it; else none
+    (a plain version); else the fewest words apart."""
+    if variant in wanted[:-1]:
+        return (0, wanted.index(variant))
+    words = set(wanted[0].split("-")) - {""}
+    other = set(variant.split("-")) - {""}
+    if words & other:
+        return (1, len(words ^ other) - 2 * len(words & other))
+    return (2, 0) if variant == "" else (3, len(other))
+
+
+def _refines(version: Version, asked: Version) -> bool:
+    """Whether a version says at least what the asked version says (``1.27.3`` refines
+    ``1.27``; ``6.0-alpha2`` refines ``6.0``; ``8.6.0beta1`` refines the channel ``8.6-rc``)."""
+    if version.numbers[: len(asked.numbers)] != asked.numbers:
+        return False
+    if asked.pre is None:
+        return True
+    word_only = asked.pre[1] == 0  # "8.6-rc" names the channel, whichever pre-release it is
+    return version.pre is not None and (word_only or version.pre == asked.pre)
 
 
 def version_name(tags: Iterable[str], asked: str | None = None) -> str | None:
     """The version name of a group of tags sharing one digest, for the tag asked (None: the
-    group on its own, as ``whichtag map`` shows it); None when no tag is a version."""
-    # in natural order first, so that ties (``1.2`` and ``v1.2``) do not depend on input order
+    group on its own, as ``whichtag map`` shows it); None when no tag is a version.
+
+    The tag carrying the most version information wins; among those, the asked tag's variant,
+    else the closest variant spelling, then the asked tag's ``v`` spelling. An asked tag that
+    is itself a version (``1.27``, ``6.0``, ``8.6-rc``) is named by a tag that refines it
+    (``1.27.3``, ``6.0-alpha2``, ``8.6.0beta1``) where one does, so that a pre-release is
+    never named by its release-looking alias.
+    """
+    # in natural order first, so that ties (``1.2`` and ``1.2-r``) do not depend on input order
     versions = [version for version in map(parse_version, tags) if version is not None]
-    versions.sort(key=lambda version: natural_key(version.tag))
     if not versions:
         return None
-    for variant in variants_of(asked) if asked is not None else [""]:
-        same = [version for version in versions if version.variant == variant]
-        if same:
-            return max(same, key=lambda version: version.specificity).tag
-    plainest_first = sorted(versions, key=lambda version: natural_key(version.variant))
-    return max(plainest_first, key=lambda version: version.specificity).tag
+    versions.sort(key=lambda version: natural_key(version.tag))
+    wanted = variants_of(asked) if asked is not None else [""]
+    asked_version = parse_version(asked) if asked is not None else None
+    if asked_version is not None:
+        refining = [version for version in versions if _refines(version, asked_version)]
+        immutable = asked_version.build is not None or asked_version.revision is not None
+        if immutable or any(
+            version.information > asked_version.information for version in refining
+        ):
+            versions = refining  # 2026.2-u0 names itself; 10.1 (tagged on 10.2.0) does not
+    asked_v = asked is not None and asked[:1] in ("v", "V")
+
+    def rank(version: Version) -> tuple[object, ...]:
+        far, place = _distance(wanted, version.variant)
+        return (version.information, -far, -place, version.v == asked_v)
+
+    return max(versions, key=rank).tag
+
+
+def tag_to_pin(asked: str, name: str | None) -> str:
+    """The tag ``pin --version-tag`` writes for a tag asked whose group's version name is
+    ``name``: never a less specific or moving one. A moving tag (``latest``, ``stable``)
+    becomes the version name; a version (``1.27``) only a version that refines it and says
+    more (``1.27.3``); a full version, a pre-release or a dated snapshot stays itself."""
+    if name is None:
+        return asked
+    asked_version = parse_version(asked)
+    if asked_version is None:
+        return name
+    named = parse_version(name)
+    if named is None or not _refines(named, asked_version):
+        return asked
+    return name if named.information > asked_version.information else asked
 
 
 def map_order(
