@@ -17,7 +17,7 @@ if [ -z "$PYTHON" ]; then
   if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON="$(command -v python3)"; fi
 fi
 need=()
-tools="docker-registry:/usr/bin/docker-registry podman:/usr/bin/podman tinyproxy:/usr/bin/tinyproxy zsh:/usr/bin/zsh fish:/usr/bin/fish"
+tools="docker-registry:/usr/bin/docker-registry podman:/usr/bin/podman runc:/usr/bin/runc tinyproxy:/usr/bin/tinyproxy prometheus:/usr/bin/promtool zsh:/usr/bin/zsh fish:/usr/bin/fish"
 if [ -n "$DEMO" ]; then tools="docker-registry:/usr/bin/docker-registry"; fi
 for pair in $tools; do
   [ -x "${pair#*:}" ] || need+=("${pair%%:*}")

@@ -13,6 +13,7 @@ import subprocess
 from testkit.service import Service
 
 PODMAN = shutil.which("podman") or "/usr/bin/podman"
+RUNC = shutil.which("runc") or "/usr/bin/runc"
 
 
 class PodmanService(Service):
@@ -46,6 +47,37 @@ class PodmanService(Service):
         if done.returncode != 0:
             raise RuntimeError(f"podman {' '.join(args)} failed: {done.stderr[-2000:]}")
         return done
+
+    def run_container(self, name: str, image: str) -> str:
+        """Start a container of ``image`` (one a sleeper image, which runs ``sleep``); its ID.
+        runc, not crun (which refuses this machine's hybrid cgroups), and ulimits within the
+        machine's hard limits (the defaults are above them)."""
+        done = self.podman(
+            "--runtime",
+            RUNC,
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            "none",
+            "--ulimit",
+            "nofile=1024:1024",
+            "--ulimit",
+            "nproc=1024:1024",
+            image,
+        )
+        return done.stdout.strip()
+
+    def stop(self) -> None:
+        """Remove every container first (a running one outlives the service otherwise)."""
+        if self._process is not None:
+            subprocess.run(
+                [PODMAN, *self._global_flags(), "rm", "--all", "--force", "--time", "0"],
+                capture_output=True,
+                timeout=120,
+            )
+        super().stop()
 
     def start(self) -> PodmanService:
         command = [PODMAN, *self._global_flags(), "system", "service", "--time=0"]

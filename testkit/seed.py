@@ -86,6 +86,42 @@ def runnable_image_blobs(seed: str) -> tuple[bytes, bytes]:
     return config, gzip.compress(tar, mtime=0)
 
 
+#: what the host's sleep needs to run in a container: the program, its C library and loader
+SLEEPER_FILES = (
+    ("/usr/bin/sleep", "bin/sleep"),
+    ("/lib/x86_64-linux-gnu/libc.so.6", "lib/x86_64-linux-gnu/libc.so.6"),
+    ("/lib64/ld-linux-x86-64.so.2", "lib64/ld-linux-x86-64.so.2"),
+)
+
+
+def sleeper_image_blobs(seed: str) -> tuple[bytes, bytes]:
+    """A config and layer an engine can *run*: the host's ``sleep`` (and the libraries it
+    links) as ``/bin/sleep 3600``, plus a file made from ``seed`` so each image differs."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for source, name in SLEEPER_FILES:
+            with open(source, "rb") as handle:
+                data = handle.read()
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 0, 0o755
+            archive.addfile(info, io.BytesIO(data))
+        content = f"made from {seed}\n".encode()
+        info = tarfile.TarInfo("seed.txt")
+        info.size, info.mtime, info.mode = len(content), 0, 0o644
+        archive.addfile(info, io.BytesIO(content))
+    tar = raw.getvalue()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Labels": {"seed": seed}, "Cmd": ["/bin/sleep", "3600"]},
+            "rootfs": {"type": "layers", "diff_ids": [sha256(tar)]},
+        },
+        sort_keys=True,
+    ).encode()
+    return config, gzip.compress(tar, mtime=0)
+
+
 def image_manifest(config: bytes, layer: bytes, *, oci: bool) -> tuple[bytes, str]:
     """A Docker schema-2 or OCI manifest for one config and one layer, and its media type.
 
@@ -233,10 +269,17 @@ class Pusher:
         platform: Platform = ("linux", "amd64"),
         tag: str | None = None,
         runnable: bool = False,
+        sleeper: bool = False,
     ) -> Pushed:
         """Push a one-layer image made from ``seed``; tag it, or push it by digest.
-        ``runnable``: a real tar layer, for engines that unpack what they pull."""
-        config, layer = runnable_image_blobs(seed) if runnable else image_blobs(seed, platform)
+        ``runnable``: a real tar layer, for engines that unpack what they pull; ``sleeper``:
+        one a container can run (``sleep 3600``)."""
+        if sleeper:
+            config, layer = sleeper_image_blobs(seed)
+        elif runnable:
+            config, layer = runnable_image_blobs(seed)
+        else:
+            config, layer = image_blobs(seed, platform)
         self.push_blob(repository, config)
         self.push_blob(repository, layer)
         manifest, media_type = image_manifest(config, layer, oci=oci)

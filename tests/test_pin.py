@@ -27,9 +27,9 @@ from whichtag.cli.pin import (
     EXIT_PIN_FAILED,
     EXIT_UNPINNED,
     FileWork,
-    _read,
     _resolve,
     _write_all,
+    read_file_work,
 )
 from whichtag.errors import EXIT_OK, EXIT_USAGE
 from whichtag.files.pinning import find_references, rewrite
@@ -546,6 +546,6 @@ def _round_trip(registry: RegistryProcess, ca: trustme.CA, tmp_path: Path) -> No
 
 
 def _read_file(path: Path) -> FileWork:
-    item = _read(str(path))
+    item = read_file_work(str(path))
     assert item is not None
     return item

@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from whichtag.names.versions import map_order, parse_version, tag_to_pin, version_name
+from whichtag.names.versions import (
+    Newer,
+    map_order,
+    newer_releases,
+    parse_version,
+    tag_to_pin,
+    version_name,
+)
 
 DATA = Path(__file__).parent / "data" / "official-images"
 CONVENTIONS = Path(__file__).parent / "data" / "version-conventions.tsv"
@@ -362,3 +369,43 @@ def test_pin_never_writes_a_less_specific_or_moving_tag_on_official_groups() -> 
                 assert after.numbers[: len(before.numbers)] == before.numbers
             elif any(parse_version(tag) for tag in tags):
                 assert after is not None  # latest, stable: a version, never another moving tag
+
+
+_HISTORY = [
+    "1.27.3",
+    "1.27.4",
+    "1.27",
+    "1.28.1",
+    "1.28",
+    "2.0.1",
+    "2",
+    "latest",
+    "2.1.0-rc1",
+    "1.27.5-alpine",
+    "1.29.0-alpine",
+    "mainline",
+]
+
+
+@pytest.mark.parametrize(
+    ("in_use", "patch", "minor", "major"),
+    [
+        ("1.27.3", "1.27.4", "1.28.1", "2.0.1"),  # the example
+        ("1.28.1", None, None, "2.0.1"),
+        ("2.0.1", None, None, None),  # 2.1.0-rc1 is a pre-release: not offered to a release
+        ("1.27.3-alpine", "1.27.5-alpine", "1.29.0-alpine", "1.29.0-alpine"),  # variants kept
+        ("2.1.0-rc0", "2.1.0-rc1", "2.1.0-rc1", "2.1.0-rc1"),  # offered to a pre-release
+        (None, None, None, None),
+    ],
+)
+def test_newer_releases(
+    in_use: str | None, patch: str | None, minor: str | None, major: str | None
+) -> None:
+    tags = [*_HISTORY, "1.27.3-alpine"]
+    assert newer_releases(in_use, tags) == Newer(patch, minor, major)
+    assert newer_releases(in_use, list(reversed(tags))) == Newer(patch, minor, major)
+
+
+def test_newer_releases_order_by_the_grammar_not_by_text() -> None:
+    assert newer_releases("1.9.0", ["1.10.0", "1.9.1"]) == Newer("1.9.1", "1.10.0", "1.10.0")
+    assert newer_releases("25.0.4_7-jdk", ["25.0.4_8-jdk", "25.0.4_7"]).patch == "25.0.4_8-jdk"

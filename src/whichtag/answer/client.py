@@ -12,7 +12,9 @@ and scans, so many references cost about what the largest repository does on its
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
+from collections.abc import Callable
 from types import TracebackType
 
 from whichtag.answer.connect import connect, transport_options, with_deadline
@@ -20,6 +22,7 @@ from whichtag.answer.lookup import (
     Repository,
     close_repository,
     map_repository,
+    repository_tags,
     resolve_digest,
     scan_for_target,
 )
@@ -64,11 +67,28 @@ class Client:
         if transport is not None:
             await transport.__aexit__(kind, error, trace)
 
-    async def find_same_tags(self, reference: str | Reference) -> Result:
+    async def find_same_tags(
+        self,
+        reference: str | Reference,
+        *,
+        among: Callable[[str], bool] | None = None,
+        image_id: str | None = None,
+    ) -> Result:
         """Every tag of the reference's repository that is the same image (see
-        :func:`find_same_tags`), sharing this client's connections and scans."""
+        :func:`find_same_tags`), sharing this client's connections and scans. ``among``
+        limits the tags asked (the answer's tags are then among them, with the tag asked);
+        ``image_id`` matches by image ID instead, as ``Options.image_id``."""
         ref = _reference(reference)
-        return await with_deadline(self._find(ref), self.options.timeout)
+        options = self.options
+        if image_id is not None:
+            options = dataclasses.replace(options, image_id=image_id)
+            options.validate()
+        return await with_deadline(self._find(ref, options, among), self.options.timeout)
+
+    async def tags_of(self, repository: str | Reference) -> list[str]:
+        """The repository's tags, as listed once for this client's whole life."""
+        ref = _reference(repository)
+        return await with_deadline(self._tags(ref), self.options.timeout)
 
     async def tag_map(
         self,
@@ -107,8 +127,13 @@ class Client:
     async def _digest(self, ref: Reference) -> str:
         return await resolve_digest(await self._repository(ref), ref)
 
-    async def _find(self, ref: Reference) -> Result:
-        return await scan_for_target(await self._repository(ref), ref, self.options)
+    async def _find(
+        self, ref: Reference, options: Options, among: Callable[[str], bool] | None
+    ) -> Result:
+        return await scan_for_target(await self._repository(ref), ref, options, among)
+
+    async def _tags(self, ref: Reference) -> list[str]:
+        return await repository_tags(await self._repository(ref), ref, self.options)
 
     async def _map(
         self, ref: Reference, match: re.Pattern[str] | None, exclude: re.Pattern[str] | None

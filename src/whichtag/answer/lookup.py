@@ -125,8 +125,21 @@ async def resolve_digest(repository: Repository, ref: Reference) -> str:
     return (await target).digest
 
 
-async def scan_for_target(repository: Repository, ref: Reference, options: Options) -> Result:
-    """Every tag of ``ref``'s repository that is the same image as ``ref``."""
+async def repository_tags(repository: Repository, ref: Reference, options: Options) -> list[str]:
+    """The repository's tags, from the run's one listing of it."""
+    listing = _listing(repository, ref, options)
+    await _ping_first(repository)
+    return list((await shared(listing)).tags)
+
+
+async def scan_for_target(
+    repository: Repository,
+    ref: Reference,
+    options: Options,
+    among: Callable[[str], bool] | None = None,
+) -> Result:
+    """Every tag of ``ref``'s repository that is the same image as ``ref`` (only the tags
+    ``among`` accepts are asked, when given: ``whichtag outdated`` asks version tags)."""
     client = repository.client
     algorithm = ref.digest.partition(":")[0] if ref.digest else "sha256"
     target_ref = _target(ref)
@@ -162,6 +175,8 @@ async def scan_for_target(repository: Repository, ref: Reference, options: Optio
 
     resolved_tag = ref.tag if ref.tag and not ref.digest and not options.image_id else None
     wanted, skipped = _select(listing.tags, options.all_tags, asked=resolved_tag)
+    if among is not None:
+        wanted = [tag for tag in wanted if tag == resolved_tag or among(tag)]
     known = {resolved_tag: target.digest} if resolved_tag in wanted else {}
     generic = GenericLister(client, workers=options.concurrency, algorithm=algorithm)
 

@@ -3,6 +3,8 @@
 ``whichtag REF ...`` asks which tags are the same image (:mod:`whichtag.cli.lookup`);
 ``whichtag map REPO`` shows a repository's tag aliases (:mod:`whichtag.cli.mapping`);
 ``whichtag pin FILE ...`` pins image references to digests (:mod:`whichtag.cli.pin`);
+``whichtag outdated ...`` names every image in use and its newer releases
+(:mod:`whichtag.cli.outdated`);
 ``whichtag completion SHELL`` prints shell completion (:mod:`whichtag.cli.completion`).
 Exit codes: 0 answered completely; 1 error; 2 bad usage; 3 answered but incomplete.
 Heavy modules (aiohttp) are imported only when a command runs, so ``--help`` stays fast.
@@ -15,12 +17,17 @@ from collections.abc import Callable
 
 
 def _commands() -> dict[str, Callable[[list[str]], int]]:
-    from whichtag.cli import completion, mapping, pin
+    from whichtag.cli import completion, mapping, outdated, pin
 
-    return {"map": mapping.main, "pin": pin.main, "completion": completion.main}
+    return {
+        "map": mapping.main,
+        "pin": pin.main,
+        "outdated": outdated.main,
+        "completion": completion.main,
+    }
 
 
-COMMAND_NAMES = ("map", "pin", "completion")
+COMMAND_NAMES = ("map", "pin", "outdated", "completion")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,9 +13,14 @@ SHELLS = ("bash", "zsh", "fish")
 
 def _flags() -> dict[str, list[str]]:
     """Each command's flags ("" is the lookup, ``whichtag REF``)."""
-    from whichtag.cli import lookup, mapping, pin
+    from whichtag.cli import lookup, mapping, outdated, pin
 
-    parsers = {"": lookup.build_parser(), "map": mapping.build_parser(), "pin": pin.build_parser()}
+    parsers = {
+        "": lookup.build_parser(),
+        "map": mapping.build_parser(),
+        "pin": pin.build_parser(),
+        "outdated": outdated.build_parser(),
+    }
     parsers["completion"] = build_parser()
     return {
         name: sorted(
@@ -76,13 +81,13 @@ _whichtag() {{
     case "$command" in
 {cases}
         *) opts="{" ".join(flags[""])}"
-           if [[ $COMP_CWORD -eq 1 ]]; then opts="map pin completion $opts"; fi ;;
+           if [[ $COMP_CWORD -eq 1 ]]; then opts="map pin outdated completion $opts"; fi ;;
     esac
     if [[ "$command" == completion && $COMP_CWORD -eq 2 ]]; then opts="{" ".join(SHELLS)}"; fi
     if [[ "$cur" == -* || "$command" == completion ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     elif [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=($(compgen -W "map pin completion" -- "$cur"))
+        COMPREPLY=($(compgen -W "map pin outdated completion" -- "$cur"))
     else
         COMPREPLY=($(compgen -f -- "$cur"))
     fi
@@ -112,7 +117,7 @@ def zsh() -> str:
 # whichtag completion for zsh: whichtag completion zsh > "${{fpath[1]}}/_whichtag"
 _whichtag() {{
   if (( CURRENT == 2 )) && [[ $words[2] != -* ]]; then
-    _alternatives 'command:command:(map pin completion)' 'reference:reference:_files'
+    _alternatives 'command:command:(map pin outdated completion)' 'reference:reference:_files'
     return
   fi
   case $words[2] in
@@ -129,14 +134,14 @@ def fish() -> str:
     values = _values()
     lines = ["# whichtag completion for fish: whichtag completion fish | source"]
     lines.append(
-        "complete -c whichtag -n '__fish_use_subcommand' -a 'map pin completion' "
+        "complete -c whichtag -n '__fish_use_subcommand' -a 'map pin outdated completion' "
         "-d 'whichtag command'"
     )
     for name, options in flags.items():
         condition = (
             f"__fish_seen_subcommand_from {name}"
             if name
-            else "not __fish_seen_subcommand_from map pin completion"
+            else "not __fish_seen_subcommand_from map pin outdated completion"
         )
         for option in options:
             words = values.get(option)

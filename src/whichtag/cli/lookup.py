@@ -161,6 +161,12 @@ def _references(args: argparse.Namespace) -> list[str]:
 
 def _read_reference_file(path: str) -> list[str]:
     """Lines of ``path`` (``-``: stdin) without comments and blanks; at most MAX_FILE_BYTES."""
+    return [entry for _, entry in read_reference_lines(path)]
+
+
+def read_reference_lines(path: str) -> list[tuple[int, str]]:
+    """(line number, reference) for each line of ``path`` (``-``: stdin) that holds one:
+    comments (``#``) and blanks skipped; at most MAX_FILE_BYTES."""
     try:
         if path == "-":
             text = sys.stdin.read(MAX_FILE_BYTES + 1)
@@ -177,7 +183,11 @@ def _read_reference_file(path: str) -> list[str]:
             f"{path} is longer than {MAX_FILE_BYTES} characters; not read",
             hint="split the list into several runs",
         )
-    return [entry for line in text.splitlines() if (entry := line.split("#", 1)[0].strip())]
+    return [
+        (number, entry)
+        for number, line in enumerate(text.splitlines(), 1)
+        if (entry := line.split("#", 1)[0].strip())
+    ]
 
 
 def _print_outcome(

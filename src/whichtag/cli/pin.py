@@ -107,7 +107,7 @@ def main(argv: list[str]) -> int:
 
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     options = build_options(args, progress)
-    read = (_read(path, explicit) for path, explicit in _files(args.files))
+    read = (read_file_work(path, explicit) for path, explicit in files_to_read(args.files))
     work = [item for item in read if item is not None]
     failures = asyncio.run(_resolve(work, options, version_tag=args.version_tag))
     if progress is not None:
@@ -143,7 +143,7 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     return EXIT_OK
 
 
-def _read(path: str, explicit: bool = True) -> FileWork | None:
+def read_file_work(path: str, explicit: bool = True) -> FileWork | None:
     """A file's references; None for a file met in a folder that is not one pin reads (a
     YAML file that is neither compose nor Kubernetes), which is skipped without a word."""
     try:
@@ -311,7 +311,7 @@ def _diff(item: FileWork) -> list[str]:
 SKIPPED_FOLDERS = {".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "venv", "__pycache__"}
 
 
-def _files(paths: list[str]) -> list[tuple[str, bool]]:
+def files_to_read(paths: list[str]) -> list[tuple[str, bool]]:
     """The files named, and in each folder named the files pin recognises (Dockerfiles by
     name; compose files and Kubernetes manifests, *.yml/*.yaml, by content), in sorted order;
     a file named explicitly is taken on its content."""

@@ -5,7 +5,8 @@ Where the engine is, first found wins (docker's and podman's conventions):
 ``$DOCKER_HOST`` (``unix://PATH``, or ``tcp://`` without TLS to a loopback address only),
 the current docker context (``currentContext`` in ``~/.docker/config.json`` → its endpoint),
 ``/var/run/docker.sock``, then podman's ``$XDG_RUNTIME_DIR/podman/podman.sock`` and
-``/run/podman/podman.sock``. Only ``GET /images/{name}/json`` is asked.
+``/run/podman/podman.sock``. Only ``GET /images/{name}/json`` and (``whichtag outdated
+--engine``) ``GET /containers/json`` are asked.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from whichtag.errors import NotFoundError, TransportError, UsageError, WhichtagE
 from whichtag.files.guarded import read_regular_file
 from whichtag.net.hosts import is_local_host
 
-MAX_ENGINE_BODY = 4 * 1024 * 1024
+MAX_ENGINE_BODY = 16 * 1024 * 1024
+MAX_CONTAINERS = 10_000
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # config.json and a context's meta.json, as credentials
 DOCKER_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOT_SOCKET = "/run/podman/podman.sock"
@@ -102,8 +104,50 @@ def candidate_endpoints() -> list[Endpoint]:
     return found
 
 
+@dataclass(frozen=True)
+class RunningContainer:
+    """What ``docker ps`` says of a running container."""
+
+    id: str
+    name: str
+    image: str  # the reference it was started from (or an image ID)
+    image_id: str
+
+
 async def inspect_image(name: str, endpoints: list[Endpoint] | None = None) -> LocalImage:
     """``GET /images/{name}/json`` from the first engine that answers."""
+    endpoint, status, body = await _get(f"/images/{quote(name, safe='')}/json", endpoints)
+    return _parse_inspect(name, status, body, endpoint)
+
+
+async def running_containers(endpoints: list[Endpoint] | None = None) -> list[RunningContainer]:
+    """``GET /containers/json`` (running ones, as ``docker ps``) from the first engine that
+    answers."""
+    endpoint, status, body = await _get("/containers/json", endpoints)
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        document = None
+    if status != 200 or not isinstance(document, list):
+        raise WhichtagError(
+            f"{endpoint} did not answer like a container engine (HTTP {status})",
+            hint="point DOCKER_HOST at a docker or podman API socket",
+        )
+    found = []
+    for entry in document[:MAX_CONTAINERS]:
+        if not isinstance(entry, dict):
+            continue
+        names = entry.get("Names")
+        name = names[0] if isinstance(names, list) and names and isinstance(names[0], str) else ""
+        values = [entry.get(key) for key in ("Id", "Image", "ImageID")]
+        if all(isinstance(value, str) and value for value in values):
+            container_id, image, image_id = (str(value) for value in values)
+            found.append(RunningContainer(container_id, name.lstrip("/"), image, image_id))
+    return found
+
+
+async def _get(path: str, endpoints: list[Endpoint] | None) -> tuple[Endpoint, int, bytes]:
+    """``GET path`` from the first engine that answers: the engine, status and body."""
     import aiohttp
 
     tried: list[str] = []
@@ -117,7 +161,7 @@ async def inspect_image(name: str, endpoints: list[Endpoint] | None = None) -> L
             else aiohttp.TCPConnector()
         )
         base = "http://engine" if endpoint.socket is not None else f"http://{endpoint.address}"
-        url = f"{base}/images/{quote(name, safe='')}/json"
+        url = f"{base}{path}"
         timeout = aiohttp.ClientTimeout(total=30)
         try:
             async with (
@@ -135,7 +179,7 @@ async def inspect_image(name: str, endpoints: list[Endpoint] | None = None) -> L
                 ) from None
             tried.append(f"{endpoint} ({error.__class__.__name__})")
             continue
-        return _parse_inspect(name, status, body, endpoint)
+        return endpoint, status, body
     raise TransportError(
         "no container engine reachable: tried " + "; ".join(tried),
         hint="start docker or `podman system service`, or set DOCKER_HOST=unix:///path/to/sock",
@@ -151,7 +195,7 @@ async def _read_to_end(response: Any, endpoint: Endpoint) -> bytes:
         size += len(chunk)
         if size > MAX_ENGINE_BODY:
             raise WhichtagError(
-                f"{endpoint} answered with more than {MAX_ENGINE_BODY} bytes for one image",
+                f"{endpoint} answered with more than {MAX_ENGINE_BODY} bytes",
                 hint="point DOCKER_HOST at a docker or podman API socket",
             )
         chunks.append(chunk)

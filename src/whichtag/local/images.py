@@ -88,7 +88,7 @@ class LocalReport:
         )
 
 
-def _upstream(name: str, image: LocalImage) -> Reference:
+def upstream_reference(name: str, image: LocalImage) -> Reference:
     """The registry reference to ask: the name given, else the image's first name."""
     hexpart = name.lower().removeprefix("sha256:")
     is_id = len(hexpart) >= 12 and all(c in "0123456789abcdef" for c in hexpart)
@@ -107,7 +107,7 @@ def _upstream(name: str, image: LocalImage) -> Reference:
     )
 
 
-def _local_digests(image: LocalImage, reference: Reference) -> list[str]:
+def local_digests(image: LocalImage, reference: Reference) -> list[str]:
     """The repo digests recorded for ``reference``'s repository, in the engine's order."""
     found = []
     for entry in image.repo_digests:
@@ -129,7 +129,7 @@ async def find_local(name: str, options: Options | None = None) -> Result:
     """The upstream answer for a local image, with a ``local`` report attached."""
     options = options or Options()
     image = await inspect_image(name)
-    reference = _upstream(name, image)
+    reference = upstream_reference(name, image)
     tagged = dataclasses.replace(reference, digest=None, tag=reference.tag or "latest")
     if not image.repo_digests or tagged.registry == PODMAN_LOCAL:
         # Built, imported or tagged locally: nothing was pulled, so there is no registry to
@@ -137,7 +137,7 @@ async def find_local(name: str, options: Options | None = None) -> Result:
         # records a repo digest under that name); docker would read "localhost" as a registry
         # on port 443, where there is none (containers/image: the "localhost" prefix).
         return _local_only(image, tagged)
-    digests = _local_digests(image, reference)
+    digests = local_digests(image, reference)
     now, tag_unknown = None, False
     if digests:
         try:

@@ -228,7 +228,7 @@ def _distance(wanted: list[str], variant: str) -> tuple[int, int]:
     return (2, 0) if variant == "" else (3, len(other))
 
 
-def _refines(version: Version, asked: Version) -> bool:
+def refines(version: Version, asked: Version) -> bool:
     """Whether a version says at least what the asked version says (``1.27.3`` refines
     ``1.27``; ``6.0-alpha2`` refines ``6.0``; ``8.6.0beta1`` refines the channel ``8.6-rc``)."""
     if version.numbers[: len(asked.numbers)] != asked.numbers:
@@ -257,7 +257,7 @@ def version_name(tags: Iterable[str], asked: str | None = None) -> str | None:
     wanted = variants_of(asked) if asked is not None else [""]
     asked_version = parse_version(asked) if asked is not None else None
     if asked_version is not None:
-        refining = [version for version in versions if _refines(version, asked_version)]
+        refining = [version for version in versions if refines(version, asked_version)]
         immutable = asked_version.build is not None or asked_version.revision is not None
         if immutable or any(
             version.information > asked_version.information for version in refining
@@ -283,9 +283,45 @@ def tag_to_pin(asked: str, name: str | None) -> str:
     if asked_version is None:
         return name
     named = parse_version(name)
-    if named is None or not _refines(named, asked_version):
+    if named is None or not refines(named, asked_version):
         return asked
     return name if named.information > asked_version.information else asked
+
+
+@dataclass(frozen=True)
+class Newer:
+    """The newest newer releases of an image's variant, by track, as tags (None: none)."""
+
+    patch: str | None = None  # the newest newer one with the same major.minor
+    minor: str | None = None  # ... with the same major
+    major: str | None = None  # ... of any major
+
+
+def newer_releases(version: str | None, tags: Iterable[str]) -> Newer:
+    """Newer releases of the same variant as ``version`` (a version name) among ``tags``, in
+    the grammar's order (never push time): ``1.27.3`` with ``1.27.4``, ``1.28.1`` and
+    ``2.0.1`` published gives patch ``1.27.4``, minor ``1.28.1``, major ``2.0.1``.
+    ``-alpine`` stays ``-alpine``; a pre-release is offered only to a pre-release."""
+    current = parse_version(version) if version is not None else None
+    if current is None:
+        return Newer()
+    newer = [
+        candidate
+        for candidate in map(parse_version, tags)
+        if candidate is not None
+        and candidate.family == current.family
+        and candidate.is_date == current.is_date
+        and (candidate.pre is None or current.pre is not None)
+        and candidate.order > current.order
+    ]
+    newer.sort(key=lambda candidate: natural_key(candidate.tag))  # ties: input order no matter
+
+    def newest(width: int) -> str | None:
+        track = [c for c in newer if c.numbers[:width] == current.numbers[:width]]
+        best = max(track, key=lambda c: (c.order, c.information, c.v == current.v), default=None)
+        return best.tag if best is not None else None
+
+    return Newer(patch=newest(2), minor=newest(1), major=newest(0))
 
 
 def map_order(

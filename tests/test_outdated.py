@@ -1,0 +1,374 @@
+"""``whichtag outdated`` against a real registry seeded with a version history modelled on the
+official nginx image: patch, minor and major tracks, ``-alpine`` variants, a pre-release, and
+``latest``/``stable``/``mainline`` moved along as releases came out."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from testkit.engine import PodmanService
+from testkit.front import Front
+from testkit.registry import RegistryProcess
+from testkit.seed import Pusher
+
+from conftest import CliRun
+
+Run = Callable[..., CliRun]
+REPO = "library/nginx"
+
+
+@dataclass
+class History:
+    registry: RegistryProcess
+    front: Front  # records every request the registry received through it
+    digests: dict[str, str]  # tag (as of now, and "old:" for the first pushes) -> digest
+    amd64: str  # the amd64 manifest inside 2.0.1's index
+
+    @property
+    def host(self) -> str:
+        return self.front.host
+
+    def ref(self, tag: str, repo: str = REPO) -> str:
+        return f"{self.host}/{repo}:{tag}"
+
+
+def _push(pusher: Pusher, tags: list[str], seed: str, repo: str = REPO) -> str:
+    pushed = pusher.push_image(repo, seed, tag=tags[0])
+    body, media_type = pusher.get_manifest(repo, pushed.digest)
+    pusher.tag(repo, tags[1:], body, media_type)
+    return pushed.digest
+
+
+@pytest.fixture(scope="module")
+def history() -> Iterator[History]:
+    with RegistryProcess() as registry:
+        pusher = Pusher(registry.url)
+        digests: dict[str, str] = {}
+        # 1.27.3 came out as mainline and latest; later releases moved those tags along
+        for tags, seed in [
+            (["1.27.3", "1.27", "1", "mainline", "latest"], "1.27.3"),
+            (["1.27.3-alpine", "1.27-alpine", "alpine"], "1.27.3-alpine"),
+            (["1.27.4", "1.27", "1"], "1.27.4"),
+            (["1.27.4-alpine", "1.27-alpine"], "1.27.4-alpine"),
+            (["1.28.1", "1.28", "1", "stable"], "1.28.1"),
+            (["2.1.0-rc1"], "2.1.0-rc1"),
+            (["2.0.1-alpine", "2.0-alpine", "2-alpine", "alpine", "mainline-alpine"], "2.0.1a"),
+        ]:
+            digest = _push(pusher, tags, seed)
+            digests.update({tag: digest for tag in tags})
+        amd = pusher.push_image(REPO, "2.0.1-amd64")
+        arm = pusher.push_image(REPO, "2.0.1-arm64", platform=("linux", "arm64"))
+        index = pusher.push_index(REPO, [(amd, ("linux", "amd64")), (arm, ("linux", "arm64"))])
+        body, media_type = pusher.get_manifest(REPO, index.digest)
+        moved = ["2.0.1", "2.0", "2", "mainline", "latest"]
+        pusher.tag(REPO, moved, body, media_type)
+        digests.update({tag: index.digest for tag in moved})
+        digests["old:latest"] = digests["1.27.3"]
+        # a second repository, and a first one's worth of unrelated tags to list
+        for number in range(40):
+            _push(pusher, [f"build-{number}"], f"noise-{number}")
+        digests["redis:7.4.2"] = _push(pusher, ["7.4.2", "7.4", "7", "latest"], "r742", "redis")
+        _push(pusher, ["7.4.3", "7.4", "7", "latest"], "r743", "redis")
+        with Front(registry.host) as front:
+            yield History(registry, front, digests, amd.digest)
+
+
+def _lines(result: CliRun) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in result.out.splitlines()]
+
+
+def _by_version(answers: list[dict[str, Any]]) -> dict[str | None, dict[str, Any]]:
+    return {answer["version"]: answer for answer in answers}
+
+
+def _pods(history: History) -> dict[str, Any]:
+    """``kubectl get pods -A -o json`` as a cluster would print it: containerd's
+    ``REPO@sha256:`` and docker's ``docker-pullable://`` imageIDs, an init container, a
+    pod not yet scheduled (no statuses), and a runtime reporting a bare image ID."""
+
+    def pod(name: str, spec: dict[str, Any], status: dict[str, Any] | None) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": "web", "uid": f"uid-{name}"},
+            "spec": spec,
+        }
+        if status is not None:
+            document["status"] = {"phase": "Running", **status}
+        return document
+
+    latest, old = history.ref("latest"), history.digests["old:latest"]
+    web = pod(
+        "web-7d4b9",
+        {
+            "initContainers": [{"name": "migrate", "image": history.ref("1.28.1")}],
+            "containers": [{"name": "nginx", "image": latest}],
+        },
+        {
+            "initContainerStatuses": [
+                {
+                    "name": "migrate",
+                    "image": history.ref("1.28.1"),
+                    "imageID": f"docker-pullable://{history.host}/{REPO}@"
+                    + history.digests["1.28.1"],
+                    "ready": True,
+                }
+            ],
+            "containerStatuses": [
+                {
+                    "name": "nginx",
+                    "image": latest,
+                    "imageID": f"{history.host}/{REPO}@{old}",  # containerd's form
+                    "ready": True,
+                    "restartCount": 0,
+                }
+            ],
+        },
+    )
+    arm = pod(
+        "edge-0",
+        {"containers": [{"name": "nginx", "image": latest}]},
+        {
+            "containerStatuses": [
+                {
+                    "name": "nginx",
+                    "image": latest,
+                    "imageID": f"{history.host}/{REPO}@{history.amd64}",  # a platform manifest
+                }
+            ]
+        },
+    )
+    pending = pod(
+        "queued-1", {"containers": [{"name": "cache", "image": history.ref("7.4", "redis")}]}, None
+    )
+    return {"apiVersion": "v1", "kind": "List", "items": [web, arm, pending], "metadata": {}}
+
+
+def test_pods_a_running_latest_is_named_by_its_version(
+    history: History, run: Run, tmp_path: Path
+) -> None:
+    pods = tmp_path / "pods.json"
+    pods.write_text(json.dumps(_pods(history)))
+    result = run("outdated", "--pods", str(pods), "--json")
+    assert result.code == 0, result.err
+    answers = _by_version(_lines(result))
+    old = answers["1.27.3"]  # latest, as running: the digest latest had when it was pulled
+    assert old["digest"] == history.digests["old:latest"]
+    assert old["tag_digest"] == history.digests["latest"]
+    assert old["stale"] is True
+    assert old["newer"] == {"patch": "1.27.4", "minor": "1.28.1", "major": "2.0.1"}
+    assert old["where"] == [
+        {"source": "pod", "namespace": "web", "pod": "web-7d4b9", "container": "nginx"}
+    ]
+    assert old["reference"] == f"{history.host}/{REPO}:latest"
+    assert (old["registry"], old["repository"], old["complete"], old["errors"]) == (
+        history.host,
+        REPO,
+        True,
+        [],
+    )
+    # one of the index's platform manifests running under latest: latest, not stale
+    edge = answers["2.0.1"]
+    assert edge["digest"] == history.amd64
+    assert edge["stale"] is False
+    assert edge["newer"] == {"patch": None, "minor": None, "major": None}  # no rc offered
+    init = answers["1.28.1"]
+    assert init["where"][0]["container"] == "migrate" and init["stale"] is False
+    assert init["newer"] == {"patch": None, "minor": None, "major": "2.0.1"}
+    queued = answers["7.4.3"]  # no status: the spec's tag, as it points now
+    assert queued["repository"] == "redis" and queued["stale"] is False
+    assert queued["where"] == [
+        {"source": "pod", "namespace": "web", "pod": "queued-1", "container": "cache"}
+    ]
+
+
+def test_files_and_lists_together(history: History, run: Run, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(f"FROM {history.ref('1.28.1')}\nRUN true\n")
+    (tmp_path / "compose.yaml").write_text(
+        f"services:\n  web:\n    image: {history.ref('1.27-alpine')}\n"
+        f"  proxy:\n    image: {history.ref('1.28.1')}\n"
+    )
+    refs = tmp_path / "refs.txt"
+    digest_only = f"{history.host}/{REPO}@{history.digests['1.27.3']}"
+    refs.write_text(f"# in use elsewhere\n{digest_only}\n\n{history.ref('2.1.0-rc1')}\n")
+    result = run("outdated", str(tmp_path), "-f", str(refs), "--json")
+    assert result.code == 0, result.err
+    answers = _by_version(_lines(result))
+    assert len(_lines(result)) == 4  # 1.28.1 twice in files: one image, two places
+    pinned = answers["1.28.1"]
+    assert [(w["source"], Path(w["path"]).name, w["line"]) for w in pinned["where"]] == [
+        ("file", "Dockerfile", 1),
+        ("file", "compose.yaml", 5),
+    ]
+    alpine = answers["1.27.4-alpine"]  # 1.27-alpine is named by the tag refining it
+    assert alpine["newer"] == {"patch": None, "minor": None, "major": "2.0.1-alpine"}
+    by_digest = answers["1.27.3"]  # a digest-only reference
+    assert by_digest["where"] == [{"source": "list", "line": 2}]
+    assert by_digest["tag_digest"] is None and by_digest["stale"] is None
+    assert by_digest["newer"]["patch"] == "1.27.4"
+    rc = answers["2.1.0-rc1"]
+    assert rc["newer"] == {"patch": None, "minor": None, "major": None}
+
+
+def test_one_listing_per_repository_and_no_scan_for_a_fresh_version_tag(
+    history: History, run: Run, tmp_path: Path
+) -> None:
+    refs = tmp_path / "refs.txt"
+    refs.write_text(
+        "\n".join(
+            [
+                history.ref("latest"),
+                history.ref("1.28.1"),
+                history.ref("stable"),
+                history.ref("2.0.1"),
+                history.ref("7.4.3", "redis"),
+                history.ref("latest", "redis"),
+            ]
+        )
+    )
+    history.front.seen.clear()
+    result = run("outdated", "-f", str(refs), "--json")
+    assert result.code == 0, result.err
+    listings = [seen.path for seen in history.front.seen if "/tags/list" in seen.path]
+    assert sorted(path.split("?")[0] for path in listings) == [
+        f"/v2/{REPO}/tags/list",
+        "/v2/redis/tags/list",
+    ]
+    heads = [seen.path for seen in history.front.seen if seen.method == "HEAD"]
+    assert not any("build-" in path for path in heads)  # only version tags are ever asked
+    answers = _by_version(_lines(result))
+    assert answers["2.0.1"]["stale"] is False and answers["7.4.3"]["stale"] is False
+    assert len(answers["2.0.1"]["where"]) == 2  # latest and 2.0.1 are one image
+
+
+def test_prometheus_output_is_accepted_by_promtool(
+    history: History, run: Run, tmp_path: Path
+) -> None:
+    promtool = shutil.which("promtool")
+    assert promtool is not None, (
+        "promtool (Debian package prometheus; scripts/setup.sh installs it)"
+    )
+    pods = tmp_path / "pods.json"
+    pods.write_text(json.dumps(_pods(history)))
+    result = run("outdated", "--pods", str(pods), "--format", "prometheus")
+    assert result.code == 0, result.err
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=result.out, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert result.out.count("# TYPE whichtag_image_info gauge") == 1
+    old = history.digests["old:latest"]
+    assert (
+        f'whichtag_image_info{{image="{history.host}/{REPO}:latest",digest="{old}",'
+        'version="1.27.3"} 1'
+    ) in result.out
+    assert (
+        f'whichtag_image_stale{{image="{history.host}/{REPO}:latest",digest="{old}"}} 1'
+        in result.out
+    )
+    assert (
+        f'whichtag_image_outdated{{image="{history.host}/{REPO}:latest",digest="{old}",'
+        'track="minor",newest="1.28.1"} 1'
+    ) in result.out
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "refs", "code"),
+    [
+        ("stale", ["1.28.1"], 0),
+        ("major", ["1.28.1"], 1),
+        ("minor", ["1.28.1"], 0),
+        ("patch", ["1.27.3"], 1),
+        ("patch", ["2.0.1"], 0),
+    ],
+)
+def test_fail_on(
+    history: History, run: Run, tmp_path: Path, fail_on: str, refs: list[str], code: int
+) -> None:
+    listed = tmp_path / "refs.txt"
+    listed.write_text("\n".join(history.ref(tag) for tag in refs))
+    result = run("outdated", "-f", str(listed), "--fail-on", fail_on)
+    assert result.code == code, result.err
+    if code:
+        assert f"--fail-on {fail_on}" in result.err
+
+
+def test_fail_on_stale_with_a_moved_tag(history: History, run: Run, tmp_path: Path) -> None:
+    listed = tmp_path / "refs.txt"
+    listed.write_text(f"{history.ref('latest')}@{history.digests['old:latest']}\n")
+    result = run("outdated", "-f", str(listed), "--fail-on", "stale")
+    assert result.code == 1
+    line = result.out.strip().split("\t")
+    assert line[2] == "1.27.3" and line[-1] == "stale"
+
+
+def test_an_unknown_tag_is_an_incomplete_answer(history: History, run: Run, tmp_path: Path) -> None:
+    listed = tmp_path / "refs.txt"
+    listed.write_text(f"{history.ref('9.9.9')}\n{history.ref('1.28.1')}\n")
+    result = run("outdated", "-f", str(listed), "--json")
+    assert result.code == 3
+    answers = _lines(result)
+    assert [answer["complete"] for answer in answers] == [True, False]
+    assert answers[1]["errors"] and "9.9.9" in result.err
+
+
+def test_usage_errors(run: Run) -> None:
+    result = run("outdated")
+    assert result.code == 2 and "nothing to look at" in result.err and "Traceback" not in result.err
+    result = run("outdated", "--pods", "-", stdin="{not json")
+    assert result.code == 2 and "not JSON" in result.err
+
+
+@pytest.fixture(scope="module")
+def engine(history: History) -> Iterator[tuple[PodmanService, dict[str, str]]]:
+    """podman's service running a container of ``app/web:latest`` (1.0.0), after which
+    1.0.1 and 1.1.0 came out and ``latest`` moved on."""
+    pusher = Pusher(history.registry.url)
+    digests = {}
+    for tags, seed in [(["1.0.0", "1.0", "1", "latest"], "web-1.0.0")]:
+        pushed = pusher.push_image("app/web", seed, tag=tags[0], sleeper=True)
+        pusher.tag("app/web", tags[1:], *pusher.get_manifest("app/web", pushed.digest))
+        digests.update({tag: pushed.digest for tag in tags})
+    with PodmanService() as service:
+        image = f"{history.registry.host}/app/web:latest"
+        service.podman("pull", "--tls-verify=false", image)
+        service.run_container("web1", image)
+        for tags, seed in [
+            (["1.0.1", "1.0", "1", "latest"], "web-1.0.1"),
+            (["1.1.0", "1.1"], "web-1.1.0"),
+        ]:
+            pushed = pusher.push_image("app/web", seed, tag=tags[0], sleeper=True)
+            pusher.tag("app/web", tags[1:], *pusher.get_manifest("app/web", pushed.digest))
+            digests.update({tag: pushed.digest for tag in tags})
+        digests["running"] = digests["1.0.0"]
+        yield service, digests
+
+
+def test_engine_a_running_container_whose_tag_moved(
+    history: History,
+    engine: tuple[PodmanService, dict[str, str]],
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service, digests = engine
+    monkeypatch.setenv("DOCKER_HOST", service.docker_host)
+    result = run("outdated", "--engine", "--json")
+    assert result.code == 0, result.err
+    [answer] = _lines(result)
+    assert answer["reference"] == f"{history.registry.host}/app/web:latest"
+    assert answer["digest"] == digests["running"]
+    assert answer["version"] == "1.0.0"
+    assert (answer["stale"], answer["tag_digest"]) == (True, digests["latest"])
+    assert answer["newer"] == {"patch": "1.0.1", "minor": "1.1.0", "major": "1.1.0"}
+    [place] = answer["where"]
+    assert place["source"] == "engine" and place["container"] == "web1"
+    assert len(place["id"]) == 64
+    failing = run("outdated", "--engine", "--fail-on", "stale")
+    assert failing.code == 1 and "--fail-on stale" in failing.err
