@@ -31,6 +31,8 @@ VENDOR_API = "src/whichtag/registry/vendors/api.py"
 RESULTS = "src/whichtag/answer/results.py"
 BULK = "src/whichtag/registry/bulk.py"
 VERSIONS = "src/whichtag/names/versions.py"
+OUTDATED = "src/whichtag/answer/outdated.py"
+OUTDATED_TESTS = "tests/test_outdated.py::"
 
 MUTANTS: list[Mutant] = [
     # -- where credentials may go ---------------------------------------------------------------
@@ -1566,5 +1568,115 @@ MUTANTS: list[Mutant] = [
         "    if args.check and changed:\n",
         "pin --check never passes over a reference it could not pin",
         ("tests/test_pin.py::test_check_never_passes_over_a_reference_it_cannot_pin",),
+    ),
+    # -- whichtag outdated --------------------------------------------------------------------
+    Mutant(
+        "newer-offers-pre-releases",
+        VERSIONS,
+        "and (candidate.pre is None or current.pre is not None)",
+        "",
+        "a pre-release is never offered to a release",
+        ("tests/test_versions.py::test_newer_releases",),
+    ),
+    Mutant(
+        "newer-crosses-variants",
+        VERSIONS,
+        "and candidate.family == current.family",
+        "",
+        "newer releases keep the variant (-alpine stays -alpine)",
+        ("tests/test_versions.py::test_newer_releases",),
+    ),
+    Mutant(
+        "newer-patch-is-minor",
+        VERSIONS,
+        "return Newer(patch=newest(2), minor=newest(1), major=newest(0))",
+        "return Newer(patch=newest(1), minor=newest(1), major=newest(0))",
+        "patch is the newest newer release of the same major.minor",
+        ("tests/test_versions.py::test_newer_releases",),
+    ),
+    Mutant(
+        "stale-by-digest-inequality",
+        OUTDATED,
+        "answer.stale = any(tag not in result.tags for tag in tags)",
+        "answer.stale = answer.tag_digest != answer.digest",
+        "a platform manifest of the tag's index is not stale (the index and platform digests "
+        "differ)",
+        (f"{OUTDATED_TESTS}test_pods_a_running_latest_is_named_by_its_version",),
+    ),
+    Mutant(
+        "fresh-version-tag-not-refined",
+        OUTDATED,
+        "            if richer:\n                continue\n",
+        "",
+        "a version tag is its own version name only when no listed tag refines it "
+        "(1.27-alpine is 1.27.4-alpine)",
+        (f"{OUTDATED_TESTS}test_files_and_lists_together",),
+    ),
+    Mutant(
+        "scan-per-image",
+        OUTDATED,
+        "own = self.own_tags.get((answer.reference.registry, answer.reference.repository), set())",
+        "own = set(tags)",
+        "all of a repository's images share one scan (each version tag asked once)",
+        (f"{OUTDATED_TESTS}test_the_images_of_a_repository_share_one_scan",),
+    ),
+    Mutant(
+        "scan-asks-prefixed-builds",
+        OUTDATED,
+        'if tag in own or (version is not None and version.prefix == ""):',
+        "if tag in own or version is not None:",
+        "build-45 and pr-123 are not asked for latest",
+        (f"{OUTDATED_TESTS}test_the_images_of_a_repository_share_one_scan",),
+    ),
+    Mutant(
+        "listing-per-question",
+        LOOKUP,
+        "    listing = _listing(repository, ref, options)\n    await _ping_first(repository)",
+        "    listing = asyncio.ensure_future(\n"
+        "        repository.client.list_tags(ref.repository)\n"
+        "    )\n"
+        "    await _ping_first(repository)",
+        "one tag listing per repository for the whole run",
+        (f"{OUTDATED_TESTS}test_one_listing_per_repository_and_no_scan_for_a_fresh_version_tag",),
+    ),
+    Mutant(
+        "pod-image-id-read-as-digest",
+        "src/whichtag/files/pods.py",
+        "return (None, value) if _is_digest(value) else (None, None)",
+        "return (value, None) if _is_digest(value) else (None, None)",
+        "a bare sha256 imageID is an image ID (config digest), not a manifest digest",
+        (f"{OUTDATED_TESTS}test_pod_image_ids",),
+    ),
+    Mutant(
+        "init-containers-ignored",
+        "src/whichtag/files/pods.py",
+        'statuses = _dicts(status.get("initContainerStatuses")) + _dicts(',
+        "statuses = [] + _dicts(",
+        "init containers are images in use too",
+        (f"{OUTDATED_TESTS}test_pods_a_running_latest_is_named_by_its_version",),
+    ),
+    Mutant(
+        "pods-without-status-ignored",
+        "src/whichtag/files/pods.py",
+        "    if not statuses:\n",
+        "    if False:\n",
+        "a pod without statuses gives its spec's images",
+        (f"{OUTDATED_TESTS}test_pods_a_running_latest_is_named_by_its_version",),
+    ),
+    Mutant(
+        "prometheus-without-help",
+        "src/whichtag/cli/outdated.py",
+        'lines += [f"# HELP {name} {text}", f"# TYPE {name} gauge", *samples]',
+        'lines += [f"# TYPE {name} gauge", *samples]',
+        "one # HELP and # TYPE per metric",
+        (f"{OUTDATED_TESTS}test_prometheus_output_is_accepted_by_promtool",),
+    ),
+    Mutant(
+        "fail-on-ignored",
+        "src/whichtag/cli/outdated.py",
+        "        if failing:\n",
+        "        if False:\n",
+        "--fail-on makes the exit code 1",
+        (f"{OUTDATED_TESTS}test_fail_on",),
     ),
 ]

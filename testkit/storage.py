@@ -81,3 +81,36 @@ def write_many(root: str, repository: str, count: int, *, group_size: int = 4) -
             digests[tag] = digest
     os.sync()
     return digests
+
+
+def write_history(root: str, repository: str, count: int) -> dict[str, str]:
+    """About ``count`` tags of a release history shaped like an official image's: releases
+    ``M.m.p`` and ``M.m.p-alpine`` (separate images), a ``sha-<hex>`` build tag on each
+    release, and the moving aliases ``M.m``, ``M``, ``latest`` (and their ``-alpine`` twins)
+    on the newest release they cover. Returns tag → digest."""
+    writer = StorageWriter(root)
+    digests: dict[str, str] = {}
+    releases: list[tuple[int, int, int]] = []
+    major, minor, patch = 1, 0, 0
+    while len(releases) * 3 + 3 * (len(releases) // 5 + 4) < count:
+        releases.append((major, minor, patch))
+        patch += 1
+        if patch == 5:
+            patch, minor = 0, minor + 1
+        if minor == 10:
+            minor, major = 0, major + 1
+    for number, (major, minor, patch) in enumerate(releases):
+        version = f"{major}.{minor}.{patch}"
+        for suffix in ("", "-alpine"):
+            seed = f"{repository}-{version}{suffix}"
+            digests[version + suffix] = writer.image(repository, seed, oci=number % 2 == 0).digest
+        digests[f"sha-{hashlib.sha256(version.encode()).hexdigest()[:10]}"] = digests[version]
+    for major, minor, patch in releases:  # later releases overwrite: the newest keeps each alias
+        version = f"{major}.{minor}.{patch}"
+        for suffix in ("", "-alpine"):
+            for alias in (f"{major}.{minor}", f"{major}", "latest" if not suffix else "alpine"):
+                digests[alias + (suffix if alias != "alpine" else "")] = digests[version + suffix]
+    for tag, digest in digests.items():
+        writer.tag(repository, tag, digest)
+    os.sync()
+    return digests

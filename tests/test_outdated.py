@@ -4,9 +4,11 @@ official nginx image: patch, minor and major tracks, ``-alpine`` variants, a pre
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 from testkit.engine import PodmanService
 from testkit.front import Front
 from testkit.registry import RegistryProcess
-from testkit.seed import Pusher
+from testkit.seed import Pusher, image_blobs, sha256
 
 from conftest import CliRun
 
@@ -30,6 +32,7 @@ class History:
     front: Front  # records every request the registry received through it
     digests: dict[str, str]  # tag (as of now, and "old:" for the first pushes) -> digest
     amd64: str  # the amd64 manifest inside 2.0.1's index
+    config_1_28_1: str  # 1.28.1's image ID (its config's digest)
 
     @property
     def host(self) -> str:
@@ -77,7 +80,8 @@ def history() -> Iterator[History]:
         digests["redis:7.4.2"] = _push(pusher, ["7.4.2", "7.4", "7", "latest"], "r742", "redis")
         _push(pusher, ["7.4.3", "7.4", "7", "latest"], "r743", "redis")
         with Front(registry.host) as front:
-            yield History(registry, front, digests, amd.digest)
+            config_id = sha256(image_blobs("1.28.1")[0])
+            yield History(registry, front, digests, amd.digest, config_id)
 
 
 def _lines(result: CliRun) -> list[dict[str, Any]]:
@@ -145,10 +149,24 @@ def _pods(history: History) -> dict[str, Any]:
             ]
         },
     )
+    legacy = pod(  # a runtime that reports only the image ID (the config digest)
+        "legacy-0",
+        {"containers": [{"name": "nginx", "image": history.ref("1.28")}]},
+        {
+            "containerStatuses": [
+                {
+                    "name": "nginx",
+                    "image": history.ref("1.28"),
+                    "imageID": f"docker://{history.config_1_28_1}",
+                }
+            ]
+        },
+    )
     pending = pod(
         "queued-1", {"containers": [{"name": "cache", "image": history.ref("7.4", "redis")}]}, None
     )
-    return {"apiVersion": "v1", "kind": "List", "items": [web, arm, pending], "metadata": {}}
+    items = [web, arm, legacy, pending]
+    return {"apiVersion": "v1", "kind": "List", "items": items, "metadata": {}}
 
 
 def test_pods_a_running_latest_is_named_by_its_version(
@@ -158,7 +176,12 @@ def test_pods_a_running_latest_is_named_by_its_version(
     pods.write_text(json.dumps(_pods(history)))
     result = run("outdated", "--pods", str(pods), "--json")
     assert result.code == 0, result.err
-    answers = _by_version(_lines(result))
+    lines = _lines(result)
+    legacy = [answer for answer in lines if answer["where"][0]["pod"] == "legacy-0"]
+    assert len(legacy) == 1  # matched by image ID: the manifest whose config it is
+    assert legacy[0]["version"] == "1.28.1" and legacy[0]["digest"] == history.digests["1.28.1"]
+    assert legacy[0]["stale"] is False  # 1.28 still has that image
+    answers = _by_version([answer for answer in lines if answer not in legacy])
     old = answers["1.27.3"]  # latest, as running: the digest latest had when it was pulled
     assert old["digest"] == history.digests["old:latest"]
     assert old["tag_digest"] == history.digests["latest"]
@@ -241,11 +264,38 @@ def test_one_listing_per_repository_and_no_scan_for_a_fresh_version_tag(
         f"/v2/{REPO}/tags/list",
         "/v2/redis/tags/list",
     ]
-    heads = [seen.path for seen in history.front.seen if seen.method == "HEAD"]
+    heads = Counter(seen.path for seen in history.front.seen if seen.method == "HEAD")
     assert not any("build-" in path for path in heads)  # only version tags are ever asked
+    # fresh version tags (1.28.1, 2.0.1; stable and latest are the same images) cost no scan
+    assert len(heads) == 6 and set(heads.values()) == {1}, heads
     answers = _by_version(_lines(result))
     assert answers["2.0.1"]["stale"] is False and answers["7.4.3"]["stale"] is False
     assert len(answers["2.0.1"]["where"]) == 2  # latest and 2.0.1 are one image
+
+
+def test_the_images_of_a_repository_share_one_scan(
+    history: History, run: Run, tmp_path: Path
+) -> None:
+    refs = tmp_path / "refs.txt"
+    old = history.digests["old:latest"]
+    refs.write_text(
+        f"{history.host}/{REPO}@{old}\n{history.ref('1.27-alpine')}\n{history.ref('alpine')}\n"
+    )
+    history.front.seen.clear()
+    result = run("outdated", "-f", str(refs), "--json")
+    assert result.code == 0, result.err
+    assert [answer["version"] for answer in _lines(result)] == [
+        "1.27.3",
+        "1.27.4-alpine",
+        "2.0.1-alpine",
+    ]
+    heads = Counter(
+        seen.path.rpartition("/")[2] for seen in history.front.seen if seen.method == "HEAD"
+    )
+    # each version tag asked once for all three images; a place's own tag at most twice
+    # (what it points at, then in the scan)
+    assert all(count == 1 for tag, count in heads.items() if "alpine" not in tag), heads
+    assert max(heads.values()) <= 2 and "build-1" not in heads
 
 
 def test_prometheus_output_is_accepted_by_promtool(
@@ -263,7 +313,9 @@ def test_prometheus_output_is_accepted_by_promtool(
         [promtool, "check", "metrics"], input=result.out, capture_output=True, text=True
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert result.out.count("# TYPE whichtag_image_info gauge") == 1
+    for metric in ("whichtag_image_info", "whichtag_image_stale", "whichtag_image_outdated"):
+        assert result.out.count(f"# TYPE {metric} gauge") == 1
+        assert result.out.count(f"# HELP {metric} ") == 1
     old = history.digests["old:latest"]
     assert (
         f'whichtag_image_info{{image="{history.host}/{REPO}:latest",digest="{old}",'
@@ -372,3 +424,96 @@ def test_engine_a_running_container_whose_tag_moved(
     assert len(place["id"]) == 64
     failing = run("outdated", "--engine", "--fail-on", "stale")
     assert failing.code == 1 and "--fail-on stale" in failing.err
+
+
+def test_the_table_on_a_terminal_and_lines_otherwise() -> None:
+    from whichtag.answer.outdated import Outdated
+    from whichtag.cli.outdated import _print_text
+    from whichtag.names.reference import parse_reference
+    from whichtag.names.versions import Newer
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    answer = Outdated(
+        parse_reference("registry.example/app:latest"),
+        "sha256:" + "a" * 64,
+        version="1.27.3\u202e",  # server text: escaped, never a control character
+        stale=True,
+        newer=Newer("1.27.4", "1.28.1", None),
+    )
+    table = Terminal()
+    _print_text([answer], table)
+    header, row = table.getvalue().splitlines()
+    assert header.split() == ["IMAGE", "IN", "USE", "VERSION", "PATCH", "MINOR", "MAJOR", "STALE"]
+    assert row.split() == [
+        "registry.example/app:latest",
+        "sha256:aaaaaaaaaaaa",
+        "1.27.3\\u202e",
+        "1.27.4",
+        "1.28.1",
+        "-",
+        "stale",
+    ]
+    assert header.index("VERSION") == row.index("1.27.3")  # columns line up
+    lines = io.StringIO()
+    _print_text([answer], lines)
+    assert lines.getvalue().split("\t")[2] == "1.27.3\\u202e"
+
+
+@pytest.mark.parametrize(
+    ("image_id", "digest", "config"),
+    [
+        ("docker-pullable://nginx@sha256:" + "1" * 64, "sha256:" + "1" * 64, None),
+        ("docker.io/library/nginx@sha256:" + "2" * 64, "sha256:" + "2" * 64, None),
+        ("containerd://sha256:" + "3" * 64, None, "sha256:" + "3" * 64),
+        ("sha256:" + "4" * 64, None, "sha256:" + "4" * 64),
+        ("", None, None),  # not started yet
+        ("docker-pullable://nginx@sha256:short", None, None),
+    ],
+)
+def test_pod_image_ids(image_id: str, digest: str | None, config: str | None) -> None:
+    from whichtag.files.pods import pod_images
+
+    pod = {
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "ns"},
+        "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]},
+        "status": {"containerStatuses": [{"name": "c", "image": "x", "imageID": image_id}]},
+    }
+    [found] = pod_images(json.dumps(pod))
+    assert (found.image, found.digest, found.image_id) == ("nginx:1.27", digest, config)
+
+
+@pytest.mark.parametrize("document", ["[]", '{"kind": "Service"}', '"text"', "{"])
+def test_pods_that_are_not_pods(document: str) -> None:
+    from whichtag.errors import UsageError
+    from whichtag.files.pods import pod_images
+
+    with pytest.raises(UsageError) as raised:
+        pod_images(document, "pods.json")
+    assert "pods.json" in raised.value.message and raised.value.hint
+
+
+def test_every_source_at_once(history: History, run: Run, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(f"FROM {history.ref('1.28.1')}\n")
+    refs = tmp_path / "refs.txt"
+    refs.write_text(history.ref("stable") + "\n")
+    pods = tmp_path / "pods.json"
+    pods.write_text(json.dumps(_pods(history)))
+    result = run("outdated", str(tmp_path / "Dockerfile"), "-f", str(refs), "--pods", str(pods))
+    assert result.code == 0, result.err
+    rows = [line.split("\t") for line in result.out.splitlines()]
+    current = [row for row in rows if row[2] == "1.28.1" and row[1] != "-"]
+    # the init container (by digest), the Dockerfile and stable (same image): one row
+    assert len([row for row in current if row[0].endswith(":1.28.1")]) == 1
+    json_run = run(
+        "outdated", str(tmp_path / "Dockerfile"), "-f", str(refs), "--pods", str(pods), "--json"
+    )
+    sources = {
+        tuple(sorted({place["source"] for place in answer["where"]}))
+        for answer in _lines(json_run)
+        if answer["digest"] == history.digests["1.28.1"]
+    }
+    assert ("file", "list", "pod") in sources

@@ -7,7 +7,12 @@ them as :class:`InUse`); each distinct image (registry, repository, digest in us
 needs: one tag listing per repository (the :class:`Client` shares it); a version tag still
 pointing at the digest in use is its own version name unless the listing has a tag that
 refines it; otherwise only version tags (and the places' own tags) are asked, never every
-tag; newer releases come from the listing alone.
+tag, in one scan per repository that all its images share; newer releases come from the
+listing alone.
+
+Version tags of every variant are asked, not only the asked tag's: the version name may be
+spelled only in a sibling variant (eclipse-temurin's ``latest`` is ``25.0.4_7-jdk``). Version
+tags with a product prefix are asked only where a place's tag has that prefix.
 """
 
 from __future__ import annotations
@@ -93,6 +98,8 @@ async def check_outdated(client: Client, uses: list[InUse]) -> list[Outdated]:
             continue
         key = (use.reference.registry, use.reference.repository, identity)
         images.setdefault(key, []).append(use)
+        if use.reference.tag:
+            run.own_tags.setdefault(key[:2], set()).add(use.reference.tag)
     answers = await asyncio.gather(
         *(run.answer(identity, places) for (_, _, identity), places in images.items())
     )
@@ -105,6 +112,9 @@ class _Run:
     def __init__(self, client: Client) -> None:
         self.client = client
         self._now: dict[Reference, asyncio.Future[str]] = {}
+        # every tag the run's places use, per repository: with the version tags, the one set
+        # of tags asked there, so that all of a repository's images share one scan
+        self.own_tags: dict[tuple[str, str], set[str]] = {}
 
     async def digest_now(self, reference: Reference) -> str:
         """What the tag points at now (HEAD), asked once per run."""
@@ -150,16 +160,23 @@ class _Run:
             if fresh is not None:
                 answer.version, answer.stale = fresh, False
                 return
-        own = set(tags)
+        own = self.own_tags.get((answer.reference.registry, answer.reference.repository), set())
 
         def among(tag: str) -> bool:
-            return tag in own or parse_version(tag) is not None
+            """The places' own tags, and version tags without a product prefix or with one
+            a place's tag starts with (``open-21.0.12.0-jdk`` for ``open-21-jdk``; never a
+            ``build-45`` or ``pr-123`` for ``latest``)."""
+            version = parse_version(tag)
+            if tag in own or (version is not None and version.prefix == ""):
+                return True
+            return version is not None and any(mine.startswith(version.prefix) for mine in own)
 
         bare = dataclasses.replace(answer.reference, tag=None, digest=None)
         if identity.startswith("id:"):
             target = dataclasses.replace(bare, tag=tags[0] if tags else "latest")
             result = await self.client.find_same_tags(target, among=among, image_id=identity[3:])
-            answer.digest = result.digest
+            # the manifest of a tag whose config this is (the answer's digest is the image ID)
+            answer.digest = result.digests.get(result.tags[0]) if result.tags else None
         else:
             target = dataclasses.replace(bare, digest=identity)
             result = await self.client.find_same_tags(target, among=among)

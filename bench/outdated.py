@@ -1,0 +1,142 @@
+"""``whichtag outdated`` over 60 images in 6 repositories against the largest single lookup.
+
+    python -m bench.outdated [--rtt-ms 20] [--repeats 3]
+
+Seeds six repositories with release histories shaped like an official image's (``--sizes``,
+default 50 to 2,000 tags: ``M.m.p`` and ``-alpine`` releases, a ``sha-`` build tag on each,
+``M.m``/``M``/``latest`` aliases) straight into the registry's storage, behind the latency
+proxy. Ten references per repository: ``latest``, ``alpine``, the newest ``M.m`` and an old
+``M.m`` (version names found by a scan), an old ``M.m.p`` and ``M.m.p-alpine`` (their own
+version names), ``M``, a digest-only reference, a ``sha-`` build tag and ``M.m-alpine``.
+Rows: the largest repository's lookup alone (``whichtag REF``); the 60 in one ``whichtag
+outdated -f`` run; the same 60 as 60 runs. A front between the proxy and the registry counts
+each row's requests and the tag listings per repository. The target: the one run at most
+1.5x the largest lookup, with one listing per repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from testkit.front import Front
+from testkit.registry import RegistryProcess
+from testkit.storage import write_history
+
+from bench.run import latency_link, run_process
+
+
+def _references(host: str, repository: str, digests: dict[str, str]) -> list[str]:
+    releases = sorted(
+        (tag for tag in digests if tag.count(".") == 2 and "-" not in tag),
+        key=lambda tag: tuple(int(part) for part in tag.split(".")),
+    )
+    newest, oldest = releases[-1], releases[0]
+    newest_minor = newest.rpartition(".")[0]
+    build = next(tag for tag in sorted(digests) if tag.startswith("sha-"))
+    tags = [
+        "latest",
+        "alpine",
+        newest_minor,
+        oldest.rpartition(".")[0],
+        oldest,
+        f"{oldest}-alpine",
+        newest.partition(".")[0],
+        build,
+        f"{newest_minor}-alpine",
+    ]
+    references = [f"{host}/{repository}:{tag}" for tag in tags]
+    return [*references, f"{host}/{repository}@{digests[releases[len(releases) // 2]]}"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rtt-ms", type=float, default=20.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", default="2000,1000,500,250,100,50", help="tags per repository")
+    args = parser.parse_args()
+    counts = [int(size) for size in args.sizes.split(",")]
+    storage = tempfile.mkdtemp(prefix="whichtag-bench-outdated-")
+    repositories = [f"bench/h{index}-{n}" for index, n in enumerate(counts)]
+    seeded = {
+        name: write_history(storage, name, n) for name, n in zip(repositories, counts, strict=True)
+    }
+    largest = max(seeded, key=lambda name: len(seeded[name]))
+    rows: dict[str, list[float]] = {}
+    requests: dict[str, int] = {}
+    listings: Counter[str] = Counter()
+    try:
+        with (
+            RegistryProcess(storage=storage) as registry,
+            Front(registry.host) as front,
+            latency_link(front.host, args.rtt_ms) as link,
+        ):
+            references = [
+                reference
+                for name, digests in seeded.items()
+                for reference in _references(link.host, name, digests)
+            ]
+            refs_file = Path(storage, "refs.txt")
+            refs_file.write_text("\n".join(references) + "\n")
+            single = Path(storage, "one.txt")
+            for _ in range(args.repeats):
+                front.seen.clear()
+                rows.setdefault("largest repository's lookup alone", []).append(
+                    _lookup(f"{link.host}/{largest}:latest")
+                )
+                requests["largest repository's lookup alone"] = len(front.seen)
+                front.seen.clear()
+                rows.setdefault("60 references, one outdated run", []).append(
+                    _outdated(refs_file, 60)
+                )
+                requests["60 references, one outdated run"] = len(front.seen)
+                listings = Counter(
+                    seen.path.split("/tags/list")[0]
+                    for seen in front.seen
+                    if "/tags/list" in seen.path
+                )
+                front.seen.clear()
+                total = 0.0
+                for reference in references:
+                    single.write_text(reference + "\n")
+                    total += _outdated(single, 1)
+                rows.setdefault("60 references, 60 runs", []).append(total)
+                requests["60 references, 60 runs"] = len(front.seen)
+    finally:
+        shutil.rmtree(storage, ignore_errors=True)
+    alone = statistics.median(rows["largest repository's lookup alone"])
+    print(f"repositories: {sorted(len(digests) for digests in seeded.values())} tags")
+    for row, runs in rows.items():
+        seconds = statistics.median(runs)
+        print(
+            f"RTT={args.rtt_ms:g}ms {row}: median {seconds:.3f}s ({seconds / alone:.2f}x), "
+            f"{requests[row]} requests"
+        )
+    print(f"tag listings per repository in the one run: {sorted(listings.values())}")
+    return 0
+
+
+def _lookup(reference: str) -> float:
+    run = run_process([sys.executable, "-m", "whichtag", reference, "--json", "-q", "--plain-http"])
+    if run.returncode != 0 or not json.loads(run.stdout)["tags"]:
+        sys.exit(f"lookup failed ({run.returncode})")
+    return run.seconds
+
+
+def _outdated(refs: Path, expected: int) -> float:
+    command = [sys.executable, "-m", "whichtag", "outdated", "-f", str(refs), "--json", "-q"]
+    run = run_process([*command, "--plain-http"])
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    if run.returncode != 0 or len(answers) > expected or not all(a["version"] for a in answers):
+        sys.exit(f"wrong answer or failure ({run.returncode}): {run.stdout[-500:]}")
+    return run.seconds
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
