@@ -65,25 +65,37 @@ def image_blobs(seed: str, platform: Platform = ("linux", "amd64")) -> tuple[byt
     return config, f"layer for {seed}".encode()
 
 
-def runnable_image_blobs(seed: str) -> tuple[bytes, bytes]:
-    """A config and a real gzip'd tar layer (one file) that an engine can pull and unpack."""
+def _tar_image(
+    seed: str, files: list[tuple[str, bytes, int]], command: list[str] | None = None
+) -> tuple[bytes, bytes]:
+    """A config and a gzip'd tar layer holding ``files`` (name, bytes, mode) and a
+    ``seed.txt`` made from ``seed``, so that each image differs."""
     content = f"made from {seed}\n".encode()
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        info = tarfile.TarInfo("seed.txt")
-        info.size, info.mtime, info.mode = len(content), 0, 0o644
-        archive.addfile(info, io.BytesIO(content))
+        for name, data, mode in [*files, ("seed.txt", content, 0o644)]:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 0, mode
+            archive.addfile(info, io.BytesIO(data))
     tar = raw.getvalue()
+    settings: dict[str, object] = {"Labels": {"seed": seed}}
+    if command is not None:
+        settings["Cmd"] = command
     config = json.dumps(
         {
             "architecture": "amd64",
             "os": "linux",
-            "config": {"Labels": {"seed": seed}},
+            "config": settings,
             "rootfs": {"type": "layers", "diff_ids": [sha256(tar)]},
         },
         sort_keys=True,
     ).encode()
     return config, gzip.compress(tar, mtime=0)
+
+
+def runnable_image_blobs(seed: str) -> tuple[bytes, bytes]:
+    """A config and a real gzip'd tar layer (one file) that an engine can pull and unpack."""
+    return _tar_image(seed, [])
 
 
 #: what the host's sleep needs to run in a container: the program, its C library and loader
@@ -96,30 +108,12 @@ SLEEPER_FILES = (
 
 def sleeper_image_blobs(seed: str) -> tuple[bytes, bytes]:
     """A config and layer an engine can *run*: the host's ``sleep`` (and the libraries it
-    links) as ``/bin/sleep 3600``, plus a file made from ``seed`` so each image differs."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for source, name in SLEEPER_FILES:
-            with open(source, "rb") as handle:
-                data = handle.read()
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime, info.mode = len(data), 0, 0o755
-            archive.addfile(info, io.BytesIO(data))
-        content = f"made from {seed}\n".encode()
-        info = tarfile.TarInfo("seed.txt")
-        info.size, info.mtime, info.mode = len(content), 0, 0o644
-        archive.addfile(info, io.BytesIO(content))
-    tar = raw.getvalue()
-    config = json.dumps(
-        {
-            "architecture": "amd64",
-            "os": "linux",
-            "config": {"Labels": {"seed": seed}, "Cmd": ["/bin/sleep", "3600"]},
-            "rootfs": {"type": "layers", "diff_ids": [sha256(tar)]},
-        },
-        sort_keys=True,
-    ).encode()
-    return config, gzip.compress(tar, mtime=0)
+    links) as ``/bin/sleep 3600``."""
+    files = []
+    for source, name in SLEEPER_FILES:
+        with open(source, "rb") as handle:
+            files.append((name, handle.read(), 0o755))
+    return _tar_image(seed, files, ["/bin/sleep", "3600"])
 
 
 def image_manifest(config: bytes, layer: bytes, *, oci: bool) -> tuple[bytes, str]:

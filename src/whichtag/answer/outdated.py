@@ -22,6 +22,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from whichtag.answer.results import reference_json
 from whichtag.errors import WhichtagError
 from whichtag.names.reference import Reference
 from whichtag.names.versions import (
@@ -67,9 +68,7 @@ class Outdated:
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object (keys are a public interface: add, never rename)."""
         return {
-            "reference": str(self.reference),
-            "registry": self.reference.registry,
-            "repository": self.reference.repository,
+            **reference_json(self.reference),
             "digest": self.digest,
             "version": self.version,
             "tag_digest": self.tag_digest,
@@ -88,6 +87,20 @@ def _message(error: WhichtagError) -> str:
 async def check_outdated(client: Client, uses: list[InUse]) -> list[Outdated]:
     """One answer per distinct image in use, in the order the images were first met."""
     run = _Run(client)
+    # every repository's listing starts now, alongside the HEADs that name the images in use
+    repositories = {(use.reference.registry, use.reference.repository): use for use in uses}
+    listings = [
+        asyncio.ensure_future(client.tags_of(use.reference)) for use in repositories.values()
+    ]
+    try:
+        return await _check(run, uses)
+    finally:
+        for listing in listings:
+            listing.cancel()
+        await asyncio.gather(*listings, return_exceptions=True)  # errors: each answer's own
+
+
+async def _check(run: _Run, uses: list[InUse]) -> list[Outdated]:
     identities = await asyncio.gather(*(run.identity(use) for use in uses))
     images: dict[tuple[str, str, str], list[InUse]] = {}
     failed: list[Outdated] = []

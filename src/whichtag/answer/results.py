@@ -9,6 +9,15 @@ from typing import Any
 from whichtag.names.reference import Reference
 
 
+def reference_json(reference: Reference) -> dict[str, Any]:
+    """The keys every JSON answer starts with: the reference as normalised, its parts."""
+    return {
+        "reference": str(reference),
+        "registry": reference.registry,
+        "repository": reference.repository,
+    }
+
+
 @dataclass
 class TagError:
     """A tag whose digest could not be learned, and why."""
@@ -55,9 +64,7 @@ class Result:
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` document: a public interface, keys are only ever added."""
         return {
-            "reference": str(self.reference),
-            "registry": self.reference.registry,
-            "repository": self.reference.repository,
+            **reference_json(self.reference),
             "digest": self.digest,
             "tags": self.tags,
             "total": self.total,

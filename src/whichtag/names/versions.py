@@ -32,6 +32,7 @@ version ranked below every dotted one, so that a dated snapshot never outranks a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -183,8 +184,10 @@ def _read_at(tag: str, start: int) -> Version | None:
     )
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def parse_version(tag: str) -> Version | None:
-    """The version a tag names, or None when it is not a version tag."""
+    """The version a tag names, or None when it is not a version tag (remembered: a run
+    reads each listed tag once per image it names)."""
     at_start = _read_at(tag, 0)
     if at_start is not None:
         return at_start
