@@ -1679,4 +1679,12 @@ MUTANTS: list[Mutant] = [
         "--fail-on makes the exit code 1",
         (f"{OUTDATED_TESTS}test_fail_on",),
     ),
+    Mutant(
+        "pin-writes-the-version-name-as-is",
+        "src/whichtag/cli/pin.py",
+        "return tag_to_pin(tag, result.version), result.digest",
+        "return result.version or tag, result.digest",
+        "pin --version-tag replaces a version only by one refining it",
+        ("tests/test_pin.py::test_version_tag_never_swaps_one_version_for_another",),
+    ),
 ]

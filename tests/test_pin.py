@@ -123,6 +123,8 @@ def test_version_tag_names_the_version(
     compose.write_text(
         f"services:\n  web:\n    image: {plain.host}/library/nginx:latest\n"
         f"  edge:\n    image: {plain.host}/library/nginx:stable-alpine # edge proxy\n"
+        f"  old:\n    image: {plain.host}/library/nginx:1.26\n"
+        f"  fixed:\n    image: {plain.host}/library/nginx:1.27.2\n"
     )
     result = run("pin", "--version-tag", str(compose))
     assert result.code == EXIT_OK, result.err
@@ -130,6 +132,9 @@ def test_version_tag_names_the_version(
         f"services:\n  web:\n    image: {plain.host}/library/nginx:1.27.3@{nginx['latest']}\n"
         f"  edge:\n    image: {plain.host}/library/nginx:1.26.2-alpine@{nginx['stable-alpine']}"
         " # edge proxy\n"
+        # a version becomes only a version refining it; a full version stays itself
+        f"  old:\n    image: {plain.host}/library/nginx:1.26.2@{nginx['1.26']}\n"
+        f"  fixed:\n    image: {plain.host}/library/nginx:1.27.2@{nginx['1.27.2']}\n"
     )
 
 
@@ -549,3 +554,19 @@ def _read_file(path: Path) -> FileWork:
     item = read_file_work(str(path))
     assert item is not None
     return item
+
+
+def test_version_tag_never_swaps_one_version_for_another(
+    plain: Seeded, tmp_path: Path, run: Run
+) -> None:
+    """tomee tags its 10.2.0 image 10.1 too: the version name of 10.1 is 10.2.0, yet pin
+    keeps the 10.1 that was written (a version is only replaced by one refining it)."""
+    pushed = plain.pusher.push_image("pin/tomee", "tomee-10.2.0", tag="10.2.0")
+    plain.pusher.tag(
+        "pin/tomee", ["10.1", "10"], *plain.pusher.get_manifest("pin/tomee", pushed.digest)
+    )
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(f"FROM {plain.host}/pin/tomee:10.1\n")
+    result = run("pin", "--version-tag", str(dockerfile))
+    assert result.code == EXIT_OK, result.err
+    assert dockerfile.read_text() == f"FROM {plain.host}/pin/tomee:10.1@{pushed.digest}\n"
