@@ -517,3 +517,10 @@ def test_every_source_at_once(history: History, run: Run, tmp_path: Path) -> Non
         if answer["digest"] == history.digests["1.28.1"]
     }
     assert ("file", "list", "pod") in sources
+
+
+def test_nothing_in_use_is_nothing_outdated(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    result = run("outdated", str(tmp_path), "--format", "prometheus")
+    assert result.code == 0 and "no image in use found" in result.err
+    assert result.out.count("# TYPE ") == 3 and "whichtag_image_info{" not in result.out

@@ -151,8 +151,9 @@ async def _check(args: argparse.Namespace, options: Options) -> list[Outdated]:
         from whichtag.local.running import engine_uses
 
         uses += await engine_uses(_warn)
-    if not uses:
-        raise UsageError("no image references found", hint="whichtag outdated --help")
+    if not uses:  # an engine running nothing, a folder without images: nothing is outdated
+        say(sys.stderr, "whichtag: no image in use found")
+        return []
     async with Client(options) as client:
         return await check_outdated(client, uses)
 
