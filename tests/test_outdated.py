@@ -376,6 +376,9 @@ def test_usage_errors(run: Run) -> None:
     assert result.code == 2 and "nothing to look at" in result.err and "Traceback" not in result.err
     result = run("outdated", "--pods", "-", stdin="{not json")
     assert result.code == 2 and "not JSON" in result.err
+    result = run("outdated", "--pods", "/no/such/pods.json")
+    assert result.code == 2 and "cannot read /no/such/pods.json" in result.err
+    assert "hint: kubectl get pods -A -o json" in result.err
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from whichtag.answer.outdated import InUse, Outdated
 
 MAX_PODS_BYTES = 256 * 1024 * 1024
+PODS_HINT = "kubectl get pods -A -o json > pods.json, then --pods pods.json (or --pods -)"
 TRACKS = ("patch", "minor", "major")
 
 EXAMPLES = """examples:
@@ -226,11 +227,14 @@ def _read_pods(path: str) -> str:
         else:
             text = read_regular_file(path, MAX_PODS_BYTES + 1).decode("utf-8", errors="replace")
     except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+        raise UsageError(f"cannot read {path}: {error.strerror or error}", hint=PODS_HINT) from None
     except UnsafeFile as why:
-        raise UsageError(f"{path} {why}; not read") from None
+        raise UsageError(f"{path} {why}; not read", hint=PODS_HINT) from None
     if len(text) > MAX_PODS_BYTES:
-        raise UsageError(f"{path} is larger than {MAX_PODS_BYTES} bytes; not read")
+        raise UsageError(
+            f"{path} is larger than {MAX_PODS_BYTES} bytes; not read",
+            hint="ask for fewer pods (kubectl get pods -n NAMESPACE -o json)",
+        )
     return text
 
 
