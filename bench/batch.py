@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
 import tempfile
 from collections import Counter
 
-from testkit.front import Front
-from testkit.registry import RegistryProcess
 from testkit.storage import write_many
 
-from bench.run import latency_link, run_process
+from bench.run import counted_registry, run_process
 
 
 def main() -> int:
@@ -41,32 +38,23 @@ def main() -> int:
     seeded = {repository: write_many(storage, repository, n) for repository, n in sizes.items()}
     rows: dict[str, list[float]] = {}
     listings: Counter[str] = Counter()
-    try:
-        with (
-            RegistryProcess(storage=storage) as registry,
-            Front(registry.host) as front,
-            latency_link(front.host, args.rtt_ms) as link,
-        ):
-            references = [
-                f"{link.host}/{repository}:{tag}"
-                for repository, digests in seeded.items()
-                for tag in sorted(digests)[:: max(1, len(digests) // 10)][:10]
-            ]
-            largest = references[counts.index(max(counts)) * 10]
-            for _ in range(args.repeats):
-                rows.setdefault("largest repository alone", []).append(_run([largest], 1))
-                front.seen.clear()
-                rows.setdefault("50 references, one run", []).append(_run(references, 50))
-                listings = Counter(
-                    seen.path.split("/tags/list")[0]
-                    for seen in front.seen
-                    if "/tags/list" in seen.path
-                )
-                rows.setdefault("50 references, 50 runs", []).append(
-                    sum(_run([reference], 1) for reference in references)
-                )
-    finally:
-        shutil.rmtree(storage, ignore_errors=True)
+    with counted_registry(storage, args.rtt_ms) as (front, link):
+        references = [
+            f"{link.host}/{repository}:{tag}"
+            for repository, digests in seeded.items()
+            for tag in sorted(digests)[:: max(1, len(digests) // 10)][:10]
+        ]
+        largest = references[counts.index(max(counts)) * 10]
+        for _ in range(args.repeats):
+            rows.setdefault("largest repository alone", []).append(_run([largest], 1))
+            front.seen.clear()
+            rows.setdefault("50 references, one run", []).append(_run(references, 50))
+            listings = Counter(
+                seen.path.split("/tags/list")[0] for seen in front.seen if "/tags/list" in seen.path
+            )
+            rows.setdefault("50 references, 50 runs", []).append(
+                sum(_run([reference], 1) for reference in references)
+            )
     alone = statistics.median(rows["largest repository alone"])
     for row, runs in rows.items():
         seconds = statistics.median(runs)

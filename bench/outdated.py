@@ -18,18 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
-from testkit.front import Front
-from testkit.registry import RegistryProcess
 from testkit.storage import write_history
 
-from bench.run import latency_link, run_process
+from bench.run import counted_registry, run_process
 
 
 def _references(host: str, repository: str, digests: dict[str, str]) -> list[str]:
@@ -71,45 +68,34 @@ def main() -> int:
     rows: dict[str, list[float]] = {}
     requests: dict[str, int] = {}
     listings: Counter[str] = Counter()
-    try:
-        with (
-            RegistryProcess(storage=storage) as registry,
-            Front(registry.host) as front,
-            latency_link(front.host, args.rtt_ms) as link,
-        ):
-            references = [
-                reference
-                for name, digests in seeded.items()
-                for reference in _references(link.host, name, digests)
-            ]
-            refs_file = Path(storage, "refs.txt")
-            refs_file.write_text("\n".join(references) + "\n")
-            single = Path(storage, "one.txt")
-            for _ in range(args.repeats):
-                front.seen.clear()
-                rows.setdefault("largest repository's lookup alone", []).append(
-                    _lookup(f"{link.host}/{largest}:latest")
-                )
-                requests["largest repository's lookup alone"] = len(front.seen)
-                front.seen.clear()
-                rows.setdefault("60 references, one outdated run", []).append(
-                    _outdated(refs_file, 60)
-                )
-                requests["60 references, one outdated run"] = len(front.seen)
-                listings = Counter(
-                    seen.path.split("/tags/list")[0]
-                    for seen in front.seen
-                    if "/tags/list" in seen.path
-                )
-                front.seen.clear()
-                total = 0.0
-                for reference in references:
-                    single.write_text(reference + "\n")
-                    total += _outdated(single, 1)
-                rows.setdefault("60 references, 60 runs", []).append(total)
-                requests["60 references, 60 runs"] = len(front.seen)
-    finally:
-        shutil.rmtree(storage, ignore_errors=True)
+    with counted_registry(storage, args.rtt_ms) as (front, link):
+        references = [
+            reference
+            for name, digests in seeded.items()
+            for reference in _references(link.host, name, digests)
+        ]
+        refs_file = Path(storage, "refs.txt")
+        refs_file.write_text("\n".join(references) + "\n")
+        single = Path(storage, "one.txt")
+        for _ in range(args.repeats):
+            front.seen.clear()
+            rows.setdefault("largest repository's lookup alone", []).append(
+                _lookup(f"{link.host}/{largest}:latest")
+            )
+            requests["largest repository's lookup alone"] = len(front.seen)
+            front.seen.clear()
+            rows.setdefault("60 references, one outdated run", []).append(_outdated(refs_file, 60))
+            requests["60 references, one outdated run"] = len(front.seen)
+            listings = Counter(
+                seen.path.split("/tags/list")[0] for seen in front.seen if "/tags/list" in seen.path
+            )
+            front.seen.clear()
+            total = 0.0
+            for reference in references:
+                single.write_text(reference + "\n")
+                total += _outdated(single, 1)
+            rows.setdefault("60 references, 60 runs", []).append(total)
+            requests["60 references, 60 runs"] = len(front.seen)
     alone = statistics.median(rows["largest repository's lookup alone"])
     print(f"repositories: {sorted(len(digests) for digests in seeded.values())} tags")
     for row, runs in rows.items():

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from testkit.front import Front
 from testkit.registry import RegistryProcess
 from testkit.storage import write_many
 
@@ -95,6 +96,21 @@ def cpu_seconds_of(pid: int | None) -> float:
 class Link:
     host: str
     proxy_pid: int | None
+
+
+@contextmanager
+def counted_registry(storage: str, rtt_ms: float) -> Iterator[tuple[Front, Link]]:
+    """The registry serving ``storage``, a front counting what it receives, and the latency
+    link in front of that; the storage removed afterwards."""
+    try:
+        with (
+            RegistryProcess(storage=storage) as registry,
+            Front(registry.host) as front,
+            latency_link(front.host, rtt_ms) as link,
+        ):
+            yield front, link
+    finally:
+        shutil.rmtree(storage, ignore_errors=True)
 
 
 @contextmanager

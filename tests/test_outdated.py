@@ -527,3 +527,20 @@ def test_nothing_in_use_is_nothing_outdated(run: Run, tmp_path: Path) -> None:
     result = run("outdated", str(tmp_path), "--format", "prometheus")
     assert result.code == 0 and "no image in use found" in result.err
     assert result.out.count("# TYPE ") == 3 and "whichtag_image_info{" not in result.out
+
+
+def test_the_library_answers_the_same(history: History) -> None:
+    import asyncio
+
+    from whichtag import Client, InUse, Options, check_outdated, parse_reference
+
+    async def ask() -> list[Any]:
+        async with Client(Options(plain_http=True)) as client:
+            place = {"source": "list", "line": 1}
+            return await check_outdated(
+                client, [InUse(parse_reference(history.ref("1.27")), place)]
+            )
+
+    [answer] = asyncio.run(ask())
+    assert (answer.version, answer.stale, answer.newer.patch) == ("1.27.4", False, None)
+    assert answer.to_json()["newer"] == {"patch": None, "minor": "1.28.1", "major": "2.0.1"}

@@ -21,6 +21,7 @@ from whichtag.answer.client import (
     tag_map_sync,
 )
 from whichtag.answer.options import Options
+from whichtag.answer.outdated import InUse, Outdated, check_outdated
 from whichtag.answer.results import Group, Result, TagError, TagMap
 from whichtag.auth.credentials import Credentials
 from whichtag.errors import WhichtagError
@@ -33,13 +34,16 @@ __all__ = [
     "Client",
     "Credentials",
     "Group",
+    "InUse",
     "Options",
+    "Outdated",
     "Reference",
     "Result",
     "TagError",
     "TagMap",
     "WhichtagError",
     "__version__",
+    "check_outdated",
     "find_same_tags",
     "find_same_tags_sync",
     "parse_reference",
