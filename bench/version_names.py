@@ -16,6 +16,7 @@ from whichtag import version_name
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "official-images"
 REPORT = ROOT / "docs" / "version-names.md"
+CONVENTIONS = ROOT / "tests" / "data" / "version-conventions.tsv"
 
 
 def _groups() -> dict[str, list[list[str]]]:
@@ -67,7 +68,25 @@ def report() -> str:
     lines += ["## Per image", "", "| image | asked tags | named right |", "|---|---:|---:|"]
     for image in sorted(total):
         lines.append(f"| {image} | {total[image]} | {right[image]} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", *_conventions()]) + "\n"
+
+
+def _conventions() -> list[str]:
+    """Other tag conventions (tests/data/version-conventions.tsv), row by row."""
+    lines = [
+        "## Other conventions",
+        "",
+        "| group | asked | a person | whichtag |",
+        "|---|---|---|---|",
+    ]
+    for line in CONVENTIONS.read_text().splitlines():
+        if line.startswith("#"):
+            continue
+        group, asked, name, _source = line.split("\t")
+        got = version_name(group.split(","), asked)
+        mark = "" if got == name else " (otherwise)"
+        lines.append(f"| `{group}` | `{asked}` | `{name}` | `{got}`{mark} |")
+    return lines
 
 
 def main() -> None:

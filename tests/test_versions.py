@@ -409,3 +409,10 @@ def test_newer_releases(
 def test_newer_releases_order_by_the_grammar_not_by_text() -> None:
     assert newer_releases("1.9.0", ["1.10.0", "1.9.1"]) == Newer("1.9.1", "1.10.0", "1.10.0")
     assert newer_releases("25.0.4_7-jdk", ["25.0.4_8-jdk", "25.0.4_7"]).patch == "25.0.4_8-jdk"
+
+
+def test_the_report_in_docs_is_current() -> None:
+    """docs/version-names.md is what ``python -m bench.version_names --write`` writes now."""
+    from bench.version_names import REPORT, report
+
+    assert REPORT.read_text() == report()
