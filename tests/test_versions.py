@@ -173,6 +173,8 @@ def test_groups_without_a_version_tag_have_no_version_name() -> None:
         ("tomee", "10.1-webprofile", "10.2.0-webprofile"),
         ("bonita", "2026.2-u0", "2026.2-u0"),  # a complete version names itself
         ("bonita", "2026.2", "2026.2-u0"),
+        ("almalinux", "9.8-minimal", "9.8-minimal-20260602"),  # a dated build after a variant
+        ("almalinux", "10", "10.2-20260602"),
     ],
 )
 def test_families(image: str, asked: str, expected: str) -> None:

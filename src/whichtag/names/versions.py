@@ -76,8 +76,12 @@ _VERSION_RE = re.compile(
     """,
     re.VERBOSE | re.ASCII,
 )
+# a build after the variant: linuxserver's -r0-ls272, bitnami's -r5, bonita's -u0, and a
+# dated build (almalinux's 10.2-minimal-20260602, as 10.2-20260602 is a dated revision)
 _TRAILING_BUILD_RE = re.compile(
-    r"(?:^|-)(?P<build>(?:r[0-9]{1,9}-)?ls[0-9]{1,9}|r[0-9]{1,9}|u[0-9]{1,9})$", re.ASCII
+    r"(?:^|-)(?P<build>(?:r[0-9]{1,9}-)?ls[0-9]{1,9}|r[0-9]{1,9}|u[0-9]{1,9}"
+    r"|(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))$",
+    re.ASCII,
 )
 # after a word without digits only: hylang's 1.3.1-python3.15-rc is Python's release candidate
 _TRAILING_PRE_RE = re.compile(
