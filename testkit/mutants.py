@@ -1690,8 +1690,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "dated-build-after-variant-ignored",
         VERSIONS,
-        '''    r"|(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))$",''',
-        '''    r")$",''',
+        """    r"|(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))$",""",
+        """    r")$",""",
         "a date after the variant is a dated build (almalinux 9.8-minimal-20260602)",
         ("tests/test_versions.py::test_families",),
     ),
