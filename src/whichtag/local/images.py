@@ -125,17 +125,21 @@ def local_digests(image: LocalImage, reference: Reference) -> list[str]:
     return found
 
 
+def made_locally(image: LocalImage, reference: Reference) -> bool:
+    """Built, imported or tagged locally: nothing was pulled, so there is no registry to ask
+    and no pull to be stale against. podman names such images localhost/NAME (and records a
+    repo digest under that name); docker would read "localhost" as a registry on port 443,
+    where there is none (containers/image: the "localhost" prefix)."""
+    return not image.repo_digests or reference.registry == PODMAN_LOCAL
+
+
 async def find_local(name: str, options: Options | None = None) -> Result:
     """The upstream answer for a local image, with a ``local`` report attached."""
     options = options or Options()
     image = await inspect_image(name)
     reference = upstream_reference(name, image)
     tagged = dataclasses.replace(reference, digest=None, tag=reference.tag or "latest")
-    if not image.repo_digests or tagged.registry == PODMAN_LOCAL:
-        # Built, imported or tagged locally: nothing was pulled, so there is no registry to
-        # ask and no pull to be stale against. podman names such images localhost/NAME (and
-        # records a repo digest under that name); docker would read "localhost" as a registry
-        # on port 443, where there is none (containers/image: the "localhost" prefix).
+    if made_locally(image, tagged):
         return _local_only(image, tagged)
     digests = local_digests(image, reference)
     now, tag_unknown = None, False

@@ -246,6 +246,12 @@ def refines(version: Version, asked: Version) -> bool:
     return version.pre is not None and (word_only or version.pre == asked.pre)
 
 
+def says_more(version: Version, than: Version) -> bool:
+    """Whether a version refines another and carries more version information: ``1.27.3``
+    says more than ``1.27``, ``9.8-minimal-20260602`` more than ``9.8-minimal``."""
+    return refines(version, than) and version.information > than.information
+
+
 def version_name(tags: Iterable[str], asked: str | None = None) -> str | None:
     """The version name of a group of tags sharing one digest, for the tag asked (None: the
     group on its own, as ``whichtag map`` shows it); None when no tag is a version.
@@ -264,12 +270,10 @@ def version_name(tags: Iterable[str], asked: str | None = None) -> str | None:
     wanted = variants_of(asked) if asked is not None else [""]
     asked_version = parse_version(asked) if asked is not None else None
     if asked_version is not None:
-        refining = [version for version in versions if refines(version, asked_version)]
         immutable = asked_version.build is not None or asked_version.revision is not None
-        if immutable or any(
-            version.information > asked_version.information for version in refining
-        ):
-            versions = refining  # 2026.2-u0 names itself; 10.1 (tagged on 10.2.0) does not
+        if immutable or any(says_more(version, asked_version) for version in versions):
+            # 2026.2-u0 names itself; 10.1 (tagged on 10.2.0) does not
+            versions = [version for version in versions if refines(version, asked_version)]
     asked_v = asked is not None and asked[:1] in ("v", "V")
 
     def rank(version: Version) -> tuple[object, ...]:
@@ -290,9 +294,7 @@ def tag_to_pin(asked: str, name: str | None) -> str:
     if asked_version is None:
         return name
     named = parse_version(name)
-    if named is None or not refines(named, asked_version):
-        return asked
-    return name if named.information > asked_version.information else asked
+    return name if named is not None and says_more(named, asked_version) else asked
 
 
 @dataclass(frozen=True)
