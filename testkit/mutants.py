@@ -1606,8 +1606,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "fresh-version-tag-not-refined",
         OUTDATED,
-        "            if richer:\n                continue\n",
-        "",
+        "other is not None and says_more(other, version)",
+        "False",
         "a version tag is its own version name only when no listed tag refines it "
         "(1.27-alpine is 1.27.4-alpine)",
         (f"{OUTDATED_TESTS}test_files_and_lists_together",),
@@ -1694,5 +1694,37 @@ MUTANTS: list[Mutant] = [
         """    r")$",""",
         "a date after the variant is a dated build (almalinux 9.8-minimal-20260602)",
         ("tests/test_versions.py::test_families",),
+    ),
+    Mutant(
+        "fresh-version-tag-hides-a-moved-tag",
+        OUTDATED,
+        "answer.stale = any(digest != answer.digest for digest in now)",
+        "answer.stale = False",
+        "an image is stale when any place's tag moved, also when a version tag names it",
+        (f"{OUTDATED_TESTS}test_a_moved_tag_beside_a_version_tag_is_stale",),
+    ),
+    Mutant(
+        "places-not-asked-look-complete",
+        "src/whichtag/cli/outdated.py",
+        "incomplete = skipped or any(not answer.complete for answer in answers)",
+        "incomplete = any(not answer.complete for answer in answers)",
+        "a place that could not be asked makes the answer incomplete (exit 3)",
+        (f"{OUTDATED_TESTS}test_places_not_asked_make_the_answer_incomplete",),
+    ),
+    Mutant(
+        "unreadable-file-references-not-counted",
+        "src/whichtag/cli/outdated.py",
+        "self.skipped += len(work.unpinnable)",
+        "pass",
+        "a file reference pin's reader cannot resolve (FROM ${BASE}) is a place not asked",
+        (f"{OUTDATED_TESTS}test_places_not_asked_make_the_answer_incomplete",),
+    ),
+    Mutant(
+        "engine-asks-about-local-builds",
+        "src/whichtag/local/running.py",
+        "        if made_locally(image, reference):\n",
+        "        if False:\n",
+        "an image made locally has nothing upstream (as --local decides)",
+        (f"{OUTDATED_TESTS}test_engine_a_running_container_whose_tag_moved",),
     ),
 ]

@@ -395,6 +395,8 @@ def engine(history: History) -> Iterator[tuple[PodmanService, dict[str, str]]]:
         image = f"{history.registry.host}/app/web:latest"
         service.podman("pull", "--tls-verify=false", image)
         service.run_container("web1", image)
+        service.podman("tag", image, "localhost/mine:dev")  # as podman names local builds
+        service.run_container("mine1", "localhost/mine:dev")
         for tags, seed in [
             (["1.0.1", "1.0", "1", "latest"], "web-1.0.1"),
             (["1.1.0", "1.1"], "web-1.1.0"),
@@ -416,7 +418,8 @@ def test_engine_a_running_container_whose_tag_moved(
     monkeypatch.setenv("DOCKER_HOST", service.docker_host)
     result = run("outdated", "--engine", "--json")
     assert result.code == 0, result.err
-    [answer] = _lines(result)
+    [answer] = _lines(result)  # the locally made one has nothing upstream: a note, no answer
+    assert "container mine1: localhost/mine:dev was made locally" in result.err
     assert answer["reference"] == f"{history.registry.host}/app/web:latest"
     assert answer["digest"] == digests["running"]
     assert answer["version"] == "1.0.0"
@@ -544,3 +547,37 @@ def test_the_library_answers_the_same(history: History) -> None:
     [answer] = asyncio.run(ask())
     assert (answer.version, answer.stale, answer.newer.patch) == ("1.27.4", False, None)
     assert answer.to_json()["newer"] == {"patch": None, "minor": "1.28.1", "major": "2.0.1"}
+
+
+def test_a_moved_tag_beside_a_version_tag_is_stale(
+    history: History, run: Run, tmp_path: Path
+) -> None:
+    """nginx:1.27.3 names the image without a scan; latest pinned to the same digest has
+    moved on since, so the image is stale."""
+    refs = tmp_path / "refs.txt"
+    old = history.digests["old:latest"]
+    refs.write_text(f"{history.ref('1.27.3')}\n{history.ref('latest')}@{old}\n")
+    result = run("outdated", "-f", str(refs), "--json")
+    assert result.code == 0, result.err
+    [answer] = _lines(result)
+    assert (answer["version"], answer["digest"], answer["stale"]) == ("1.27.3", old, True)
+    assert answer["tag_digest"] == old  # the first place's tag, 1.27.3, still points at it
+    assert len(answer["where"]) == 2
+
+
+def test_places_not_asked_make_the_answer_incomplete(
+    history: History, run: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        f"ARG BASE={history.ref('1.28.1')}\nFROM ${{BASE}}\nFROM {history.ref('1.28.1')}\n"
+    )
+    refs = tmp_path / "refs.txt"
+    refs.write_text(f"{history.ref('1.28.1')}\nNot A/Reference!\n")
+    result = run("outdated", str(tmp_path / "Dockerfile"), "-f", str(refs), "--json")
+    assert result.code == 3, result.err
+    [answer] = _lines(result)  # what could be asked is answered
+    assert answer["version"] == "1.28.1" and answer["complete"] is True
+    assert "line 2:" in result.err  # each place not asked is named
+    assert "2 place(s) not asked" in result.err and "Traceback" not in result.err
+    failing = run("outdated", "-f", str(refs), "--fail-on", "major")
+    assert failing.code == 1  # --fail-on still says what it was asked

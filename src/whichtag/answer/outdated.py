@@ -29,7 +29,7 @@ from whichtag.names.versions import (
     Newer,
     newer_releases,
     parse_version,
-    refines,
+    says_more,
     version_name,
 )
 
@@ -171,7 +171,11 @@ class _Run:
         if not identity.startswith("id:"):
             fresh = await self._fresh_version_tag(answer, tags, listed)
             if fresh is not None:
-                answer.version, answer.stale = fresh, False
+                # the other places' tags may have moved on (nginx:latest@<1.27.3's digest>
+                # beside nginx:1.27.3): each is asked what it points at now, once a run
+                now = [await self.digest_now(self._tagged(answer, tag)) for tag in tags]
+                answer.version, answer.tag_digest = fresh, now[0]
+                answer.stale = any(digest != answer.digest for digest in now)
                 return
         own = self.own_tags.get((answer.reference.registry, answer.reference.repository), set())
 
@@ -207,19 +211,15 @@ class _Run:
         (``nginx:1.27.3`` is 1.27.3)."""
         for tag in tags:
             version = parse_version(tag)
-            if version is None:
-                continue
-            richer = [
-                other
+            if version is None or any(
+                other is not None and says_more(other, version)
                 for other in map(parse_version, listed)
-                if other is not None
-                and refines(other, version)
-                and other.information > version.information
-            ]
-            if richer:
+            ):
                 continue
-            now = await self.digest_now(dataclasses.replace(answer.reference, tag=tag))
-            if now == answer.digest:
-                answer.tag_digest = now
+            if await self.digest_now(self._tagged(answer, tag)) == answer.digest:
                 return tag
         return None
+
+    @staticmethod
+    def _tagged(answer: Outdated, tag: str) -> Reference:
+        return dataclasses.replace(answer.reference, tag=tag, digest=None)

@@ -13,9 +13,9 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from whichtag.answer.outdated import InUse
 from whichtag.cli.common import (
     Parser,
     Progress,
@@ -33,7 +33,7 @@ from whichtag.names.reference import parse_reference
 
 if TYPE_CHECKING:
     from whichtag.answer.options import Options
-    from whichtag.answer.outdated import InUse, Outdated
+    from whichtag.answer.outdated import Outdated
 
 MAX_PODS_BYTES = 256 * 1024 * 1024
 PODS_HINT = "kubectl get pods -A -o json > pods.json, then --pods pods.json (or --pods -)"
@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     if args.file == "-" and args.pods == "-":
         raise UsageError("-f - and --pods - both read standard input", hint="use a file")
     options = build_options(args, progress)
-    answers = asyncio.run(_check(args, options))
+    answers, skipped = asyncio.run(_check(args, options))
     if progress is not None:
         progress.clear()
     output = "json" if args.json else args.format
@@ -121,10 +121,12 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     for answer in answers:
         for error in answer.errors:
             say(sys.stderr, f"whichtag: {answer.reference}: {error}")
-    return _exit_code(answers, args.fail_on)
+    if skipped:
+        say(sys.stderr, f"whichtag: {skipped} place(s) not asked (see above): incomplete")
+    return _exit_code(answers, args.fail_on, skipped)
 
 
-def _exit_code(answers: list[Outdated], fail_on: str | None) -> int:
+def _exit_code(answers: list[Outdated], fail_on: str | None, skipped: int) -> int:
     if fail_on is not None:
         failing = [
             answer
@@ -134,7 +136,8 @@ def _exit_code(answers: list[Outdated], fail_on: str | None) -> int:
         if failing:
             say(sys.stderr, f"whichtag: {len(failing)} image(s) {_failing_words(fail_on)}")
             return EXIT_ERROR
-    return EXIT_INCOMPLETE if any(not answer.complete for answer in answers) else EXIT_OK
+    incomplete = skipped or any(not answer.complete for answer in answers)
+    return EXIT_INCOMPLETE if incomplete else EXIT_OK
 
 
 def _failing_words(fail_on: str) -> str:
@@ -143,35 +146,28 @@ def _failing_words(fail_on: str) -> str:
     return f"with a newer {fail_on} release (--fail-on {fail_on})"
 
 
-async def _check(args: argparse.Namespace, options: Options) -> list[Outdated]:
+async def _check(args: argparse.Namespace, options: Options) -> tuple[list[Outdated], int]:
+    """The answers, and how many places could not be asked (each warned about)."""
     from whichtag.answer.client import Client
     from whichtag.answer.outdated import check_outdated
 
-    uses = _file_uses(args.paths) + _list_uses(args.file) + _pod_uses(args.pods)
+    places = _Places()
+    places.from_files(args.paths)
+    places.from_list(args.file)
+    places.from_pods(args.pods)
     if args.engine:
         from whichtag.local.running import engine_uses
 
-        uses += await engine_uses(_warn)
-    if not uses:  # an engine running nothing, a folder without images: nothing is outdated
+        places.uses += await engine_uses(_note, places.skip)
+    if not places.uses:  # an engine running nothing, a folder without images: nothing is old
         say(sys.stderr, "whichtag: no image in use found")
-        return []
+        return [], places.skipped
     async with Client(options) as client:
-        return await check_outdated(client, uses)
+        return await check_outdated(client, places.uses), places.skipped
 
 
-def _warn(line: str) -> None:
-    say(sys.stderr, f"whichtag: warning: {line}")
-
-
-def _parsed(
-    text: str, place: dict[str, object], make: Callable[..., InUse], **known: object
-) -> list[InUse]:
-    """The place's reference, parsed; a reference that does not parse is warned about."""
-    try:
-        return [make(parse_reference(text), place, **known)]
-    except WhichtagError as error:
-        _warn(f"{_where(place)}: {error.message}")
-        return []
+def _note(line: str) -> None:
+    say(sys.stderr, f"whichtag: note: {line}")
 
 
 def _where(place: dict[str, object]) -> str:
@@ -182,42 +178,51 @@ def _where(place: dict[str, object]) -> str:
     return f"{place['namespace']}/{place['pod']} {place['container']}"
 
 
-def _file_uses(paths: list[str]) -> list[InUse]:
-    from whichtag.answer.outdated import InUse
+class _Places:
+    """The places a run asks about, and how many it could not: a reference that does not
+    parse, one pin's reader cannot resolve (an ARG, a template), a container that could not
+    be read. Each is warned about and makes the answer incomplete, never a silent skip."""
 
-    uses: list[InUse] = []
-    for path, explicit in files_to_read(paths):
-        work = read_file_work(path, explicit)
-        for found in work.found if work is not None else []:
-            place: dict[str, object] = {"source": "file", "path": path, "line": found.line + 1}
-            uses += _parsed(found.text, place, InUse)
-    return uses
+    def __init__(self) -> None:
+        self.uses: list[InUse] = []
+        self.skipped = 0
 
+    def skip(self, line: str) -> None:
+        say(sys.stderr, f"whichtag: warning: {line}")
+        self.skipped += 1
 
-def _list_uses(path: str | None) -> list[InUse]:
-    from whichtag.answer.outdated import InUse
+    def add(self, text: str, place: dict[str, object], **known: str | None) -> None:
+        try:
+            reference = parse_reference(text)
+        except WhichtagError as error:
+            self.skip(f"{_where(place)}: {error.message}")
+            return
+        self.uses.append(InUse(reference, place, **known))
 
-    uses: list[InUse] = []
-    for number, text in read_reference_lines(path) if path is not None else []:
-        uses += _parsed(text, {"source": "list", "line": number}, InUse)
-    return uses
+    def from_files(self, paths: list[str]) -> None:
+        for path, explicit in files_to_read(paths):
+            work = read_file_work(path, explicit)  # warns about what it cannot read
+            if work is None:
+                continue
+            self.skipped += len(work.unpinnable)
+            for found in work.found:
+                self.add(found.text, {"source": "file", "path": path, "line": found.line + 1})
 
+    def from_list(self, path: str | None) -> None:
+        for number, text in read_reference_lines(path) if path is not None else []:
+            self.add(text, {"source": "list", "line": number})
 
-def _pod_uses(path: str | None) -> list[InUse]:
-    from whichtag.answer.outdated import InUse
-
-    if path is None:
-        return []
-    uses: list[InUse] = []
-    for image in pod_images(_read_pods(path), "stdin" if path == "-" else path):
-        place: dict[str, object] = {
-            "source": "pod",
-            "namespace": image.namespace,
-            "pod": image.pod,
-            "container": image.container,
-        }
-        uses += _parsed(image.image, place, InUse, digest=image.digest, image_id=image.image_id)
-    return uses
+    def from_pods(self, path: str | None) -> None:
+        if path is None:
+            return
+        for image in pod_images(_read_pods(path), "stdin" if path == "-" else path):
+            place: dict[str, object] = {
+                "source": "pod",
+                "namespace": image.namespace,
+                "pod": image.pod,
+                "container": image.container,
+            }
+            self.add(image.image, place, digest=image.digest, image_id=image.image_id)
 
 
 def _read_pods(path: str) -> str:
