@@ -24,6 +24,7 @@ from testkit.registry import RegistryProcess, TLSFiles, TokenAuth
 from testkit.seed import NGINX_GROUPS, Pusher, seed_fluentd, seed_groups, seed_many
 from testkit.tokenserver import TokenPolicy, TokenServer
 
+from whichtag.answer.options import Options
 from whichtag.cli import main
 
 USER, PASSWORD = "alice", "s3cret-canary-Pw!"
@@ -288,6 +289,18 @@ class NamedHosts:
     context: ssl.SSLContext
     resolve: dict[str, str]
     route: Override
+    certs_d: Path
+
+    def options(self, **settings: Any) -> Options:
+        """Options that reach these hosts (resolved to 127.0.0.1, their CA trusted through
+        certs.d) and nothing of this machine's: no proxy variables, no manifest cache."""
+        return Options(
+            resolve=self.resolve,
+            cert_dirs=[self.certs_d],
+            use_proxy_env=False,
+            use_cache=False,
+            **settings,
+        )
 
 
 def named_hosts(ca: trustme.CA, certs_d: Path, routes: dict[str, Override | None]) -> NamedHosts:
@@ -304,4 +317,4 @@ def named_hosts(ca: trustme.CA, certs_d: Path, routes: dict[str, Override | None
         override = routes[host]
         return override(request) if override is not None else None
 
-    return NamedHosts(context, {host: "127.0.0.1" for host in routes}, route)
+    return NamedHosts(context, {host: "127.0.0.1" for host in routes}, route, certs_d)

@@ -15,7 +15,7 @@ from testkit.front import Front, Reply, Request
 from testkit.vendors import hub_replay
 
 from conftest import PASSWORD, USER, CliRun, Seeded, named_hosts, run_via_lister
-from whichtag import Options, find_same_tags_sync
+from whichtag import find_same_tags_sync
 from whichtag.auth.credentials import Credentials
 from whichtag.auth.hub import HUB_API, HubToken
 from whichtag.errors import EXIT_OK
@@ -280,12 +280,8 @@ def test_docker_hub_private_repository_end_to_end(
     exchanged at the Hub API's origin only, and its token goes nowhere else."""
     replay = hub_replay(dict(plain.fluentd), private=(USER, PASSWORD))
     served = named_hosts(ca, tmp_path, {"registry-1.docker.io": None, "hub.docker.com": replay})
-    options = Options(
-        resolve=served.resolve,
-        cert_dirs=[tmp_path],
+    options = served.options(
         credentials=Credentials(USER, PASSWORD, source="test"),
-        use_proxy_env=False,
-        use_cache=False,
         lister="fast",  # Docker Hub's API for a docker.io reference, asked for
     )
     with Front(plain.host, override=served.route, port=443, tls=served.context) as both:

@@ -22,7 +22,6 @@ from testkit.registry import RegistryProcess
 from testkit.seed import Pusher
 
 from conftest import CliRun, Seeded, named_hosts
-from whichtag import Options
 from whichtag.cli.pin import (
     EXIT_PIN_FAILED,
     EXIT_UNPINNED,
@@ -518,13 +517,7 @@ def _round_trip(registry: RegistryProcess, ca: trustme.CA, tmp_path: Path) -> No
     (tmp_path / "certs.d").mkdir()
     hosts = ["registry-1.docker.io", "docker.redpanda.com", "registry.gitlab.com"]
     served = named_hosts(ca, tmp_path / "certs.d", dict.fromkeys(hosts))
-    options = Options(
-        resolve=served.resolve,
-        cert_dirs=[tmp_path / "certs.d"],
-        use_proxy_env=False,
-        use_cache=False,
-        use_credential_files=False,
-    )
+    options = served.options(use_credential_files=False)
     work_dir = tmp_path / "files"
     work_dir.mkdir()
     placed = {name: work_dir / name / name.split("__")[-1] for name in expected}

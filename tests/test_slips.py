@@ -104,12 +104,8 @@ def test_hub_credentials_never_reach_a_lister_url(
     answering 401 gets no POST /v2/auth/token, whatever origin the lister is using."""
     mirror = hub_replay(dict(plain.fluentd), status=401)
     served = named_hosts(ca, tmp_path, {"registry-1.docker.io": None, "mirror.example": mirror})
-    options = Options(
-        resolve=served.resolve,
-        cert_dirs=[tmp_path],
+    options = served.options(
         credentials=Credentials(USER, PASSWORD, source="test"),
-        use_proxy_env=False,
-        use_cache=False,
         lister="hub",
         lister_url="https://mirror.example",
     )
