@@ -13,6 +13,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from testkit.registry import RegistryProcess
@@ -29,6 +30,7 @@ def main() -> int:
     args = parser.parse_args()
     step("starting a CNCF distribution registry on a free loopback port")
     registry = RegistryProcess(detached=args.keep).start()
+    files = Path(tempfile.mkdtemp(prefix="whichtag-demo-"))
     try:
         pusher = Pusher(registry.url)
         step(f"pushing fluent/fluentd (tags modelled on the real image) to {registry.host}")
@@ -37,11 +39,17 @@ def main() -> int:
         nginx = seed_groups(pusher, "library/nginx", NGINX_GROUPS, runnable=True)
         step(f"pushed {len(digests)} + {len(nginx)} tags; asking whichtag\n")
         host = registry.host
+        compose = files / "compose.yaml"
+        compose.write_text(
+            f"services:\n  web:\n    image: {host}/library/nginx:1.26\n"
+            f"  logs:\n    image: {host}/fluent/fluentd:v0.12\n"
+        )
         commands = [
             ["whichtag", f"{host}/fluent/fluentd:latest"],
             ["whichtag", f"{host}/fluent/fluentd@{digests['latest']}", "--json"],
             ["whichtag", f"{host}/library/nginx:latest", f"{host}/library/nginx:stable-alpine"],
             ["whichtag", "map", f"{host}/library/nginx"],
+            ["whichtag", "outdated", str(compose)],  # which versions a file uses, what is newer
         ]
         for command in commands:
             print("$ " + shlex.join(command), flush=True)
@@ -52,6 +60,8 @@ def main() -> int:
     except BaseException:
         registry.stop()
         raise
+    finally:
+        shutil.rmtree(files, ignore_errors=True)
     if not args.keep:
         registry.stop()
         print("Done. Run scripts/demo.sh --keep to keep the registry and try your own commands.")
