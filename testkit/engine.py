@@ -8,7 +8,12 @@ store, e.g. to pull from a loopback test registry.
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from testkit.service import Service
 
@@ -87,3 +92,25 @@ class PodmanService(Service):
     @property
     def docker_host(self) -> str:
         return f"unix://{self.socket}"
+
+
+@contextmanager
+def answering_socket(path: Path, response: bytes) -> Iterator[None]:
+    """A unix socket at ``path`` that answers one request with ``response`` (a whole raw
+    HTTP response), for engines that answer what no real one does."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+
+    def answer() -> None:
+        connection, _ = server.accept()
+        connection.recv(65536)
+        connection.sendall(response)
+        connection.close()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.close()

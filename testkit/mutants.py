@@ -1650,17 +1650,17 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "init-containers-ignored",
         "src/whichtag/files/pods.py",
-        'statuses = _dicts(status.get("initContainerStatuses")) + _dicts(',
-        "statuses = [] + _dicts(",
+        '    ("initContainers", "initContainerStatuses"),\n',
+        "",
         "init containers are images in use too",
         (f"{OUTDATED_TESTS}test_pods_a_running_latest_is_named_by_its_version",),
     ),
     Mutant(
         "pods-without-status-ignored",
         "src/whichtag/files/pods.py",
-        "    if not statuses:\n",
-        "    if False:\n",
-        "a pod without statuses gives its spec's images",
+        "for container in [*written, *(other for other in statuses if other not in written)]:",
+        "for container in statuses:",
+        "a container without a status gives its spec's image",
         (f"{OUTDATED_TESTS}test_pods_a_running_latest_is_named_by_its_version",),
     ),
     Mutant(
@@ -1726,5 +1726,30 @@ MUTANTS: list[Mutant] = [
         "        if False:\n",
         "an image made locally has nothing upstream (as --local decides)",
         (f"{OUTDATED_TESTS}test_engine_a_running_container_whose_tag_moved",),
+    ),
+    Mutant(
+        "engine-entry-skipped-quietly",
+        "src/whichtag/local/engine.py",
+        "    return [_running(entry, endpoint) for entry in document]",
+        "    return [_running(entry, endpoint) for entry in document if isinstance(entry, dict) "
+        "and all(entry.get(key) for key in FIELDS)]",
+        "a container the engine lists is never skipped quietly",
+        (f"{OUTDATED_TESTS}test_an_engine_list_is_taken_whole_or_refused",),
+    ),
+    Mutant(
+        "engine-list-truncated",
+        "src/whichtag/local/engine.py",
+        "    if len(document) > MAX_CONTAINERS:\n",
+        "    document = document[:MAX_CONTAINERS]\n    if False:\n",
+        "more containers than the bound is an error, not a truncated list",
+        (f"{OUTDATED_TESTS}test_an_engine_list_is_taken_whole_or_refused",),
+    ),
+    Mutant(
+        "pod-container-without-image-skipped",
+        "src/whichtag/files/pods.py",
+        "            if not image:\n                raise UsageError(",
+        "            if not image:\n                continue\n                raise UsageError(",
+        "a pod container naming no image is an error, not a skipped container",
+        (f"{OUTDATED_TESTS}test_a_pod_container_is_never_skipped_quietly",),
     ),
 ]

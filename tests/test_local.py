@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from testkit.engine import PodmanService
+from testkit.engine import PodmanService, answering_socket
 
 from conftest import CliRun, Seeded
 from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE
@@ -124,22 +124,9 @@ def test_a_socket_that_is_not_an_engine(
     run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     path = tmp_path / "not-an-engine.sock"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    server.listen()
-    import threading
-
-    def answer() -> None:
-        connection, _ = server.accept()
-        connection.recv(65536)
-        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
-        connection.close()
-
-    thread = threading.Thread(target=answer, daemon=True)
-    thread.start()
     monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
-    result = run("--local", "app:v1")
-    server.close()
+    with answering_socket(path, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"):
+        result = run("--local", "app:v1")
     assert result.code == EXIT_ERROR
     assert "did not answer like a container engine" in result.err
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testkit.engine import PodmanService
+from testkit.engine import PodmanService, answering_socket
 from testkit.front import Front
 from testkit.registry import RegistryProcess
 from testkit.seed import Pusher, image_blobs, sha256
@@ -581,3 +581,72 @@ def test_places_not_asked_make_the_answer_incomplete(
     assert "2 place(s) not asked" in result.err and "Traceback" not in result.err
     failing = run("outdated", "-f", str(refs), "--fail-on", "major")
     assert failing.code == 1  # --fail-on still says what it was asked
+
+
+def test_a_container_without_a_status_is_asked_as_its_spec_says() -> None:
+    from whichtag.files.pods import pod_images
+
+    pod = {  # initialising: the init container has a status, the container none yet
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "ns"},
+        "spec": {
+            "initContainers": [{"name": "init", "image": "busybox:1.37"}],
+            "containers": [{"name": "app", "image": "nginx:1.27"}],
+        },
+        "status": {
+            "initContainerStatuses": [
+                {"name": "init", "image": "busybox:1.37", "imageID": "sha256:" + "5" * 64}
+            ]
+        },
+    }
+    found = [
+        (image.container, image.image, image.image_id) for image in pod_images(json.dumps(pod))
+    ]
+    assert found == [("init", "busybox:1.37", "sha256:" + "5" * 64), ("app", "nginx:1.27", None)]
+
+
+@pytest.mark.parametrize(
+    ("pod", "said"),
+    [
+        ({"spec": {"containers": {"name": "c"}}}, "spec.containers is not a list"),
+        ({"spec": {"containers": [{"name": "c"}]}}, "container 'c' names no image"),
+        ({"status": {"containerStatuses": ["text"]}}, "status.containerStatuses is not a list"),
+    ],
+)
+def test_a_pod_container_is_never_skipped_quietly(pod: dict[str, Any], said: str) -> None:
+    from whichtag.errors import UsageError
+    from whichtag.files.pods import pod_images
+
+    document = {"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "p"}, **pod}]}
+    with pytest.raises(UsageError) as raised:
+        pod_images(json.dumps(document))
+    assert said in raised.value.message and "pod default/p" in raised.value.message
+    with pytest.raises(UsageError):
+        pod_images(json.dumps({"kind": "List", "items": ["not a pod"]}))
+
+
+@pytest.mark.parametrize(
+    ("containers", "bound", "said"),
+    [
+        ([{"Id": "a" * 64, "Image": "nginx:1.27"}], 10, "listed a container without Id, Image"),
+        ([{"Id": "a", "Image": "x", "ImageID": "sha256:b"}] * 3, 2, "runs 3 containers"),
+    ],
+)
+def test_an_engine_list_is_taken_whole_or_refused(
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    containers: list[dict[str, str]],
+    bound: int,
+    said: str,
+) -> None:
+    import whichtag.local.engine
+
+    monkeypatch.setattr(whichtag.local.engine, "MAX_CONTAINERS", bound)
+    body = json.dumps(containers).encode()
+    response = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    path = tmp_path / "engine.sock"
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    with answering_socket(path, response):
+        result = run("outdated", "--engine")
+    assert result.code == 1 and said in result.err and "hint:" in result.err

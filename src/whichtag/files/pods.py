@@ -5,8 +5,9 @@ For each container and init container, ``status.containerStatuses[]`` /
 pulled, written by the runtime as ``docker-pullable://REPO@sha256:…`` (dockershim),
 ``REPO@sha256:…`` (containerd, CRI-O) or a bare image ID ``sha256:…`` (``docker://sha256:…``).
 The reference is the pod spec's image for that container (what was written), else the
-status's. A pod without statuses (pending, unscheduled) gives its spec's images, with no
-digest: the registry is asked what their tags point at.
+status's. A container without a status (a pod pending, unscheduled) gives its spec's image,
+with no digest: the registry is asked what its tag points at. Anything else that is not
+kubectl's shape is an error, never a container skipped quietly.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from whichtag.errors import UsageError
 
 MAX_PODS = 100_000
 MAX_CONTAINERS_PER_POD = 1_000
+#: (spec key, status key) for each kind of container whose image runs, init containers first
+CONTAINER_KINDS = (
+    ("initContainers", "initContainerStatuses"),
+    ("containers", "containerStatuses"),
+)
 _DIGEST_PREFIXES = ("docker-pullable://", "docker://", "containerd://", "cri-o://")
 
 
@@ -55,7 +61,9 @@ def pod_images(text: str, source: str = "pods") -> list[PodImage]:
         raise UsageError(f"{source} lists more than {MAX_PODS} pods", hint="split the list")
     found: list[PodImage] = []
     for pod in pods:
-        if isinstance(pod, dict) and pod.get("kind", "Pod") == "Pod":
+        if not isinstance(pod, dict):
+            raise UsageError(f"{source} lists an item that is not an object", hint=_HINT)
+        if pod.get("kind", "Pod") == "Pod":  # a List may hold other kinds: not pods
             found += _containers(pod)
     return found
 
@@ -63,10 +71,20 @@ def pod_images(text: str, source: str = "pods") -> list[PodImage]:
 _HINT = "give the output of kubectl get pods -A -o json (a List of Pods, or one Pod)"
 
 
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list):
+def _dicts(value: Any, what: str) -> list[dict[str, Any]]:
+    """A list of objects (absent: none); anything else is not kubectl's answer, and a
+    container is never skipped quietly."""
+    if value is None:
         return []
-    return [item for item in value[:MAX_CONTAINERS_PER_POD] if isinstance(item, dict)]
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_CONTAINERS_PER_POD
+        or not all(isinstance(item, dict) for item in value)
+    ):
+        raise UsageError(
+            f"{what} is not a list of at most {MAX_CONTAINERS_PER_POD} objects", hint=_HINT
+        )
+    return value
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -78,27 +96,28 @@ def _text(value: Any) -> str:
 
 
 def _containers(pod: dict[str, Any]) -> list[PodImage]:
+    """Each container of the pod, init containers first: what its status says runs, and a
+    container without a status (not scheduled, not started yet) as its spec asks for it."""
     metadata, spec, status = (_dict(pod.get(key)) for key in ("metadata", "spec", "status"))
     namespace, name = _text(metadata.get("namespace")) or "default", _text(metadata.get("name"))
-    written = {
-        _text(container.get("name")): _text(container.get("image"))
-        for key in ("initContainers", "containers")
-        for container in _dicts(spec.get(key))
-    }
-    statuses = _dicts(status.get("initContainerStatuses")) + _dicts(status.get("containerStatuses"))
+    where = f"pod {namespace}/{name}"
     found: list[PodImage] = []
-    for entry in statuses:
-        container = _text(entry.get("name"))
-        image = written.get(container) or _text(entry.get("image"))
-        digest, image_id = _image_id(_text(entry.get("imageID")))
-        if image:
+    for spec_key, status_key in CONTAINER_KINDS:
+        statuses = {
+            _text(entry.get("name")): entry
+            for entry in _dicts(status.get(status_key), f"{where} status.{status_key}")
+        }
+        written = {
+            _text(container.get("name")): _text(container.get("image"))
+            for container in _dicts(spec.get(spec_key), f"{where} spec.{spec_key}")
+        }
+        for container in [*written, *(other for other in statuses if other not in written)]:
+            entry = statuses.get(container, {})
+            image = written.get(container) or _text(entry.get("image"))
+            if not image:
+                raise UsageError(f"{where}: container {container!r} names no image", hint=_HINT)
+            digest, image_id = _image_id(_text(entry.get("imageID")))
             found.append(PodImage(namespace, name, container, image, digest, image_id))
-    if not statuses:
-        found += [
-            PodImage(namespace, name, container, image)
-            for container, image in written.items()
-            if image
-        ]
     return found
 
 

@@ -25,6 +25,7 @@ from whichtag.net.hosts import is_local_host
 
 MAX_ENGINE_BODY = 16 * 1024 * 1024
 MAX_CONTAINERS = 10_000
+FIELDS = ("Id", "Image", "ImageID")  # what each entry of GET /containers/json must carry
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # config.json and a context's meta.json, as credentials
 DOCKER_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOT_SOCKET = "/run/podman/podman.sock"
@@ -133,17 +134,28 @@ async def running_containers(endpoints: list[Endpoint] | None = None) -> list[Ru
             f"{endpoint} did not answer like a container engine (HTTP {status})",
             hint="point DOCKER_HOST at a docker or podman API socket",
         )
-    found = []
-    for entry in document[:MAX_CONTAINERS]:
-        if not isinstance(entry, dict):
-            continue
-        names = entry.get("Names")
-        name = names[0] if isinstance(names, list) and names and isinstance(names[0], str) else ""
-        values = [entry.get(key) for key in ("Id", "Image", "ImageID")]
-        if all(isinstance(value, str) and value for value in values):
-            container_id, image, image_id = (str(value) for value in values)
-            found.append(RunningContainer(container_id, name.lstrip("/"), image, image_id))
-    return found
+    if len(document) > MAX_CONTAINERS:
+        raise WhichtagError(
+            f"{endpoint} runs {len(document)} containers; at most {MAX_CONTAINERS} are asked "
+            "about in one run",
+            hint="ask about their images with -f instead",
+        )
+    return [_running(entry, endpoint) for entry in document]
+
+
+def _running(entry: Any, endpoint: Endpoint) -> RunningContainer:
+    """One container of ``docker ps``; an entry without its ID, image or image ID is not
+    something an engine sends, and is never skipped quietly."""
+    fields = [entry.get(key) if isinstance(entry, dict) else None for key in FIELDS]
+    if not all(isinstance(value, str) and value for value in fields):
+        raise WhichtagError(
+            f"{endpoint} listed a container without {', '.join(FIELDS)}",
+            hint="point DOCKER_HOST at a docker or podman API socket",
+        )
+    names = entry.get("Names")
+    name = names[0] if isinstance(names, list) and names and isinstance(names[0], str) else ""
+    container_id, image, image_id = (str(value) for value in fields)
+    return RunningContainer(container_id, name.lstrip("/"), image, image_id)
 
 
 async def _get(path: str, endpoints: list[Endpoint] | None) -> tuple[Endpoint, int, bytes]:
