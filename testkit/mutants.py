@@ -1642,8 +1642,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "pod-image-id-read-as-digest",
         "src/whichtag/files/pods.py",
-        "return (None, value) if _is_digest(value) else (None, None)",
-        "return (value, None) if _is_digest(value) else (None, None)",
+        "        return None, bare\n",
+        "        return bare, None\n",
         "a bare sha256 imageID is an image ID (config digest), not a manifest digest",
         (f"{OUTDATED_TESTS}test_pod_image_ids",),
     ),
@@ -1751,5 +1751,13 @@ MUTANTS: list[Mutant] = [
         "            if not image:\n                continue\n                raise UsageError(",
         "a pod container naming no image is an error, not a skipped container",
         (f"{OUTDATED_TESTS}test_a_pod_container_is_never_skipped_quietly",),
+    ),
+    Mutant(
+        "unreadable-image-id-asked-by-tag",
+        "src/whichtag/files/pods.py",
+        '    raise UsageError(f"{where}: unreadable imageID {value[:200]!r}", hint=_HINT)',
+        "    return None, None",
+        "an imageID that cannot be read is an error, not a silent ask about the tag",
+        (f"{OUTDATED_TESTS}test_an_unreadable_image_id_is_an_error",),
     ),
 ]

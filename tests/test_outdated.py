@@ -476,7 +476,6 @@ def test_the_table_on_a_terminal_and_lines_otherwise() -> None:
         ("containerd://sha256:" + "3" * 64, None, "sha256:" + "3" * 64),
         ("sha256:" + "4" * 64, None, "sha256:" + "4" * 64),
         ("", None, None),  # not started yet
-        ("docker-pullable://nginx@sha256:short", None, None),
     ],
 )
 def test_pod_image_ids(image_id: str, digest: str | None, config: str | None) -> None:
@@ -490,6 +489,25 @@ def test_pod_image_ids(image_id: str, digest: str | None, config: str | None) ->
     }
     [found] = pod_images(json.dumps(pod))
     assert (found.image, found.digest, found.image_id) == ("nginx:1.27", digest, config)
+
+
+@pytest.mark.parametrize(
+    "image_id", ["docker-pullable://nginx@sha256:short", "sha256:xyz", "@sha256:" + "1" * 64]
+)
+def test_an_unreadable_image_id_is_an_error(image_id: str) -> None:
+    """Asking about the tag instead would answer for another image than the one running."""
+    from whichtag.errors import UsageError
+    from whichtag.files.pods import pod_images
+
+    pod = {
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "ns"},
+        "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]},
+        "status": {"containerStatuses": [{"name": "c", "imageID": image_id}]},
+    }
+    with pytest.raises(UsageError) as raised:
+        pod_images(json.dumps(pod))
+    assert "pod ns/p c: unreadable imageID" in raised.value.message
 
 
 @pytest.mark.parametrize("document", ["[]", '{"kind": "Service"}', '"text"', "{"])

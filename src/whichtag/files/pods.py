@@ -116,20 +116,26 @@ def _containers(pod: dict[str, Any]) -> list[PodImage]:
             image = written.get(container) or _text(entry.get("image"))
             if not image:
                 raise UsageError(f"{where}: container {container!r} names no image", hint=_HINT)
-            digest, image_id = _image_id(_text(entry.get("imageID")))
+            digest, image_id = _image_id(_text(entry.get("imageID")), f"{where} {container}")
             found.append(PodImage(namespace, name, container, image, digest, image_id))
     return found
 
 
-def _image_id(value: str) -> tuple[str | None, str | None]:
+def _image_id(value: str, where: str) -> tuple[str | None, str | None]:
     """``(digest, None)`` for ``[scheme://]REPO@sha256:…``, ``(None, image ID)`` for a bare
-    ``[scheme://]sha256:…``, ``(None, None)`` when empty or unreadable."""
+    ``[scheme://]sha256:…``, ``(None, None)`` when empty (not started); anything else is an
+    error: asking about the tag instead would answer for another image than the one running."""
+    if not value:
+        return None, None
+    bare = value
     for prefix in _DIGEST_PREFIXES:
-        value = value.removeprefix(prefix)
-    if "@" in value:
-        digest = value.rpartition("@")[2]
-        return (digest, None) if _is_digest(digest) else (None, None)
-    return (None, value) if _is_digest(value) else (None, None)
+        bare = bare.removeprefix(prefix)
+    name, at, digest = bare.rpartition("@")
+    if at and name and _is_digest(digest):
+        return digest, None
+    if not at and _is_digest(bare):
+        return None, bare
+    raise UsageError(f"{where}: unreadable imageID {value[:200]!r}", hint=_HINT)
 
 
 def _is_digest(value: str) -> bool:
