@@ -1483,7 +1483,7 @@ MUTANTS: list[Mutant] = [
     # -- pin on the files people have (issue: real files) ------------------------------------
     Mutant(
         "pin-directories-refused",
-        "src/whichtag/cli/pin.py",
+        "src/whichtag/files/pinning.py",
         "        if not os.path.isdir(path):\n            found.append((path, True))",
         "        if True:\n            found.append((path, True))",
         "a directory named to pin is walked for the files pin reads",
@@ -1491,7 +1491,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "pin-walks-vcs-folders",
-        "src/whichtag/cli/pin.py",
+        "src/whichtag/files/pinning.py",
         "folders[:] = sorted(name for name in folders if name not in SKIPPED_FOLDERS)",
         "folders[:] = sorted(folders)",
         "version control and dependency folders are never walked",

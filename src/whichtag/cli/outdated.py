@@ -24,10 +24,11 @@ from whichtag.cli.common import (
     run_command,
 )
 from whichtag.cli.lookup import read_reference_lines
-from whichtag.cli.pin import files_to_read, read_file_work
+from whichtag.cli.pin import read_file_work
 from whichtag.cli.terminal import printable, say
 from whichtag.errors import EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, UsageError, WhichtagError
 from whichtag.files.guarded import UnsafeFile, read_regular_file
+from whichtag.files.pinning import files_to_read
 from whichtag.files.pods import pod_images
 from whichtag.names.reference import parse_reference
 

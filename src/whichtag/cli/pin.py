@@ -34,8 +34,8 @@ from whichtag.errors import EXIT_OK, UsageError, WhichtagError
 from whichtag.files.guarded import UnsafeFile, read_regular_file
 from whichtag.files.pinning import (
     Found,
+    files_to_read,
     find_references,
-    is_dockerfile_name,
     pinned_text,
     rewrite,
 )
@@ -305,29 +305,6 @@ def _diff(item: FileWork) -> list[str]:
         else:
             lines += [line + "\n", "\\ No newline at end of file\n"]
     return lines
-
-
-#: folders never walked for files to pin: version control, dependencies, virtual envs
-SKIPPED_FOLDERS = {".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "venv", "__pycache__"}
-
-
-def files_to_read(paths: list[str]) -> list[tuple[str, bool]]:
-    """The files named, and in each folder named the files pin recognises (Dockerfiles by
-    name; compose files and Kubernetes manifests, *.yml/*.yaml, by content), in sorted order;
-    a file named explicitly is taken on its content."""
-    found: list[tuple[str, bool]] = []
-    for path in paths:
-        if not os.path.isdir(path):
-            found.append((path, True))
-            continue
-        for folder, folders, names in os.walk(path):
-            folders[:] = sorted(name for name in folders if name not in SKIPPED_FOLDERS)
-            for name in sorted(names):
-                full = os.path.join(folder, name)
-                wanted = is_dockerfile_name(name) or name.lower().endswith((".yml", ".yaml"))
-                if wanted and os.path.isfile(full) and not os.path.islink(full):
-                    found.append((full, False))
-    return found
 
 
 def _write_all(files: list[tuple[str, str]]) -> None:

@@ -17,6 +17,7 @@ the original text at those positions, so the file stays byte for byte.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -325,3 +326,26 @@ def pinned_text(written: str, tag: str, digest: str) -> str:
     if ":" in last:
         name = name[: len(name) - len(last)] + last.split(":", 1)[0]
     return f"{name}:{tag}@{digest}"
+
+
+#: folders never walked for files to pin: version control, dependencies, virtual envs
+SKIPPED_FOLDERS = {".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "venv", "__pycache__"}
+
+
+def files_to_read(paths: list[str]) -> list[tuple[str, bool]]:
+    """The files named, and in each folder named the files pin recognises (Dockerfiles by
+    name; compose files and Kubernetes manifests, *.yml/*.yaml, by content), in sorted order;
+    a file named explicitly is taken on its content."""
+    found: list[tuple[str, bool]] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            found.append((path, True))
+            continue
+        for folder, folders, names in os.walk(path):
+            folders[:] = sorted(name for name in folders if name not in SKIPPED_FOLDERS)
+            for name in sorted(names):
+                full = os.path.join(folder, name)
+                wanted = is_dockerfile_name(name) or name.lower().endswith((".yml", ".yaml"))
+                if wanted and os.path.isfile(full) and not os.path.islink(full):
+                    found.append((full, False))
+    return found
