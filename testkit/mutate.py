@@ -1,4 +1,4 @@
-"""Run the curated mutants (``testkit/mutants.py``): ``python -m testkit.mutate [--only NAME]``.
+"""Run the curated mutants (``testkit/mutants/``): ``python -m testkit.mutate [--only NAME]``.
 
 The tests named by the mutants must first pass on the unmutated copy (else a "kill" would
 mean nothing). Each mutant is then applied alone to a scratch copy of the repository: the
@@ -166,7 +166,7 @@ def main() -> int:
     if elsewhere:
         print(f"note: {elsewhere} mutant(s) killed by the suite but not by the tests named")
     if stale:
-        print(f"stale: {stale} mutant(s) no longer match the code; update testkit/mutants.py")
+        print(f"stale: {stale} mutant(s) no longer match the code; update testkit/mutants/")
     print(f"mutants: {killed} killed, {survived} survived")
     return 0 if survived == 0 and stale == 0 else 1
 

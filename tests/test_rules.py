@@ -1,5 +1,5 @@
 """Rules the README promises that a plausible one-line bug would break silently: each test here
-was written against such a bug (kept as a mutant in ``testkit/mutants.py``)."""
+was written against such a bug (kept as a mutant in ``testkit/mutants/``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Rules a plausible one-line mistake could break while every other test still passed.
 
 Each test names the rule it guards and asserts it where it shows: on what a second server
-received, on the exit code, on the answer. Each has a curated mutant in testkit/mutants.py.
+received, on the exit code, on the answer. Each has a curated mutant in testkit/mutants/.
 """
 
 from __future__ import annotations

@@ -1,0 +1,250 @@
+"""Curated mutants of ``src/whichtag/answer``.
+
+Answers: lookups, matching, completeness, the client, outdated.
+"""
+
+from __future__ import annotations
+
+from testkit.mutants.base import LOOKUP, OUTDATED, OUTDATED_TESTS, RESULTS, Mutant
+
+MUTANTS: list[Mutant] = [
+    # -- completeness, output and exit codes -------------------------------------------------------
+    Mutant(
+        "always-complete",
+        RESULTS,
+        "        return not self.errors\n\n    @property\n    def exact",
+        "        return True\n\n    @property\n    def exact",
+        "an answer with failed tags is never complete",
+        ("tests/test_faults.py::test_persistent_failures_are_listed_and_exit_3",),
+    ),
+    Mutant(
+        "tag-missing-from-list-ignored",
+        LOOKUP,
+        "if resolved_tag and resolved_tag not in listing.tags:",
+        "if False:",
+        "a resolved tag missing from the list makes the answer incomplete",
+        ("tests/test_bounds.py::test_tag_missing_from_the_list_makes_the_answer_incomplete",),
+    ),
+    Mutant(
+        "invalid-entries-unreported",
+        LOOKUP,
+        "        for tag in listing.invalid\n",
+        "        for tag in []\n",
+        "invalid tag names are listed as errors",
+        ("tests/test_hostile.py::test_invalid_tag_names_are_reported_never_requested",),
+    ),
+    Mutant(
+        "partial-tag-map",
+        RESULTS,
+        "        return not self.errors\n\n    def to_json(self) -> dict[str, Any]:\n"
+        '        """The ``map',
+        '        return True\n\n    def to_json(self) -> dict[str, Any]:\n        """The ``map',
+        "a map that could not ask every chosen tag says it is incomplete",
+        ("tests/test_rules.py::test_tag_map_says_when_it_is_partial",),
+    ),
+    # -- everyday networks (proxies, certs.d, set-up) and rough edges ------------------------------
+    Mutant(
+        "digest-only-repository-not-found",
+        LOOKUP,
+        '        if not (ref.digest and error.code == "NAME_UNKNOWN"):\n',
+        "        if True:\n",
+        "a repository pushed by digest only answers: no tag points at this digest",
+        ("tests/test_edges.py::test_repository_pushed_by_digest_only",),
+    ),
+    Mutant(
+        "asked-signature-tag-skipped",
+        LOOKUP,
+        "kept = [tag for tag in tags if tag == asked or not is_signature_tag(tag)]",
+        "kept = [tag for tag in tags if not is_signature_tag(tag)]",
+        "a signature tag asked about is scanned and included",
+        ("tests/test_edges.py::test_signature_tag_asked_about_is_scanned",),
+    ),
+    Mutant(
+        "options-unchecked",
+        "src/whichtag/answer/client.py",
+        "        self.options.validate()\n",
+        "        pass\n",
+        "the library checks Options as the command line checks flags",
+        ("tests/test_edges.py::test_library_validates_options_like_the_cli",),
+    ),
+    # -- what "same image" means: platforms, image IDs, the cache, the local side ------------------
+    Mutant(
+        "platform-ignores-architecture",
+        "src/whichtag/answer/match.py",
+        "if (offered.os, offered.architecture) != (platform.os, platform.architecture):",
+        "if offered.os != platform.os:",
+        "a platform matches on os and architecture",
+        (
+            "tests/test_match.py::test_platform_arm64_and_arm_v7",
+            "tests/test_match.py::test_platform_the_index_lacks",
+        ),
+    ),
+    Mutant(
+        "platform-ignores-variant",
+        "src/whichtag/answer/match.py",
+        "return not platform.variant or offered.variant == platform.variant",
+        "return True",
+        "linux/arm/v7 is not linux/arm/v6",
+        ("tests/test_match.py::test_platform_arm64_and_arm_v7",),
+    ),
+    Mutant(
+        "platform-digest-not-searched",
+        LOOKUP,
+        "return await match_platform_manifest(source, target.digest,",
+        "return Match(tags=same_digest, target=target.digest)  # (source, target.digest,",
+        "a platform manifest given by digest is found through its index",
+        ("tests/test_match.py::test_platform_digest_as_input",),
+    ),
+    Mutant(
+        "image-id-prefix-ignored",
+        "src/whichtag/answer/match.py",
+        "            if not config.startswith(prefix):\n",
+        "            if config != prefix:\n",
+        "an image ID prefix of 12+ hex digits matches as docker images shows it",
+        ("tests/test_match.py::test_image_id_matches_docker_and_oci_manifests",),
+    ),
+    Mutant(
+        "cache-never-read",
+        "src/whichtag/answer/match.py",
+        "body = await asyncio.to_thread(self.cache.get, digest) if self.cache is not None "
+        "else None",
+        "body = None",
+        "a warm cache sends no manifest GET",
+        ("tests/test_match.py::test_warm_cache_makes_no_manifest_get",),
+    ),
+    # -- bulk listers ------------------------------------------------------------------------------
+    Mutant(
+        "bulk-not-confirmed",
+        LOOKUP,
+        "if use_bulk and not await confirmed(",
+        "if False and not await confirmed(",
+        "every matching tag a bulk lister names is confirmed by a HEAD; disagreement falls back",
+        (
+            "tests/test_bulk.py::test_stale_map_falls_back_to_the_generic_answer",
+            "tests/test_hub.py::test_stale_hub_data_falls_back",
+        ),
+    ),
+    Mutant(
+        "generic-lister-uses-map",
+        LOOKUP,
+        'use_bulk = options.lister != "generic" and bool(listing.bulk)',
+        "use_bulk = bool(listing.bulk)",
+        "--lister generic asks every tag by HEAD",
+        ("tests/test_bulk.py::test_generic_lister_ignores_the_map",),
+    ),
+    # -- what the answer means: version names, the map, pinning, many references -------------------
+    Mutant(
+        "map-filters-after-scanning",
+        LOOKUP,
+        "if (match is None or match.search(tag)) and (exclude is None or not exclude.search(tag))",
+        "if True",
+        "--match/--exclude choose the tags before any is asked",
+        ("tests/test_map.py::test_filters_apply_before_scanning",),
+    ),
+    Mutant(
+        "batch-connects-per-reference",
+        "src/whichtag/answer/client.py",
+        "        if key not in self._repositories:\n",
+        "        if True:\n",
+        "many references share one client, ping and listing per repository",
+        ("tests/test_batch.py::test_fifty_references_one_listing_per_repository",),
+    ),
+    Mutant(
+        "batch-scans-per-reference",
+        LOOKUP,
+        "        if key not in self.scans:\n",
+        "        if True:\n",
+        "many references of one repository share one scan",
+        ("tests/test_batch.py::test_fifty_references_one_listing_per_repository",),
+    ),
+    # -- exact by construction (bulk sources) ------------------------------------------------------
+    Mutant(
+        "inexact-answer-unlabelled",
+        LOOKUP,
+        "lag=listing.lag if use_bulk else None,",
+        "lag=None,",
+        "an answer from a source that can lag says so (exact: false, lag)",
+        (
+            "tests/test_exact.py::test_an_opt_in_vendor_answer_is_labelled_and_never_drops_a_listed_tag",
+        ),
+    ),
+    # -- sixteen slips the suite once let through (tests/test_slips.py) ----------------------------
+    Mutant(
+        "image-id-prefix-first-wins",
+        "src/whichtag/answer/match.py",
+        "    if len(found) > 1:\n",
+        "    if len(found) > 2:\n",
+        "an image ID prefix naming two images is a usage error",
+        ("tests/test_slips.py::test_an_image_id_prefix_shared_by_two_images_is_a_usage_error",),
+    ),
+    Mutant(
+        "repository-shared-across-hosts",
+        "src/whichtag/answer/client.py",
+        "key = (ref.registry, ref.repository)",
+        'key = ("", ref.repository)',
+        "a run's shared work is per registry and repository",
+        ("tests/test_slips.py::test_one_repository_name_on_two_hosts_is_asked_at_each",),
+    ),
+    Mutant(
+        "single-platform-any-platform",
+        "src/whichtag/answer/match.py",
+        "        if offered is None or not serves(offered, platform):\n",
+        "        if False:\n",
+        "a single-platform image answers --platform only for the platform its config states",
+        ("tests/test_match.py::test_a_single_platform_image_is_no_answer_for_another_platform",),
+    ),
+    # -- whichtag outdated -------------------------------------------------------------------------
+    Mutant(
+        "stale-by-digest-inequality",
+        OUTDATED,
+        "answer.stale = any(tag not in result.tags for tag in tags)",
+        "answer.stale = answer.tag_digest != answer.digest",
+        "a platform manifest of the tag's index is not stale (the index and platform digests "
+        "differ)",
+        (f"{OUTDATED_TESTS}test_pods_a_running_latest_is_named_by_its_version",),
+    ),
+    Mutant(
+        "fresh-version-tag-not-refined",
+        OUTDATED,
+        "other is not None and says_more(other, version)",
+        "False",
+        "a version tag is its own version name only when no listed tag refines it "
+        "(1.27-alpine is 1.27.4-alpine)",
+        (f"{OUTDATED_TESTS}test_files_and_lists_together",),
+    ),
+    Mutant(
+        "scan-per-image",
+        OUTDATED,
+        "own = self.own_tags.get((answer.reference.registry, answer.reference.repository), set())",
+        "own = set(tags)",
+        "all of a repository's images share one scan (each version tag asked once)",
+        (f"{OUTDATED_TESTS}test_the_images_of_a_repository_share_one_scan",),
+    ),
+    Mutant(
+        "scan-asks-prefixed-builds",
+        OUTDATED,
+        'if tag in own or (version is not None and version.prefix == ""):',
+        "if tag in own or version is not None:",
+        "build-45 and pr-123 are not asked for latest",
+        (f"{OUTDATED_TESTS}test_the_images_of_a_repository_share_one_scan",),
+    ),
+    Mutant(
+        "listing-per-question",
+        LOOKUP,
+        "    listing = _listing(repository, ref, options)\n    await _ping_first(repository)",
+        "    listing = asyncio.ensure_future(\n"
+        "        repository.client.list_tags(ref.repository)\n"
+        "    )\n"
+        "    await _ping_first(repository)",
+        "one tag listing per repository for the whole run",
+        (f"{OUTDATED_TESTS}test_one_listing_per_repository_and_no_scan_for_a_fresh_version_tag",),
+    ),
+    Mutant(
+        "fresh-version-tag-hides-a-moved-tag",
+        OUTDATED,
+        "answer.stale = any(digest != answer.digest for digest in now)",
+        "answer.stale = False",
+        "an image is stale when any place's tag moved, also when a version tag names it",
+        (f"{OUTDATED_TESTS}test_a_moved_tag_beside_a_version_tag_is_stale",),
+    ),
+]

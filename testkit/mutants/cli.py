@@ -1,0 +1,219 @@
+"""Curated mutants of ``src/whichtag/cli``: the command line: output, exit codes, pin's writer."""
+
+from __future__ import annotations
+
+from testkit.mutants.base import OUTDATED_TESTS, Mutant
+
+MUTANTS: list[Mutant] = [
+    # -- completeness, output and exit codes -------------------------------------------------------
+    Mutant(
+        "incomplete-exits-0",
+        "src/whichtag/cli/lookup.py",
+        "        return EXIT_INCOMPLETE",
+        "        return EXIT_OK",
+        "exit 3 when some tags could not be asked",
+        ("tests/test_hostile.py::test_invalid_tag_names_are_reported_never_requested",),
+    ),
+    Mutant(
+        "usage-errors-exit-1",
+        "src/whichtag/cli/common.py",
+        "        error.exit_code = EXIT_USAGE\n",
+        "        pass\n",
+        "options that do not fit together (--password-stdin without -u) are bad usage: exit 2",
+        ("tests/test_lookup.py::test_bad_flags_are_usage_errors",),
+    ),
+    Mutant(
+        "terminal-unescaped",
+        "src/whichtag/cli/terminal.py",
+        "    return _UNSAFE.sub(_escape, text)",
+        "    return text",
+        "server text is escaped before it reaches a terminal",
+        ("tests/test_bounds.py::test_server_text_reaches_the_terminal_escaped",),
+    ),
+    # -- everyday networks (proxies, certs.d, set-up) and rough edges ------------------------------
+    Mutant(
+        "broken-pipe-traceback",
+        "src/whichtag/cli/common.py",
+        "    except BrokenPipeError:\n",
+        "    except ZeroDivisionError:\n",
+        "a closed pipe ends quietly",
+        ("tests/test_edges.py::test_closed_pipe_ends_quietly",),
+    ),
+    # -- what the answer means: version names, the map, pinning, many references -------------------
+    Mutant(
+        "pin-check-writes",
+        "src/whichtag/cli/pin.py",
+        "    if args.check or args.dry_run:",
+        "    if args.dry_run:",
+        "pin --check writes nothing",
+        ("tests/test_pin.py::test_check_fails_on_unpinned_and_drifted",),
+    ),
+    Mutant(
+        "colour-despite-no-color",
+        "src/whichtag/cli/common.py",
+        'wanted = os.environ.get("NO_COLOR", "") == ""',
+        "wanted = True",
+        "no colour when NO_COLOR is set",
+        ("tests/test_terminal_output.py::test_no_color_means_no_colour",),
+    ),
+    # -- trust, second pass ------------------------------------------------------------------------
+    Mutant(
+        "invisible-characters-shown",
+        "src/whichtag/cli/terminal.py",
+        '    "\\u200b-\\u200f\\u2028-\\u202e',
+        '    "\\u200e-\\u200f\\u2028-\\u202e',
+        "invisible characters are escaped at the terminal (late\\u200bst is not latest)",
+        ("tests/test_bounds.py::test_invisible_characters_are_escaped",),
+    ),
+    Mutant(
+        "pin-half-done",
+        "src/whichtag/cli/pin.py",
+        "    elif failures:\n",
+        "    elif False:\n",
+        "pin is all or nothing: one failed reference changes no file",
+        ("tests/test_pin.py::test_one_failed_reference_changes_no_file",),
+    ),
+    Mutant(
+        "pin-replaces-the-link",
+        "src/whichtag/cli/pin.py",
+        "    target = path.resolve()\n",
+        "    target = path\n",
+        "pin writes through a symbolic link: the target is rewritten, the link kept",
+        ("tests/test_pin.py::test_a_symlinked_file_is_pinned_through_the_link",),
+    ),
+    Mutant(
+        "pin-owner-lost",
+        "src/whichtag/cli/pin.py",
+        "            os.chown(temporary, info.st_uid, info.st_gid)\n",
+        "            pass\n",
+        "pin keeps a file's owner and group",
+        ("tests/test_pin.py::test_owner_group_and_mode_are_kept",),
+    ),
+    Mutant(
+        "pin-splits-hard-links",
+        "src/whichtag/cli/pin.py",
+        "    if info.st_nlink > 1:\n",
+        "    if False:\n",
+        "pin keeps hard-linked names one file",
+        ("tests/test_pin.py::test_hard_links_stay_one_file",),
+    ),
+    # -- sixteen slips the suite once let through (tests/test_slips.py) ----------------------------
+    Mutant(
+        "pin-mode-lost",
+        "src/whichtag/cli/pin.py",
+        "        os.chmod(temporary, stat.S_IMODE(info.st_mode))\n",
+        "        pass\n",
+        "pin keeps a file's mode",
+        ("tests/test_pin.py::test_owner_group_and_mode_are_kept",),
+    ),
+    Mutant(
+        "batch-incomplete-outranks-error",
+        "src/whichtag/cli/lookup.py",
+        "SEVERITY = {0: 0, 3: 1, 1: 2, 2: 3}",
+        "SEVERITY = {0: 0, 1: 1, 3: 2, 2: 3}",
+        "a batch exits with its worst outcome: an error outranks incomplete",
+        ("tests/test_slips.py::test_not_found_outranks_incomplete_in_a_batch",),
+    ),
+    Mutant(
+        "batch-waits-for-the-slowest",
+        "src/whichtag/cli/lookup.py",
+        "        asked = [asyncio.ensure_future(one(client, text)) for text in texts]\n",
+        "        asked = [asyncio.ensure_future(one(client, text)) for text in texts]\n"
+        "        await asyncio.wait(asked)\n",
+        "batch answers are printed as they come, in input order",
+        (
+            "tests/test_batch.py::"
+            "test_each_answer_is_printed_as_soon_as_it_and_those_before_are_ready",
+        ),
+    ),
+    Mutant(
+        "asked-tag-in-its-own-also",
+        "src/whichtag/cli/lookup.py",
+        "others = [tag for tag in result.tags if tag not in (result.version, asked)]",
+        "others = [tag for tag in result.tags if tag != result.version]",
+        "the lead line's aliases are the other tags, not the one asked",
+        ("tests/test_terminal_output.py::test_the_lead_line_names_other_tags_not_the_one_asked",),
+    ),
+    Mutant(
+        "warning-per-repository",
+        "src/whichtag/cli/common.py",
+        "        warn=once_per_run(warning_printer),",
+        "        warn=warning_printer,",
+        "a warning about a credential file is said once per run",
+        ("tests/test_batch.py::test_a_credential_file_warning_is_said_once_per_run",),
+    ),
+    Mutant(
+        "pin-platform-unchecked",
+        "src/whichtag/cli/pin.py",
+        "            if not any(serves(platform, wanted) for platform in offered):\n",
+        "            if False:\n",
+        "pin warns when a FROM --platform's pinned image has no such platform",
+        ("tests/test_pin.py::test_a_platform_the_pinned_image_lacks_is_warned_about",),
+    ),
+    # -- pin on the files people have (issue: real files) ------------------------------------------
+    Mutant(
+        "diff-without-no-newline-marker",
+        "src/whichtag/cli/pin.py",
+        'lines += [line + "\\n", "\\\\ No newline at end of file\\n"]',
+        "lines.append(line)",
+        "pin's diffs are valid patches (\\ No newline at end of file)",
+        ("tests/test_pin.py::test_the_diff_of_a_file_without_a_final_newline_applies",),
+    ),
+    Mutant(
+        "pin-failure-looks-like-drift",
+        "src/whichtag/cli/pin.py",
+        "        return EXIT_PIN_FAILED\n",
+        "        return EXIT_UNPINNED\n",
+        "pin tells drift (1) from a check that could not run (4)",
+        ("tests/test_pin.py::test_check_tells_drift_from_a_check_that_could_not_run",),
+    ),
+    Mutant(
+        "check-passes-over-unpinnable",
+        "src/whichtag/cli/pin.py",
+        "    if args.check and (changed or unpinnable):\n",
+        "    if args.check and changed:\n",
+        "pin --check never passes over a reference it could not pin",
+        ("tests/test_pin.py::test_check_never_passes_over_a_reference_it_cannot_pin",),
+    ),
+    # -- whichtag outdated -------------------------------------------------------------------------
+    Mutant(
+        "prometheus-without-help",
+        "src/whichtag/cli/outdated.py",
+        'lines += [f"# HELP {name} {text}", f"# TYPE {name} gauge", *samples]',
+        'lines += [f"# TYPE {name} gauge", *samples]',
+        "one # HELP and # TYPE per metric",
+        (f"{OUTDATED_TESTS}test_prometheus_output_is_accepted_by_promtool",),
+    ),
+    Mutant(
+        "fail-on-ignored",
+        "src/whichtag/cli/outdated.py",
+        "        if failing:\n",
+        "        if False:\n",
+        "--fail-on makes the exit code 1",
+        (f"{OUTDATED_TESTS}test_fail_on",),
+    ),
+    Mutant(
+        "pin-writes-the-version-name-as-is",
+        "src/whichtag/cli/pin.py",
+        "return tag_to_pin(tag, result.version), result.digest",
+        "return result.version or tag, result.digest",
+        "pin --version-tag replaces a version only by one refining it",
+        ("tests/test_pin.py::test_version_tag_never_swaps_one_version_for_another",),
+    ),
+    Mutant(
+        "places-not-asked-look-complete",
+        "src/whichtag/cli/outdated.py",
+        "incomplete = skipped or any(not answer.complete for answer in answers)",
+        "incomplete = any(not answer.complete for answer in answers)",
+        "a place that could not be asked makes the answer incomplete (exit 3)",
+        (f"{OUTDATED_TESTS}test_places_not_asked_make_the_answer_incomplete",),
+    ),
+    Mutant(
+        "unreadable-file-references-not-counted",
+        "src/whichtag/cli/outdated.py",
+        "self.skipped += len(work.unpinnable)",
+        "pass",
+        "a file reference pin's reader cannot resolve (FROM ${BASE}) is a place not asked",
+        (f"{OUTDATED_TESTS}test_places_not_asked_make_the_answer_incomplete",),
+    ),
+]
