@@ -18,7 +18,7 @@ from testkit.seed import image_blobs
 
 from conftest import CliRun, Seeded
 from whichtag import Options, find_same_tags_sync
-from whichtag.cli.common import count as _count
+from whichtag.cli.style import count as _count
 from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, TransportError, UsageError
 
 Run = Callable[..., CliRun]

@@ -74,6 +74,6 @@ def test_imports_point_down(path: Path) -> None:
 
 def test_the_rule_sees_an_upward_import(tmp_path: Path) -> None:
     planted = tmp_path / "bad.py"
-    planted.write_text("def f() -> None:\n    from whichtag.cli.common import run\n")
-    assert _imports(planted) == [(2, "whichtag.cli.common")]
-    assert RANKS[_room("whichtag.cli.common")] > RANKS["names"]
+    planted.write_text("def f() -> None:\n    from whichtag.cli.command import run\n")
+    assert _imports(planted) == [(2, "whichtag.cli.command")]
+    assert RANKS[_room("whichtag.cli.command")] > RANKS["names"]

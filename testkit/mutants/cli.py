@@ -16,7 +16,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "usage-errors-exit-1",
-        "src/whichtag/cli/common.py",
+        "src/whichtag/cli/settings.py",
         "        error.exit_code = EXIT_USAGE\n",
         "        pass\n",
         "options that do not fit together (--password-stdin without -u) are bad usage: exit 2",
@@ -33,7 +33,7 @@ MUTANTS: list[Mutant] = [
     # -- everyday networks (proxies, certs.d, set-up) and rough edges ------------------------------
     Mutant(
         "broken-pipe-traceback",
-        "src/whichtag/cli/common.py",
+        "src/whichtag/cli/failures.py",
         "    except BrokenPipeError:\n",
         "    except ZeroDivisionError:\n",
         "a closed pipe ends quietly",
@@ -50,7 +50,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "colour-despite-no-color",
-        "src/whichtag/cli/common.py",
+        "src/whichtag/cli/style.py",
         'wanted = os.environ.get("NO_COLOR", "") == ""',
         "wanted = True",
         "no colour when NO_COLOR is set",
@@ -136,7 +136,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "warning-per-repository",
-        "src/whichtag/cli/common.py",
+        "src/whichtag/cli/settings.py",
         "        warn=once_per_run(warning_printer),",
         "        warn=warning_printer,",
         "a warning about a credential file is said once per run",

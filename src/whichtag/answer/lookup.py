@@ -20,11 +20,11 @@ from whichtag.answer.match import (
     match_image_id,
     match_platform,
     match_platform_manifest,
-    normalise_image_id,
 )
 from whichtag.answer.options import Options
 from whichtag.answer.results import Group, Result, TagError, TagMap
 from whichtag.errors import NotFoundError, RegistryError, WhichtagError
+from whichtag.names.image_ids import normalise_image_id
 from whichtag.names.platforms import parse_platform
 from whichtag.names.reference import Reference
 from whichtag.names.tagnames import is_signature_tag, natural_key, natural_sorted

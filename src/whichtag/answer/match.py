@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from whichtag.errors import NotFoundError, UsageError
+from whichtag.names.image_ids import normalise_image_id
 from whichtag.names.platforms import Platform
 from whichtag.registry.cache import DigestCache
 from whichtag.registry.distribution import RegistryClient
@@ -32,8 +33,6 @@ from whichtag.registry.manifest import (
     index_entries,
     media_type_of,
 )
-
-MIN_IMAGE_ID_PREFIX = 12
 
 
 @dataclass
@@ -204,19 +203,6 @@ async def match_platform_manifest(
                 match.via[tag] = index.digest
             break
     return match
-
-
-def normalise_image_id(text: str) -> str:
-    """``sha256:<hex>`` or a prefix of at least 12 hex digits, as ``docker images`` shows."""
-    hexpart = text.lower().removeprefix("sha256:")
-    if not MIN_IMAGE_ID_PREFIX <= len(hexpart) <= 64 or any(
-        char not in "0123456789abcdef" for char in hexpart
-    ):
-        raise UsageError(
-            f"invalid image ID {text[:80]!r}",
-            hint="an image ID is sha256:<64 hex>, or at least its first 12 hex digits",
-        )
-    return "sha256:" + hexpart
 
 
 async def match_image_id(

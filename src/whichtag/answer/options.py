@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from whichtag.answer.match import normalise_image_id
 from whichtag.auth.credentials import Credentials
 from whichtag.errors import UsageError, WhichtagError
+from whichtag.names.image_ids import normalise_image_id
 from whichtag.names.platforms import parse_platform
 from whichtag.net.transport import DEFAULT_CONCURRENCY
 from whichtag.net.urls import parse_server_url

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from whichtag.cli.common import Parser, parse
+from whichtag.cli.flags import Parser, parse
 
 SHELLS = ("bash", "zsh", "fish")
 

@@ -11,18 +11,12 @@ import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from whichtag.cli.common import (
-    VERSION,
-    Parser,
-    Progress,
-    Style,
-    add_common_options,
-    build_options,
-    count,
-    report,
-    run_command,
-    write,
-)
+from whichtag.cli.command import run_command
+from whichtag.cli.failures import report
+from whichtag.cli.flags import VERSION, Parser, add_common_options
+from whichtag.cli.progress import Progress
+from whichtag.cli.settings import build_options
+from whichtag.cli.style import Style, count, write
 from whichtag.cli.terminal import say
 from whichtag.errors import (
     EXIT_ERROR,

@@ -10,16 +10,11 @@ import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from whichtag.cli.common import (
-    Parser,
-    Progress,
-    Style,
-    add_common_options,
-    build_options,
-    count,
-    run_command,
-    write,
-)
+from whichtag.cli.command import run_command
+from whichtag.cli.flags import Parser, add_common_options
+from whichtag.cli.progress import Progress
+from whichtag.cli.settings import build_options
+from whichtag.cli.style import Style, count, write
 from whichtag.cli.terminal import printable, say
 from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError, WhichtagError
 

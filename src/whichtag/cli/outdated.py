@@ -16,15 +16,12 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from whichtag.answer.outdated import InUse
-from whichtag.cli.common import (
-    Parser,
-    Progress,
-    add_common_options,
-    build_options,
-    run_command,
-)
+from whichtag.cli.command import run_command
+from whichtag.cli.flags import Parser, add_common_options
 from whichtag.cli.lookup import read_reference_lines
 from whichtag.cli.pin import read_file_work
+from whichtag.cli.progress import Progress
+from whichtag.cli.settings import build_options
 from whichtag.cli.terminal import printable, say
 from whichtag.errors import EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, UsageError, WhichtagError
 from whichtag.files.guarded import UnsafeFile, read_regular_file

@@ -21,14 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from whichtag.cli.common import (
-    Parser,
-    Progress,
-    add_common_options,
-    build_options,
-    report,
-    run_command,
-)
+from whichtag.cli.command import run_command
+from whichtag.cli.failures import report
+from whichtag.cli.flags import Parser, add_common_options
+from whichtag.cli.progress import Progress
+from whichtag.cli.settings import build_options
 from whichtag.cli.terminal import say
 from whichtag.errors import EXIT_OK, UsageError, WhichtagError
 from whichtag.files.guarded import UnsafeFile, read_regular_file
