@@ -41,14 +41,33 @@ def test_map_in_version_order(plain: Seeded, nginx: dict[str, str], run: Run) ->
     assert result.json["complete"] is True and result.json["total"] == len(nginx)
 
 
-def test_map_plain_text_is_one_line_per_group(
+def test_map_tsv_is_a_header_and_one_line_per_group(
     plain: Seeded, nginx: dict[str, str], run: Run
 ) -> None:
-    result = run("map", f"{plain.host}/library/nginx")
+    result = run("map", f"{plain.host}/library/nginx", "--format", "tsv")
     assert result.code == EXIT_OK, result.err
-    rows = [line.split("\t") for line in result.out.splitlines()]
+    header, *rows = [line.split("\t") for line in result.out.splitlines()]
+    assert header == ["VERSION", "DIGEST", "TAGS"]
     assert [row[0] for row in rows] == [name or "-" for name in VERSION_ORDER]
     assert rows[0] == ["1.27.3", nginx["latest"], "1 1.27 1.27.3 latest mainline"]
+
+
+def test_map_through_a_pipe_is_the_table_with_its_header(
+    plain: Seeded, nginx: dict[str, str], run: Run
+) -> None:
+    """As ``docker ps`` and ``kubectl get`` print it: the same table off a terminal, short
+    digests (whole with --wide), no escape sequences, no summary line."""
+    result = run("map", f"{plain.host}/library/nginx")
+    assert result.code == EXIT_OK, result.err
+    header, *lines = result.out.splitlines()
+    assert header.split() == ["VERSION", "DIGEST", "TAGS"] and "\033" not in result.out
+    column = header.index("DIGEST")
+    short = nginx["latest"][: len("sha256:") + 12]
+    assert lines[0][column:].split("  ")[0] == short
+    assert [line.split()[0] for line in lines] == [name or "-" for name in VERSION_ORDER]
+    assert lines[0].split(None, 2)[2] == "1, 1.27, 1.27.3, latest, mainline"
+    wide = run("map", f"{plain.host}/library/nginx", "--wide").out.splitlines()
+    assert nginx["latest"] in wide[1]
 
 
 def test_filters_apply_before_scanning(plain: Seeded, nginx: dict[str, str], run: Run) -> None:
@@ -58,7 +77,7 @@ def test_filters_apply_before_scanning(plain: Seeded, nginx: dict[str, str], run
     assert result.code == EXIT_OK, result.err
     want = {tag for tag in nginx if tag.startswith("1.2") and "alp" not in tag}
     assert asked == want  # nothing else was requested
-    listed = [line.split("\t")[2].split() for line in result.out.splitlines()]
+    listed = [line.split(None, 2)[2].split(", ") for line in result.out.splitlines()[1:]]
     assert sorted(tag for tags in listed for tag in tags) == sorted(want)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from whichtag.cli.terminal import say
@@ -15,6 +15,13 @@ VERSION = "0.1.0"
 
 
 # the same as options.LISTERS (not imported: --help stays fast)
+#: what each --format value means, for the help of every command offering it
+FORMAT_HELP = {
+    "table": "aligned columns with a header line, on a terminal or through a pipe",
+    "tsv": "tab-separated values with a header line",
+    "json": "as --json",
+    "prometheus": "the text exposition format, for node_exporter's textfile collector",
+}
 LISTER_CHOICES = ["auto", "generic", "gcr", "hub", "quay", "harbor", "acr", "fast"]
 
 
@@ -47,11 +54,24 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def add_output_options(parser: argparse.ArgumentParser, json_help: str | None) -> None:
-    """--json (unless ``json_help`` is None: a command without JSON output), -q, --debug."""
+def add_output_options(
+    parser: argparse.ArgumentParser, json_help: str | None, formats: Sequence[str] = ()
+) -> None:
+    """--json (unless ``json_help`` is None: a command without JSON output), -q, --debug;
+    with ``formats``, ``--format`` (the first is the default) and ``--wide`` for tables."""
     output = parser.add_argument_group("output")
     if json_help is not None:
         output.add_argument("--json", action="store_true", help=json_help)
+    if formats:
+        output.add_argument(
+            "--format",
+            choices=list(formats),
+            default=formats[0],
+            help=", ".join(f"{name} ({FORMAT_HELP[name]})" for name in formats),
+        )
+        output.add_argument(
+            "--wide", action="store_true", help="whole digests in tables (default: 12 hex digits)"
+        )
     output.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     output.add_argument(
         "--debug", action="store_true", help="trace requests and show tracebacks (never secrets)"
@@ -150,10 +170,14 @@ def add_access_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_common_options(
-    parser: argparse.ArgumentParser, json_help: str | None, *, matching: bool
+    parser: argparse.ArgumentParser,
+    json_help: str | None,
+    *,
+    matching: bool,
+    formats: Sequence[str] = (),
 ) -> None:
     """Output, scan and registry-access flags, in that order, as every command shows them."""
-    add_output_options(parser, json_help)
+    add_output_options(parser, json_help, formats)
     add_scan_options(parser, matching=matching)
     add_access_options(parser)
 

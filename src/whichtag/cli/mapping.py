@@ -1,7 +1,7 @@
 """``whichtag map REPO``: every digest of a repository with its tags, version name first,
-newest version first. On a terminal an aligned table; otherwise one tab-separated line per
-group (version or ``-``, digest, tags separated by spaces) for scripts; ``--json`` one object
-with the list of groups."""
+newest version first. A table with a header line (VERSION, DIGEST, TAGS), on a terminal or
+through a pipe; ``--format tsv`` the same columns tab-separated with whole digests; ``--json``
+one object with the list of groups."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from whichtag.cli.flags import Parser, add_common_options
 from whichtag.cli.progress import Progress
 from whichtag.cli.settings import build_options
 from whichtag.cli.style import Style, count, write
-from whichtag.cli.terminal import printable, say
+from whichtag.cli.tables import short_digest, write_table
+from whichtag.cli.terminal import say
 from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError, WhichtagError
 
 if TYPE_CHECKING:
@@ -45,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--match", metavar="REGEX", help="only tags this expression finds")
     parser.add_argument("--exclude", metavar="REGEX", help="leave out tags this expression finds")
     add_common_options(
-        parser, "print one JSON object: the groups, and whether the map is complete", matching=False
+        parser,
+        "print one JSON object: the groups, and whether the map is complete",
+        matching=False,
+        formats=("table", "tsv", "json"),
     )
     return parser
 
@@ -72,21 +76,18 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     found = tag_map_sync(reference, options, match=args.match, exclude=args.exclude)
     if progress is not None:
         progress.clear()
-    return _answer(found, json_output=args.json)
+    output = "json" if args.json else args.format
+    return _answer(found, output=output, wide=args.wide)
 
 
-def _answer(found: TagMap, *, json_output: bool) -> int:
+def _answer(found: TagMap, *, output: str, wide: bool) -> int:
     for warning in found.warnings:
         say(sys.stderr, f"whichtag: registry warning: {warning}")
-    if json_output:
+    if output == "json":
         json.dump(found.to_json(), sys.stdout)
         sys.stdout.write("\n")
-    elif sys.stdout.isatty():
-        _table(found, sys.stdout)
     else:
-        for group in found.groups:
-            fields = [group.version or "-", group.digest, " ".join(group.tags)]
-            write(sys.stdout, "\t".join(printable(field) for field in fields))
+        _table(found, sys.stdout, tsv=output == "tsv", wide=wide)
     sys.stdout.flush()
     if found.complete:
         return EXIT_OK
@@ -102,18 +103,19 @@ def _answer(found: TagMap, *, json_output: bool) -> int:
     return EXIT_INCOMPLETE
 
 
-def _table(found: TagMap, out: TextIO) -> None:
-    """Aligned columns for a person: version, a short digest, the tags."""
-    style = Style(out)
+def _table(found: TagMap, out: TextIO, *, tsv: bool, wide: bool) -> None:
+    """VERSION, DIGEST, TAGS: aligned columns with short digests (whole with ``--wide``), or
+    TSV with whole digests and the tags separated by spaces; a summary line on a terminal."""
     rows = [
-        (printable(group.version or "-"), group.digest[:19], printable(", ".join(group.tags)))
+        [
+            group.version or "-",
+            group.digest if tsv else short_digest(group.digest, wide=wide),
+            (" " if tsv else ", ").join(group.tags),
+        ]
         for group in found.groups
     ]
-    width = max([len("VERSION"), *(len(row[0]) for row in rows)])
-    write(out, style.dim(f"{'VERSION':<{width}}  {'DIGEST':<19}  TAGS"))
-    for version, digest, tags in rows:
-        padded = f"{version:<{width}}"
-        shown = style.version(padded) if version != "-" else padded
-        write(out, f"{shown}  {digest:<19}  {tags}")
-    listed = sum(len(group.tags) for group in found.groups)
-    write(out, style.dim(f"{count(len(rows), 'digest')}, {count(listed, 'tag')} of {found.total}"))
+    write_table(out, ["VERSION", "DIGEST", "TAGS"], rows, tsv=tsv, versions=0)
+    if out.isatty() and not tsv:
+        listed = sum(len(group.tags) for group in found.groups)
+        summary = f"{count(len(rows), 'digest')}, {count(listed, 'tag')} of {found.total}"
+        write(out, Style(out).dim(summary))
