@@ -101,8 +101,27 @@ def test_references_from_a_file_and_stdin(plain: Seeded, run: Run, tmp_path: Pat
     assert run("-f", "-", f"--local={plain.host}/x", stdin="a\n").code == 2
 
 
-def test_human_answers_are_separated_by_a_blank_line(plain: Seeded, run: Run) -> None:
-    result = run(f"{plain.host}/fluent/fluentd:latest", f"{plain.host}/oci/only:v1")
+def test_many_answers_are_one_table_row_each(plain: Seeded, run: Run) -> None:
+    """REFERENCE, VERSION, DIGEST, ALSO: one row per reference in input order, the header
+    first, through a pipe as on a terminal; an error keeps its row."""
+    fluentd, missing = f"{plain.host}/fluent/fluentd:latest", f"{plain.host}/fluent/fluentd:nope"
+    result = run(fluentd, missing, f"{plain.host}/oci/only:v1")
+    assert result.code == 1, result.err
+    header, *lines = result.out.splitlines()
+    assert header.split() == ["REFERENCE", "VERSION", "DIGEST", "ALSO"]
+    assert [line.split()[0] for line in lines] == [fluentd, missing, f"{plain.host}/oci/only:v1"]
+    _reference, version, digest, also = lines[0].split(None, 3)
+    assert (version, also) == ("v0.12.31", "stable, v0.12")
+    assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 12
+    assert header.index("DIGEST") == lines[0].index(digest)  # aligned
+    assert lines[1].split(None, 3)[1:3] == ["-", "-"] and "error: " in lines[1]
+    tsv = run(fluentd, f"{plain.host}/oci/only:v1", "--format", "tsv").out.splitlines()
+    assert tsv[0].split("\t") == ["REFERENCE", "VERSION", "DIGEST", "ALSO"]
+    assert tsv[1].split("\t")[:2] == [fluentd, "v0.12.31"] and len(tsv[1].split("\t")[2]) == 71
+
+
+def test_verbose_answers_are_separated_by_a_blank_line(plain: Seeded, run: Run) -> None:
+    result = run(f"{plain.host}/fluent/fluentd:latest", f"{plain.host}/oci/only:v1", "-v")
     assert result.code == EXIT_OK, result.err
     blocks = result.out.split("\n\n")
     assert len(blocks) == 2

@@ -17,6 +17,7 @@ VERSION = "0.1.0"
 # the same as options.LISTERS (not imported: --help stays fast)
 #: what each --format value means, for the help of every command offering it
 FORMAT_HELP = {
+    "auto": "the default: one answer in full, a table for many",
     "table": "aligned columns with a header line, on a terminal or through a pipe",
     "tsv": "tab-separated values with a header line",
     "json": "as --json",

@@ -17,6 +17,7 @@ from whichtag.cli.flags import VERSION, Parser, add_common_options
 from whichtag.cli.progress import Progress
 from whichtag.cli.settings import build_options
 from whichtag.cli.style import Style, count, write
+from whichtag.cli.tables import StreamingTable, short_digest
 from whichtag.cli.terminal import say
 from whichtag.errors import (
     EXIT_ERROR,
@@ -85,8 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --local: exit 1 when the image is stale (its tag has moved since the pull)",
     )
     parser.add_argument("--version", action="version", version=f"whichtag {VERSION}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="for many references, each answer in full (as for one) instead of a table row",
+    )
     add_common_options(
-        parser, "print JSON on stdout: one object, or one per line (JSON Lines)", matching=True
+        parser,
+        "print JSON on stdout: one object, or one per line (JSON Lines)",
+        matching=True,
+        formats=("auto", "table", "tsv", "json"),
     )
     return parser
 
@@ -119,10 +129,14 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
             raise
         result = find_same_tags_sync(reference, options)
     else:
-        return asyncio.run(_ask_all(texts, options, progress, json_output=args.json))
+        return asyncio.run(_ask_all(texts, options, progress, _batch_output(args, texts)))
     if progress is not None:
         progress.clear()
-    code = _answer(result, json_output=args.json)
+    if args.format in ("table", "tsv") and not args.json:  # one answer as a one-row table
+        asked = texts or [args.local]
+        code = _print_outcome(0, asked[0], result, _batch_output(args, asked))
+    else:
+        code = _answer(result, json_output=args.json or args.format == "json")
     stale = result.local is not None and result.local.get("stale") is True
     if args.fail_on == "stale" and stale and code == EXIT_OK:
         say(sys.stderr, "whichtag: the local image is stale (--fail-on stale)")
@@ -184,15 +198,70 @@ def read_reference_lines(path: str) -> list[tuple[int, str]]:
     ]
 
 
+class BatchOutput:
+    """How a run of many answers prints them: JSON Lines, each answer in full (``-v``), or
+    one row each of a table (REFERENCE, VERSION, DIGEST, ALSO) streamed in input order."""
+
+    def __init__(self, form: str, texts: list[str], *, wide: bool) -> None:
+        self.form = form
+        self.wide = wide
+        self.table: StreamingTable | None = None
+        if form in ("table", "tsv"):
+            widths = [max(map(len, texts), default=0), 14, 71 if wide else 19, 0]
+            header = ["REFERENCE", "VERSION", "DIGEST", "ALSO"]
+            self.table = StreamingTable(sys.stdout, header, widths, tsv=form == "tsv")
+
+    def row(self, text: str, outcome: Result | WhichtagError) -> None:
+        if self.table is None:
+            return
+        if isinstance(outcome, WhichtagError):
+            message = outcome.cli_message or outcome.message
+            self.table.row([text, "-", "-", f"error: {message}"])
+            return
+        also = [tag for tag in outcome.tags if tag not in (outcome.version, outcome.reference.tag)]
+        shown = ", ".join(also) if also else "-"
+        if not (outcome.complete and outcome.exact):
+            shown += " (incomplete)" if not outcome.complete else " (not exact)"
+        digest = outcome.digest if self.form == "tsv" else None
+        self.table.row(
+            [
+                text,
+                outcome.version or "-",
+                digest or short_digest(outcome.digest, wide=self.wide),
+                shown,
+            ]
+        )
+
+    def finish(self) -> None:
+        sys.stdout.flush()
+
+
+def _batch_output(args: argparse.Namespace, texts: list[str]) -> BatchOutput:
+    if args.json or args.format == "json":
+        form = "json"
+    elif args.format in ("table", "tsv"):
+        form = args.format
+    else:
+        form = "blocks" if args.verbose else "table"
+    return BatchOutput(form, texts, wide=args.wide)
+
+
 def _print_outcome(
-    index: int, text: str, outcome: Result | WhichtagError, *, json_output: bool
+    index: int, text: str, outcome: Result | WhichtagError, output: BatchOutput
 ) -> int:
     """One reference's answer (or error) on stdout, flushed; its exit code."""
+    json_output = output.form == "json"
     if isinstance(outcome, WhichtagError):
         code = report(outcome, debug=False, about=text)
         if json_output:
             json.dump(_error_json(text, outcome), sys.stdout)
             sys.stdout.write("\n")
+        elif output.table is not None:
+            output.row(text, outcome)
+    elif output.table is not None:
+        _registry_warnings(outcome)
+        output.row(text, outcome)
+        code = _answer_code(outcome)
     else:
         if index and not json_output:
             sys.stdout.write("\n")
@@ -202,7 +271,7 @@ def _print_outcome(
 
 
 async def _ask_all(
-    texts: list[str], options: Options, progress: Progress | None, *, json_output: bool
+    texts: list[str], options: Options, progress: Progress | None, output: BatchOutput
 ) -> int:
     """Every reference asked at once over one client; each answer printed as soon as it and
     every earlier one are ready (input order kept), so an interrupted run has already shown
@@ -224,12 +293,13 @@ async def _ask_all(
                 outcome = await task
                 if progress is not None:
                     progress.clear()
-                code = _print_outcome(index, text, outcome, json_output=json_output)
+                code = _print_outcome(index, text, outcome, output)
                 worst = max(worst, code, key=lambda exit_code: SEVERITY.get(exit_code, 2))
         finally:
             for task in asked:
                 task.cancel()
             await asyncio.gather(*asked, return_exceptions=True)
+    output.finish()
     return worst
 
 
@@ -300,6 +370,18 @@ def _print_incomplete(result: Result, err: TextIO) -> None:
 def _answer(result: Result, *, json_output: bool) -> int:
     """Print the answer (flushed, so a closed pipe or a full disk shows here) and say
     whether it is complete."""
+    _registry_warnings(result)
+    if json_output:
+        json.dump(result.to_json(), sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        _print_human(result, sys.stdout)
+    sys.stdout.flush()
+    return _answer_code(result)
+
+
+def _registry_warnings(result: Result) -> None:
+    """The registry's ``Warning`` texts, and tags deleted while the scan ran, on stderr."""
     for warning in result.warnings:
         say(sys.stderr, f"whichtag: registry warning: {warning}")
     if result.gone:
@@ -308,12 +390,10 @@ def _answer(result: Result, *, json_output: bool) -> int:
             sys.stderr,
             f"whichtag: warning: {count(len(result.gone), 'tag')} deleted during the scan: {shown}",
         )
-    if json_output:
-        json.dump(result.to_json(), sys.stdout)
-        sys.stdout.write("\n")
-    else:
-        _print_human(result, sys.stdout)
-    sys.stdout.flush()
+
+
+def _answer_code(result: Result) -> int:
+    """Complete (0), or incomplete (3, the tags that could not be asked said on stderr)."""
     if not result.complete:
         _print_incomplete(result, sys.stderr)
         return EXIT_INCOMPLETE
