@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from conftest import CliRun, Seeded
-from whichtag import find_same_tags_sync
+from whichtag import cli, find_same_tags_sync
+from whichtag.cli.commands import COMMAND_NAMES
 from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError
 
 Run = Callable[..., CliRun]
-COMMANDS = ["", "map", "pin", "completion"]
+COMMANDS = ["", *COMMAND_NAMES]
 
 
 def _on_a_terminal(argv: list[str], env: dict[str, str]) -> str:
@@ -178,6 +179,35 @@ def test_help_is_a_command_not_an_image(run: Run) -> None:
         result = run(*argv)
         assert result.code == EXIT_OK, result.err
         assert "usage:" in result.out and "library/help" not in result.out + result.err
+
+
+def test_help_lists_every_command_the_cli_dispatches(run: Run) -> None:
+    """``whichtag --help`` and ``whichtag help`` name every command (one line each), and
+    every name they list is one the CLI runs: the list cannot drift from the dispatch."""
+    listed_by_help = _listed(run("help").out, "commands:")
+    listed_by_lookup = _listed(run("--help").out, "commands (whichtag help COMMAND):")
+    assert listed_by_help == listed_by_lookup == list(COMMAND_NAMES)
+    for name in listed_by_help:
+        shown = run("help", name)
+        assert shown.code == EXIT_OK and f"whichtag {name}" in shown.out.splitlines()[0]
+    assert all(name in run(name, "--help").out for name in COMMAND_NAMES)
+
+
+def _listed(text: str, heading: str) -> list[str]:
+    """The command names under ``heading``, up to the next blank line."""
+    lines = text.splitlines()
+    start = lines.index(heading) + 1
+    block = lines[start : lines.index("", start)]
+    return [line.split()[0] for line in block]
+
+
+def test_help_exit_codes_and_unknown_topics(run: Run) -> None:
+    table = run("help", "exit-codes")
+    assert table.code == EXIT_OK
+    for line in ("  4  could not pin", "  3  cannot tell", "2, then 4, then 1, then 3"):
+        assert any(row.startswith(line) or line in row for row in table.out.splitlines()), line
+    unknown = run("help", "nonsense")
+    assert unknown.code == EXIT_USAGE and "hint:" in unknown.err and "exit-codes" in unknown.err
 
 
 def test_the_lead_line_names_other_tags_not_the_one_asked(plain: Seeded, run: Run) -> None:

@@ -4,24 +4,28 @@ themselves so it offers exactly the commands and flags that exist."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
+from whichtag.cli.commands import COMMANDS
 from whichtag.cli.flags import Parser, parse
 
 SHELLS = ("bash", "zsh", "fish")
 
 
+def _parsers() -> dict[str, argparse.ArgumentParser]:
+    """Every command's parser ("" is the lookup, ``whichtag REF``), from the one list."""
+    from whichtag.cli import lookup
+
+    parsers = {"": lookup.build_parser()}
+    for name, (module, _) in COMMANDS.items():
+        parsers[name] = importlib.import_module(f"whichtag.cli.{module}").build_parser()
+    return parsers
+
+
 def _flags() -> dict[str, list[str]]:
     """Each command's flags ("" is the lookup, ``whichtag REF``)."""
-    from whichtag.cli import lookup, mapping, outdated, pin
-
-    parsers = {
-        "": lookup.build_parser(),
-        "map": mapping.build_parser(),
-        "pin": pin.build_parser(),
-        "outdated": outdated.build_parser(),
-    }
-    parsers["completion"] = build_parser()
+    parsers = _parsers()
     return {
         name: sorted(
             option
@@ -50,15 +54,14 @@ PLATFORMS = [
 
 def _values() -> dict[str, list[str]]:
     """Flags whose value is one of a few words: offered instead of file names."""
-    from whichtag.cli import lookup, mapping, pin
-
     values: dict[str, list[str]] = {"--platform": PLATFORMS}
-    for parser in (lookup.build_parser(), mapping.build_parser(), pin.build_parser()):
+    for parser in _parsers().values():
         for action in parser._actions:
             if action.choices is not None and action.option_strings:
                 for option in action.option_strings:
                     if option.startswith("--"):
-                        values[option] = [str(choice) for choice in action.choices]
+                        known = values.setdefault(option, [])
+                        known += [str(c) for c in action.choices if str(c) not in known]
     return values
 
 

@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from whichtag.cli.command import run_command
+from whichtag.cli.commands import command_list
 from whichtag.cli.failures import report
 from whichtag.cli.flags import VERSION, Parser, add_common_options
 from whichtag.cli.progress import Progress
@@ -39,19 +40,21 @@ SEVERITY = {0: 0, 3: 1, 1: 2, 2: 3}
 #: aliases named in the lead line; the full list follows it
 LEAD_ALIASES = 8
 
-EXAMPLES = """examples:
+EXAMPLES = f"""examples:
   whichtag fluent/fluentd:latest            fluent/fluentd:latest is v0.12.31 (also ...)
   whichtag nginx@sha256:...                  the tags pointing at a digest
   whichtag --platform linux/arm64 nginx:1.27 tags whose index has the same arm64 image
   whichtag --local myapp                     a local image's upstream tags
+  whichtag nginx:latest redis:7              one table row per reference (-v: in full)
   whichtag nginx:latest redis:7 --json       JSON Lines, one object per reference
   whichtag -f images.txt                     one reference per line ('-': stdin)
-  whichtag map nginx --match '^1\\.27'        the repository's tag aliases
-  whichtag pin Dockerfile compose.yaml       pin image references to digests
 
-commands: map, pin, completion (whichtag COMMAND --help)
+commands (whichtag help COMMAND):
+{command_list()}
+
 exit codes: 0 complete answer, 1 error, 2 bad usage, 3 answered but incomplete (some tags
-could not be asked); for many references, the worst of their answers"""
+could not be asked); for many references, the worst of their answers. With --local
+--fail-on stale: 1 stale, 3 cannot tell. All of them: whichtag help exit-codes"""
 
 
 def build_parser() -> argparse.ArgumentParser:
