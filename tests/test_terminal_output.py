@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CliRun, Seeded
-from whichtag import cli, find_same_tags_sync
+from whichtag import find_same_tags_sync
 from whichtag.cli.commands import COMMAND_NAMES
 from whichtag.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError
 
