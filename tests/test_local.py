@@ -277,9 +277,14 @@ def test_a_podman_localhost_image_is_local_only(
     docker_host.podman("import", str(rootfs), "localhost/myapp:1.0.2")
     try:
         result = run("--local", "localhost/myapp:1.0.2", "--json", "--timeout", "20")
+        human = run("--local", "localhost/myapp:1.0.2", "--timeout", "20")
     finally:
         docker_host.podman("rmi", "-f", "localhost/myapp:1.0.2")
     assert result.code == EXIT_OK, result.err
     assert result.json["local"]["status"] == "local-only"
     assert result.json["requests"] == 0 and result.json["tags"] == []
     assert "is a local image" in result.json["note"]
+    lines = human.out.splitlines()
+    assert lines[1] == f"image ID: {result.json['local']['id']}"
+    assert "local only (no upstream tags)" in lines[2]
+    assert "digest:" not in human.out and "scanned" not in human.out

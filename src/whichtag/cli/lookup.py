@@ -334,6 +334,13 @@ def _lead(result: Result, style: Style) -> str:
 
 def _print_human(result: Result, out: TextIO) -> None:
     write(out, _lead(result, Style(out)))
+    local = result.local or {}
+    if local.get("status") == "local-only":  # nothing upstream was asked: no digest, no scan
+        say(out, f"image ID: {local.get('id')}")
+        say(out, "local only (no upstream tags): no registry knows this image, none was asked")
+        if result.note:
+            say(out, result.note)
+        return
     what = {"image-id": "image ID", "platform": "platform manifest"}.get(result.match, "digest")
     platform = f" ({result.platform})" if result.platform else ""
     say(out, f"{what}{platform}: {result.digest}")
