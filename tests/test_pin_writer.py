@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -363,3 +365,36 @@ def test_a_write_that_fails_is_exit_4_and_changes_nothing(plain: Seeded, tmp_pat
     assert [small.read_bytes(), large.read_bytes()] == before
     assert sorted(os.listdir(tmp_path)) == ["Dockerfile", "app"]
     assert sorted(os.listdir(tmp_path / "app")) == ["Dockerfile"]
+
+
+@pytest.mark.skipif(not ROOT, reason="runs pin as uid 65534 on a file of uid 1000")
+def test_an_owner_that_cannot_be_kept_is_refused(plain: Seeded) -> None:
+    """pin run by a user who may not give a file away, on another user's file it may write in
+    a folder it may write: exit 4 naming the file; the file keeps its owner and text."""
+    folder = Path(tempfile.mkdtemp(prefix="whichtag-owner-"))
+    try:
+        folder.chmod(0o777)
+        path = _dockerfile(folder / "Dockerfile", plain.host)
+        os.chown(path, 1000, 1000)
+        path.chmod(0o666)
+        before = path.read_bytes()
+
+        def nobody() -> None:
+            os.setgid(65534)
+            os.setuid(65534)
+
+        done = subprocess.run(
+            [sys.executable, "-m", "whichtag", "pin", "--no-cache", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**_environment(), "HOME": str(folder)},
+            preexec_fn=nobody,
+            cwd=folder,
+        )
+        assert done.returncode == EXIT_PIN_FAILED, done.stderr
+        assert f"cannot write {path}: cannot keep its owner and group (1000:1000)" in done.stderr
+        assert path.read_bytes() == before and path.stat().st_uid == 1000
+        assert os.listdir(folder) == ["Dockerfile"]
+    finally:
+        shutil.rmtree(folder)

@@ -196,8 +196,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "pin-mode-only-with-owner",
         "src/whichtag/files/writer.py",
-        "            os.fchown(descriptor, info.st_uid, info.st_gid)\n        os.fchmod(",
-        "            os.fchown(descriptor, info.st_uid, info.st_gid)\n            os.fchmod(",
+        "            _keep_owner(descriptor, info)\n        os.fchmod(",
+        "            _keep_owner(descriptor, info)\n            os.fchmod(",
         "pin keeps the mode of a file whoever owns it, not the staging file's 0600",
         ("tests/test_pin_writer.py::test_mode_kept_whether_or_not_the_owner_differs",),
     ),
@@ -208,6 +208,14 @@ MUTANTS: list[Mutant] = [
         "            pass\n",
         "a write that fails leaves no staging file behind, and changes no file",
         ("tests/test_pin_writer.py::test_a_write_that_fails_is_exit_4_and_changes_nothing",),
+    ),
+    Mutant(
+        "pin-gives-up-the-owner",
+        "src/whichtag/files/writer.py",
+        "    except PermissionError:\n        raise PermissionError(",
+        "    except PermissionError:\n        return\n        raise PermissionError(",
+        "an owner pin may not keep is refused (exit 4), never left as the runner's",
+        ("tests/test_pin_writer.py::test_an_owner_that_cannot_be_kept_is_refused",),
     ),
     Mutant(
         "pin-diff-names-raw",

@@ -154,11 +154,22 @@ def _stage(item: _Checked, body: bytes, stack: ExitStack) -> None:
     try:
         _write_through(descriptor, body)
         if (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
-            os.fchown(descriptor, info.st_uid, info.st_gid)
+            _keep_owner(descriptor, info)
         os.fchmod(descriptor, stat.S_IMODE(info.st_mode))  # after fchown, which clears setuid
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _keep_owner(descriptor: int, info: os.stat_result) -> None:
+    """The file's owner and group on the staging file; a user who may not give a file away
+    (not root, or not in the group) is refused rather than leaving it their own."""
+    try:
+        os.fchown(descriptor, info.st_uid, info.st_gid)
+    except PermissionError:
+        raise PermissionError(
+            errno.EPERM, f"cannot keep its owner and group ({info.st_uid}:{info.st_gid})"
+        ) from None
 
 
 def _commit(items: list[tuple[_Checked, bytes]]) -> None:
@@ -230,5 +241,5 @@ def _sync(folder: int) -> None:
 def _failed(original: Original, error: OSError) -> NotWritten:
     return NotWritten(
         f"cannot write {original.path}: {error.strerror or error}; no file was changed",
-        hint="check the file's folder (permissions, space), then run again",
+        hint="check the file's folder (permissions, space) and owner, then run again",
     )
