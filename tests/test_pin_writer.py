@@ -378,6 +378,9 @@ def test_an_owner_that_cannot_be_kept_is_refused(plain: Seeded) -> None:
         os.chown(path, 1000, 1000)
         path.chmod(0o666)
         before = path.read_bytes()
+        library = folder / "library"  # whichtag where uid 65534 can read it (the copy tested)
+        shutil.copytree(Path(SOURCE) / "whichtag", library / "whichtag")
+        os.chmod(library, 0o755)
 
         def nobody() -> None:
             os.setgid(65534)
@@ -388,13 +391,13 @@ def test_an_owner_that_cannot_be_kept_is_refused(plain: Seeded) -> None:
             capture_output=True,
             text=True,
             timeout=120,
-            env={**_environment(), "HOME": str(folder)},
+            env={**os.environ, "PYTHONPATH": str(library), "HOME": str(folder)},
             preexec_fn=nobody,
             cwd=folder,
         )
         assert done.returncode == EXIT_PIN_FAILED, done.stderr
         assert f"cannot write {path}: cannot keep its owner and group (1000:1000)" in done.stderr
         assert path.read_bytes() == before and path.stat().st_uid == 1000
-        assert os.listdir(folder) == ["Dockerfile"]
+        assert sorted(os.listdir(folder)) == ["Dockerfile", "library"]
     finally:
         shutil.rmtree(folder)
