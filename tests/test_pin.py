@@ -531,7 +531,7 @@ def _round_trip(registry: RegistryProcess, ca: trustme.CA, tmp_path: Path) -> No
             assert failures == []
             changes = sum(len(item.changes) for item in work)
             assert changes == (sum(len(refs) for refs in expected.values()) if attempt == 1 else 0)
-            _write_all([(item.path, rewrite(item.text, item.changes)) for item in work])
+            _write_all([(item, rewrite(item.text, item.changes)) for item in work])
     for name, refs in expected.items():
         after = placed[name].read_text()
         for _, written in refs:

@@ -216,4 +216,13 @@ MUTANTS: list[Mutant] = [
         "a file reference pin's reader cannot resolve (FROM ${BASE}) is a place not asked",
         (f"{OUTDATED_TESTS}test_places_not_asked_make_the_answer_incomplete",),
     ),
+    # -- pin's writer: race-free ----------------------------------------------------------------
+    Mutant(
+        "pin-check-passes-unresolved",
+        "src/whichtag/cli/pin.py",
+        "    if failures:\n        return EXIT_PIN_FAILED",
+        "    if failures and not (args.check or args.dry_run):\n        return EXIT_PIN_FAILED",
+        "pin --check and --dry-run exit 4 when a reference cannot be resolved, not 1 or 0",
+        ("tests/test_pin_writer.py::test_a_reference_that_fails_is_exit_4_in_every_mode",),
+    ),
 ]

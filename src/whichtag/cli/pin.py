@@ -11,14 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import difflib
 import json
-import os
-import stat
 import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from whichtag.cli.command import run_command
@@ -28,7 +23,8 @@ from whichtag.cli.progress import Progress
 from whichtag.cli.settings import build_options
 from whichtag.cli.terminal import say
 from whichtag.errors import EXIT_OK, UsageError, WhichtagError
-from whichtag.files.guarded import UnsafeFile, read_regular_file
+from whichtag.files.diff import unified_diff
+from whichtag.files.guarded import UnsafeFile
 from whichtag.files.pinning import (
     Found,
     files_to_read,
@@ -36,6 +32,7 @@ from whichtag.files.pinning import (
     pinned_text,
     rewrite,
 )
+from whichtag.files.writer import EXIT_NOT_WRITTEN, Original, read_original, write_all
 from whichtag.names.versions import tag_to_pin
 
 if TYPE_CHECKING:
@@ -45,9 +42,10 @@ if TYPE_CHECKING:
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 EXIT_UNPINNED = 1  # --check: something is unpinned or its pin has drifted
-#: a reference could not be pinned or checked (registry unreachable, tag missing): distinct
-#: from drift, so CI can tell "fix the pins" from "the check itself could not run"
-EXIT_PIN_FAILED = 4
+#: could not pin, in every mode (--check and --dry-run too): a reference failed to resolve
+#: (registry unreachable, tag missing), or a write was refused or failed; nothing is written.
+#: Distinct from drift, so CI can tell "fix the pins" from "the check itself could not run"
+EXIT_PIN_FAILED = EXIT_NOT_WRITTEN
 
 EXAMPLES = """examples:
   whichtag pin Dockerfile compose.yaml k8s/*.yaml    rewrite the files in place
@@ -55,8 +53,13 @@ EXAMPLES = """examples:
   whichtag pin --check Dockerfile                    exit 1 (and the diff) if not pinned
   whichtag pin --version-tag compose.yaml            nginx:latest -> nginx:1.27.3@sha256:...
 
-exit codes: 0 pinned (or --check: all pins current), 1 --check found unpinned or drifted
-references, or an error; 2 bad usage"""
+exit codes (when several hold, the first of 2, 4, 1, 3):
+  0  pinned, or all pins current
+  1  --check found a reference unpinned or drifted
+  2  bad usage
+  3  cannot tell (something was not checked)
+  4  could not pin (in every mode, --check and --dry-run too): a reference failed to
+     resolve, or a write was refused or failed; no file was changed"""
 
 
 @dataclass
@@ -68,6 +71,7 @@ class FileWork:
     found: list[Found]
     changes: dict[Found, str] = dataclasses.field(default_factory=dict)
     unpinnable: list[str] = dataclasses.field(default_factory=list)  # where, as file:line
+    original: Original | None = None  # what was read, checked again before writing
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,21 +116,22 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     for text, error in failures:
         report(error, debug=args.debug, about=text)
     changed = [item for item in work if item.changes]
+    writing = not (args.check or args.dry_run or failures)
+    if writing:  # before saying anything was pinned: a refused write says why, and exits 4
+        _write_all([(item, rewrite(item.text, item.changes)) for item in changed])
     if args.json:
-        writing = not (args.check or args.dry_run)
         for entry in _entries(work, pins_failed=dict(failures), writing=writing):
             json.dump(entry, sys.stdout)
             sys.stdout.write("\n")
         sys.stdout.flush()
     if args.check or args.dry_run:
         for item in changed if not args.json else []:
-            sys.stdout.writelines(_diff(item))
+            sys.stdout.writelines(unified_diff(item.path, item.text, after(item)))
         sys.stdout.flush()
     elif failures:
         # All or nothing: a run that could not pin every reference changes no file.
         say(sys.stderr, "whichtag: no file was changed")
     else:
-        _write_all([(item.path, rewrite(item.text, item.changes)) for item in changed])
         for item in changed if not args.json else []:
             for found, new in item.changes.items():
                 say(sys.stdout, f"{item.path}:{found.line + 1}: {found.text} -> {new}")
@@ -144,7 +149,7 @@ def read_file_work(path: str, explicit: bool = True) -> FileWork | None:
     """A file's references; None for a file met in a folder that is not one pin reads (a
     YAML file that is neither compose nor Kubernetes), which is skipped without a word."""
     try:
-        raw = read_regular_file(path, MAX_FILE_BYTES)
+        original, raw = read_original(path, MAX_FILE_BYTES)
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
     except UnsafeFile as why:
@@ -160,7 +165,7 @@ def read_file_work(path: str, explicit: bool = True) -> FileWork | None:
         return None
     for warning in scan.warnings:
         say(sys.stderr, f"whichtag: warning: {warning}")
-    return FileWork(path, text, scan.found, unpinnable=scan.unpinnable)
+    return FileWork(path, text, scan.found, unpinnable=scan.unpinnable, original=original)
 
 
 def _entries(
@@ -286,68 +291,16 @@ async def _current(client: Client, asked: Reference, version_tag: bool) -> tuple
     return tag_to_pin(tag, result.version), result.digest
 
 
-def _diff(item: FileWork) -> list[str]:
-    """A unified diff ``git apply`` accepts: a last line without a newline is marked
-    ``\\ No newline at end of file``, as diff and git write it."""
-    after = rewrite(item.text, item.changes)
-    lines = []
-    for line in difflib.unified_diff(
-        item.text.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"a/{item.path}",
-        tofile=f"b/{item.path}",
-    ):
-        if line.endswith("\n"):
-            lines.append(line)
-        else:
-            lines += [line + "\n", "\\ No newline at end of file\n"]
-    return lines
+def after(item: FileWork) -> str:
+    """The file's text with its changes made."""
+    return rewrite(item.text, item.changes)
 
 
-def _write_all(files: list[tuple[str, str]]) -> None:
-    """Every file's new text staged next to it first, then put in place: a failure while
-    staging changes no file."""
-    staged: list[tuple[Path, Path | None, bytes]] = []
-    try:
-        for path, text in files:
-            staged.append(_stage(Path(path), text.encode("utf-8")))
-    except BaseException:
-        for _, temporary, _ in staged:
-            if temporary is not None:
-                temporary.unlink(missing_ok=True)
-        raise
-    for target, temporary, body in staged:
-        if temporary is None:
-            _overwrite(target, body)
-        else:
-            os.replace(temporary, target)
-
-
-def _stage(path: Path, body: bytes) -> tuple[Path, Path | None, bytes]:
-    """The file to change (through a symbolic link: its target, the link kept) and a
-    temporary copy with the new bytes and the file's owner, group and mode; no copy for a
-    file with hard links, which is rewritten in place so that every name sees the change."""
-    target = path.resolve()
-    info = os.stat(target)
-    if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"{path} is not a regular file; not written")
-    if info.st_nlink > 1:
-        return target, None, body
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(body)
-        if (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
-            os.chown(temporary, info.st_uid, info.st_gid)
-        os.chmod(temporary, stat.S_IMODE(info.st_mode))
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return target, temporary, body
-
-
-def _overwrite(target: Path, body: bytes) -> None:
-    with open(target, "r+b") as out:
-        out.write(body)
-        out.truncate()
+def _write_all(files: list[tuple[FileWork, str]]) -> None:
+    """Every file's new text written, all or nothing, and only over the file that was read
+    (``files/writer``); NotWritten (exit 4) names the file that stopped it."""
+    written = []
+    for item, text in files:
+        assert item.original is not None  # every FileWork pin writes was read by read_file_work
+        written.append((item.original, text.encode("utf-8")))
+    write_all(written, command="pin")

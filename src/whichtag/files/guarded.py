@@ -9,6 +9,7 @@ folders whichtag owns (the cache), where a planted link could point anywhere.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -30,6 +31,25 @@ def read_regular_file(path: Path | str, cap: int, *, follow_links: bool = True) 
         if not follow_links and os.path.islink(path):
             raise UnsafeFile("is a symbolic link") from None
         raise error from None
+    return _read_open(descriptor, cap)[1]
+
+
+def read_regular_file_at(folder: int, name: str, cap: int) -> tuple[os.stat_result, bytes]:
+    """The ``fstat`` and bytes of the regular file ``name`` in the open folder ``folder``,
+    never through a symbolic link (``O_NOFOLLOW``): the file read is the one that is there,
+    which a rewrite later checks it still is."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        descriptor = os.open(name, flags, dir_fd=folder)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnsafeFile("is a symbolic link") from None
+        raise error from None
+    return _read_open(descriptor, cap)
+
+
+def _read_open(descriptor: int, cap: int) -> tuple[os.stat_result, bytes]:
+    """What ``fstat`` says of the open file and its bytes; the descriptor is closed."""
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
@@ -42,4 +62,4 @@ def read_regular_file(path: Path | str, cap: int, *, follow_links: bool = True) 
         os.close(descriptor)
     if len(raw) > cap:
         raise UnsafeFile(f"is larger than {cap} bytes")
-    return raw
+    return info, raw
