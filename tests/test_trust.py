@@ -467,3 +467,23 @@ def test_embedded_ipv4_is_judged() -> None:
     assert not is_internal_address("[64:ff9b::8.8.8.8]")  # a DNS64 network's public hosts
     assert is_internal_address("[2002:808:808::1]")
     assert is_internal_address("100.100.100.200")  # a cloud's metadata service
+
+
+def test_an_ipv6_answer_is_judged_like_an_ipv4_one() -> None:
+    """A token realm, or a redirect target, named by a public registry whose name resolves to
+    ::1 alone (an AAAA answer): refused like 127.0.0.1, and the service on ::1 gets nothing."""
+    with Front(None, override=lambda request: Reply(200, {}, b"{}"), address="::1") as internal:
+        resolve = {"token.example": "::1"}
+        realm = f"http://token.example:{internal.port}/token"
+        with pytest.raises(SecurityError, match="internal address"):
+            _ask(realm, resolve, local_ok=False, guard_first_hop=True)
+        redirect = Reply(302, {"Location": realm})
+        with (
+            Front(None, override=lambda request: redirect) as public,
+            pytest.raises(SecurityError, match="internal address"),
+        ):
+            _ask(f"http://{public.host}/v2/", resolve, local_ok=False)
+        assert internal.seen == []
+        # the name does reach the service on ::1: for a local registry, whose neighbour it is
+        assert _ask(realm, resolve, local_ok=True, guard_first_hop=True) == 200
+        assert [seen.path for seen in internal.seen] == ["/token"]
