@@ -33,6 +33,7 @@ class Seen:
     path: str
     authorization: str | None
     headers: dict[str, str]
+    client_certificate: bool = False  # a TLS client certificate was presented (and verified)
 
 
 @dataclass
@@ -81,8 +82,10 @@ class Front:
         override: Override | None = None,
         port: int = 0,
         tls: ssl.SSLContext | None = None,
+        address: str = "127.0.0.1",
     ) -> None:
         self.upstream = upstream
+        self.address = address
         self.paginate = paginate
         self.faults = faults
         self.override = override
@@ -99,7 +102,8 @@ class Front:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 request = Request(self.command, self.path, dict(self.headers.items()), body)
-                front._record(request)
+                peer = getattr(self.connection, "getpeercert", None)
+                front._record(request, client_certificate=bool(peer and peer()))
                 reply = front._answer(request)
                 self._write(reply)
 
@@ -126,12 +130,13 @@ class Front:
                 if self.command != "HEAD":
                     self.wfile.write(reply.body)
 
-        self._server = LoopbackServer(Handler, queue_size=256, port=port, tls=tls)
+        self._server = LoopbackServer(Handler, queue_size=256, port=port, tls=tls, address=address)
         self.port = self._server.port
 
     @property
     def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        address = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{address}:{self.port}"
 
     def start(self) -> Front:
         self._server.start()
@@ -146,7 +151,7 @@ class Front:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _record(self, request: Request) -> None:
+    def _record(self, request: Request, *, client_certificate: bool = False) -> None:
         with self._lock:
             self.seen.append(
                 Seen(
@@ -154,6 +159,7 @@ class Front:
                     request.path,
                     request.headers.get("Authorization"),
                     request.headers,
+                    client_certificate,
                 )
             )
 

@@ -28,9 +28,14 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass
 
 
+class _ThreadingHTTPServerV6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class LoopbackServer:
-    """Serves ``handler`` on 127.0.0.1 from a daemon thread between start() and stop(): on a
-    free port unless ``port`` is given, over TLS when ``tls`` is a server context."""
+    """Serves ``handler`` on 127.0.0.1 (or ``address``, e.g. ``::1``) from a daemon thread
+    between start() and stop(): on a free port unless ``port`` is given, over TLS when ``tls``
+    is a server context."""
 
     def __init__(
         self,
@@ -39,8 +44,10 @@ class LoopbackServer:
         queue_size: int = 128,
         port: int = 0,
         tls: ssl.SSLContext | None = None,
+        address: str = "127.0.0.1",
     ) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler, bind_and_activate=False)
+        kind = _ThreadingHTTPServerV6 if ":" in address else ThreadingHTTPServer
+        self._server = kind((address, port), handler, bind_and_activate=False)
         self._server.daemon_threads = True
         # set before listen(): the backlog is fixed then, and a short one drops the SYNs of a
         # burst of connections, which the client resends only after a second

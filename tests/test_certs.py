@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -162,3 +163,50 @@ def test_the_client_certificate_goes_only_to_the_origin_named(
         asyncio.run(ask(None))  # A wants a certificate; none is presented
     with pytest.raises(WhichtagError):
         asyncio.run(ask(origin_of("https://elsewhere.example/")))
+
+
+def test_a_token_realm_on_another_host_never_gets_its_hosts_client_certificate(
+    ca: trustme.CA, plain: Seeded, tmp_path: Path
+) -> None:
+    """A registry naming another host as its token realm, where certs.d holds a client
+    certificate for that host: the token request presents none. The certificate belongs to
+    that host as a registry asked about, never as a realm a registry named (whichtag would
+    authenticate there as the user because a server said so). The realm's server asks for a
+    certificate but does not require one, and records whether one came."""
+    client_ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    context.verify_mode = ssl.CERT_OPTIONAL
+    context.load_verify_locations(cadata=client_ca.cert_pem.bytes().decode())
+    token = Reply(200, {"Content-Type": "application/json"}, b'{"token":"t","expires_in":300}')
+    with Front(None, override=lambda request: token, tls=context) as realm:
+        certs_d = tmp_path / "certs.d"
+        directory = certs_d / realm.host
+        directory.mkdir(parents=True)
+        ca.cert_pem.write_to_path(str(directory / "ca.crt"))
+        client = client_ca.issue_cert("whichtag-test-client")
+        client.cert_chain_pems[0].write_to_path(str(directory / "client.cert"))
+        client.private_key_pem.write_to_path(str(directory / "client.key"))
+        challenge = f'Bearer realm="https://{realm.host}/token",service="registry"'
+
+        def wants_a_token(request: Request) -> Reply | None:
+            if request.headers.get("Authorization") != "Bearer t":
+                return Reply(401, {"WWW-Authenticate": challenge}, b"")
+            return None
+
+        options = Options(cert_dirs=[certs_d], attempts=1)
+        with Front(plain.host, override=wants_a_token) as registry:
+            result = find_same_tags_sync(f"{registry.host}/fluent/fluentd:latest", options)
+        asked = [(seen.path.split("?")[0], seen.client_certificate) for seen in realm.seen]
+
+        async def as_the_registry_asked_about() -> int:
+            url = f"https://{realm.host}/token"
+            async with Transport(TransportOptions(attempts=1, cert_dirs=[certs_d])) as transport:
+                response = await transport.request("GET", url, certificate_origin=origin_of(url))
+                return response.status
+
+        # the certificate works, and the realm's server sees it when it is presented
+        assert asyncio.run(as_the_registry_asked_about()) == 200
+        assert realm.seen[-1].client_certificate
+    assert result.tags == ALIASES
+    assert asked and asked == [("/token", False)] * len(asked)

@@ -330,3 +330,16 @@ def test_a_refusal_shows_the_hub_message_under_debug(plain: Seeded, run: Run) ->
         result = run_via_lister(run, "hub", hub, f"{plain.host}/fluent/fluentd:latest", "--debug")
     assert result.code == EXIT_OK, result.err
     assert "HTTP 403: pagination offset too large for anonymous requests" in result.err
+
+
+def test_a_rate_limited_listing_is_no_reason_to_send_credentials(plain: Seeded) -> None:
+    """An anonymous Hub API listing answered 429 (rate limited, far off) is not a refusal: the
+    user's Hub credentials are not exchanged (no POST /v2/auth/token) for a repository that
+    may well be public; the lister falls back instead."""
+    replay = hub_replay(dict(plain.fluentd), throttled=100, retry_in=3600, account=(USER, PASSWORD))
+    with Front(None, override=replay) as hub:
+        api = f"http://{hub.host}"
+        listing, reason = _private_listing(api, api, Credentials(USER, PASSWORD, source="test"))
+        seen = [(s.method, s.path.split("?")[0], s.authorization) for s in hub.seen]
+    assert listing is None and "HTTP 429" in reason
+    assert seen == [("GET", "/v2/namespaces/fluent/repositories/fluentd/tags", None)]

@@ -4,6 +4,7 @@ as "another host" and asserts what it received, never the code path that was mea
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -370,3 +371,119 @@ def test_a_registry_named_by_a_name_resolving_internal_is_local(
     options = Options(resolve={"registry.corp.example": "127.0.0.1"}, plain_http=True)
     result = find_same_tags_sync(f"registry.corp.example:{port}/fluent/fluentd:latest", options)
     assert result.tags == ALIASES
+
+
+# -- internal addresses: IANA's special-purpose registries, pinned (net/special.py) -------------
+
+INTERNAL, PUBLIC = True, False
+#: IANA says "Globally Reachable: True"; the running Python's ``is_global`` may still call it
+#: not global (it changed between patch releases), and the guard takes the stricter answer.
+AS_PYTHON = None
+
+#: One row per range of the IANA IPv4 and IPv6 Special-Purpose Address Registries (and the
+#: multicast and site-local blocks beside them): the range, how its first and last addresses
+#: are judged, and a public address nearby that must not be judged internal.
+SPECIAL_RANGES: list[tuple[str, bool | None, str]] = [
+    ("0.0.0.0/8", INTERNAL, "1.0.0.0"),
+    ("0.0.0.0/32", INTERNAL, "1.0.0.0"),
+    ("10.0.0.0/8", INTERNAL, "11.0.0.0"),
+    ("100.64.0.0/10", INTERNAL, "100.128.0.0"),  # shared address space: carrier NAT, Tailscale
+    ("127.0.0.0/8", INTERNAL, "128.0.0.0"),
+    ("169.254.0.0/16", INTERNAL, "169.255.0.0"),
+    ("172.16.0.0/12", INTERNAL, "172.32.0.0"),
+    ("192.0.0.0/24", INTERNAL, "192.0.1.0"),
+    ("192.0.0.0/29", INTERNAL, "192.0.1.0"),
+    ("192.0.0.8/32", INTERNAL, "192.0.1.0"),
+    ("192.0.0.9/32", PUBLIC, "192.0.1.0"),  # PCP anycast: globally reachable
+    ("192.0.0.10/32", PUBLIC, "192.0.1.0"),  # TURN anycast: globally reachable
+    ("192.0.0.170/31", INTERNAL, "192.0.1.0"),  # NAT64/DNS64 discovery (.170 and .171)
+    ("192.0.2.0/24", INTERNAL, "192.0.3.0"),
+    ("192.31.196.0/24", PUBLIC, "192.31.197.0"),  # AS112-v4
+    ("192.52.193.0/24", PUBLIC, "192.52.194.0"),  # AMT
+    ("192.88.99.0/24", PUBLIC, "192.88.100.0"),  # 6to4 relay anycast: terminated, decides nothing
+    ("192.88.99.2/32", INTERNAL, "192.88.99.3"),  # 6a44 relay anycast
+    ("192.168.0.0/16", INTERNAL, "192.169.0.0"),
+    ("192.175.48.0/24", PUBLIC, "192.175.49.0"),  # AS112 direct delegation
+    ("198.18.0.0/15", INTERNAL, "198.20.0.0"),
+    ("198.51.100.0/24", INTERNAL, "198.51.101.0"),
+    ("203.0.113.0/24", INTERNAL, "203.0.114.0"),
+    ("224.0.0.0/4", INTERNAL, "223.255.255.255"),  # multicast (its own registry)
+    ("240.0.0.0/4", INTERNAL, "223.255.255.255"),
+    ("255.255.255.255/32", INTERNAL, "223.255.255.255"),
+    ("::/128", INTERNAL, "2003::1"),
+    ("::1/128", INTERNAL, "2003::1"),
+    ("64:ff9b:1::/48", INTERNAL, "2003::1"),
+    ("100::/64", INTERNAL, "2003::1"),
+    ("100:0:0:1::/64", INTERNAL, "2003::1"),
+    ("2001::/23", INTERNAL, "2001:200::"),
+    ("2001::/32", INTERNAL, "2001:200::"),  # Teredo: "N/A", not vouched for
+    ("2001:1::1/128", AS_PYTHON, "2001:200::"),
+    ("2001:1::2/128", AS_PYTHON, "2001:200::"),
+    ("2001:1::3/128", AS_PYTHON, "2001:200::"),
+    ("2001:2::/48", INTERNAL, "2001:200::"),
+    ("2001:3::/32", AS_PYTHON, "2001:200::"),
+    ("2001:4:112::/48", AS_PYTHON, "2001:200::"),
+    ("2001:10::/28", INTERNAL, "2001:200::"),  # terminated ORCHID: inside 2001::/23
+    ("2001:20::/28", AS_PYTHON, "2001:200::"),
+    ("2001:30::/28", AS_PYTHON, "2001:200::"),
+    ("2001:db8::/32", INTERNAL, "2001:db9::"),
+    ("2002::/16", INTERNAL, "2003::"),  # 6to4: "N/A", refused whatever it embeds
+    ("2620:4f:8000::/48", PUBLIC, "2620:4f:8001::"),  # AS112 direct delegation
+    ("3fff::/20", INTERNAL, "3fff:1000::"),
+    ("5f00::/16", INTERNAL, "2003::1"),
+    ("fc00::/7", INTERNAL, "2003::1"),  # unique-local, fd00::/8 among them
+    ("fe80::/10", INTERNAL, "2003::1"),
+    ("fec0::/10", INTERNAL, "2003::1"),  # deprecated site-local
+    ("ff00::/8", INTERNAL, "2003::1"),  # multicast (its own registry)
+]
+
+
+def _spelled(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    return f"[{address}]" if address.version == 6 else str(address)
+
+
+@pytest.mark.parametrize(
+    ("network", "expected", "neighbour"), SPECIAL_RANGES, ids=[r[0] for r in SPECIAL_RANGES]
+)
+def test_special_purpose_ranges(network: str, expected: bool | None, neighbour: str) -> None:
+    """Internal is what IANA does not call globally reachable, or what Python's ``is_global``
+    does not: judged the same on every Python, for the first and last address of each range."""
+    block = ipaddress.ip_network(network)
+    for address in (block[0], block[-1]):
+        wanted = not address.is_global if expected is AS_PYTHON else expected
+        assert is_internal_address(_spelled(address)) is wanted, address
+    assert not is_internal_address(_spelled(ipaddress.ip_address(neighbour))), neighbour
+
+
+def test_embedded_ipv4_is_judged() -> None:
+    """IPv4-mapped and NAT64 (64:ff9b::/96) addresses reach the IPv4 address they carry: they
+    are judged by it. 6to4 (2002::/16, IANA: not vouched for) is internal whatever it carries."""
+    for inside in ["127.0.0.1", "100.100.100.200", "169.254.169.254", "10.1.2.3", "0.0.0.0"]:
+        packed = int(ipaddress.IPv4Address(inside))
+        assert is_internal_address(f"[::ffff:{inside}]"), inside
+        assert is_internal_address(f"[64:ff9b::{inside}]"), inside
+        assert is_internal_address(str(ipaddress.IPv6Address((0x2002 << 112) | packed << 80)))
+    assert not is_internal_address("[::ffff:8.8.8.8]")
+    assert not is_internal_address("[64:ff9b::8.8.8.8]")  # a DNS64 network's public hosts
+    assert is_internal_address("[2002:808:808::1]")
+    assert is_internal_address("100.100.100.200")  # a cloud's metadata service
+
+
+def test_an_ipv6_answer_is_judged_like_an_ipv4_one() -> None:
+    """A token realm, or a redirect target, named by a public registry whose name resolves to
+    ::1 alone (an AAAA answer): refused like 127.0.0.1, and the service on ::1 gets nothing."""
+    with Front(None, override=lambda request: Reply(200, {}, b"{}"), address="::1") as internal:
+        resolve = {"token.example": "::1"}
+        realm = f"http://token.example:{internal.port}/token"
+        with pytest.raises(SecurityError, match="internal address"):
+            _ask(realm, resolve, local_ok=False, guard_first_hop=True)
+        redirect = Reply(302, {"Location": realm})
+        with (
+            Front(None, override=lambda request: redirect) as public,
+            pytest.raises(SecurityError, match="internal address"),
+        ):
+            _ask(f"http://{public.host}/v2/", resolve, local_ok=False)
+        assert internal.seen == []
+        # the name does reach the service on ::1: for a local registry, whose neighbour it is
+        assert _ask(realm, resolve, local_ok=True, guard_first_hop=True) == 200
+        assert [seen.path for seen in internal.seen] == ["/token"]

@@ -228,4 +228,18 @@ MUTANTS: list[Mutant] = [
         "after a 401 the refused token is dropped and a fresh one fetched",
         ("tests/test_slips.py::test_a_revoked_token_is_replaced_not_resent",),
     ),
+    # -- internal addresses and three missing tests ----------------------------------------------
+    Mutant(
+        "realm-gets-its-hosts-client-certificate",
+        AUTHORIZER,
+        "            # a realm gets the registry's client certificate only on the registry's own"
+        " origin\n            certificate_origin=self.origin,\n",
+        "            # a realm gets the registry's client certificate only on the registry's own"
+        " origin\n            certificate_origin=origin_of(realm),\n",
+        "a token request presents no client certificate of the realm's host",
+        (
+            "tests/test_certs.py::"
+            "test_a_token_realm_on_another_host_never_gets_its_hosts_client_certificate",
+        ),
+    ),
 ]

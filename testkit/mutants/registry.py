@@ -397,4 +397,13 @@ MUTANTS: list[Mutant] = [
             "tests/test_slips.py::test_a_tag_missing_from_the_map_that_fails_makes_the_answer_incomplete",
         ),
     ),
+    # -- internal addresses and three missing tests ----------------------------------------------
+    Mutant(
+        "hub-429-is-a-refusal",
+        "src/whichtag/registry/vendors/hub.py",
+        "REFUSED = (401, 403, 404)\n",
+        "REFUSED = (401, 403, 404, 429)\n",
+        "a rate-limited anonymous Hub listing is no reason to exchange the user's credentials",
+        ("tests/test_hub.py::test_a_rate_limited_listing_is_no_reason_to_send_credentials",),
+    ),
 ]

@@ -7,12 +7,12 @@ import re
 import socket
 
 from whichtag.errors import SecurityError, redact_url
+from whichtag.net.special import IPAddress, globally_reachable
 from whichtag.net.urls import parse_server_url, same_origin
 
 # Characters of the IPv4 spellings the C resolver accepts besides dotted quads: hex (0x7f.1),
 # octal (0177.0.0.1), fewer parts (127.1) and one number (2130706433).
 _IPV4_ISH = re.compile(r"[0-9a-fA-FxX.]+", re.ASCII)
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def ip_literal(host: str) -> IPAddress | None:
@@ -52,20 +52,34 @@ def is_local_host(host: str) -> bool:
 
 
 def is_internal_address(host: str) -> bool:
-    """Hosts a public registry must never send us to (SSRF guard): loopback, link-local,
-    private, unspecified and reserved addresses in any spelling, and localhost names."""
+    """Hosts a public registry must never send us to (SSRF guard): localhost names, and
+    addresses in any spelling that :func:`is_internal_ip` calls internal."""
     if _is_localhost_name(host):
         return True
     address = ip_literal(host)
-    if address is None:
-        return False
-    return (
-        address.is_loopback
-        or address.is_link_local
-        or address.is_private
-        or address.is_unspecified
-        or address.is_reserved
-    )
+    return address is not None and is_internal_ip(address)
+
+
+#: NAT64's well-known prefix: a DNS64 network's AAAA answer for an IPv4-only host
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def is_internal_ip(address: IPAddress) -> bool:
+    """Not a host on the internet: what IANA's special-purpose registries do not call globally
+    reachable (net/special.py, pinned), or what this Python's ``is_global`` does not (it
+    changed between patch releases: the stricter answer wins); multicast, deprecated
+    site-local and unassigned (reserved) space outside those registries; and a NAT64 address
+    carrying an internal IPv4 address (the gateway connects to that address)."""
+    nat64 = isinstance(address, ipaddress.IPv6Address) and address in _NAT64
+    if nat64 and is_internal_ip(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)):
+        return True
+    reachable = globally_reachable(address)
+    if reachable is None:
+        site_local = isinstance(address, ipaddress.IPv6Address) and address.is_site_local
+        internal = address.is_multicast or address.is_reserved or site_local
+    else:
+        internal = not reachable
+    return internal or not address.is_global
 
 
 def check_redirect(source: str, target: str, method: str, local_ok: bool) -> None:
