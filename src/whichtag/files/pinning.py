@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -332,20 +333,83 @@ def pinned_text(written: str, tag: str, digest: str) -> str:
 SKIPPED_FOLDERS = {".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "venv", "__pycache__"}
 
 
-def files_to_read(paths: list[str]) -> list[tuple[str, bool]]:
+@dataclass
+class Walk:
+    """What a walk found: the files to read (and whether each was named), the entries it
+    could not read (warnings: a run that meets one cannot tell), and the links it did not
+    follow whose targets it reads where they are (notes)."""
+
+    files: list[tuple[str, bool]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _wanted(name: str) -> bool:
+    return is_dockerfile_name(name) or name.lower().endswith((".yml", ".yaml"))
+
+
+def files_to_read(paths: list[str]) -> Walk:
     """The files named, and in each folder named the files pin recognises (Dockerfiles by
     name; compose files and Kubernetes manifests, *.yml/*.yaml, by content), in sorted order;
-    a file named explicitly is taken on its content."""
-    found: list[tuple[str, bool]] = []
+    a file named explicitly is taken on its content. A folder that cannot be read, and a
+    file to read that is not a regular file, are problems, never skipped without a word.
+    Symbolic links met in a folder are never followed (a link could rewrite a file twice, or
+    one outside the folder): one pointing inside the folder is a note (its target is read
+    where it is), one pointing outside it or nowhere is a problem."""
+    walk = Walk()
     for path in paths:
         if not os.path.isdir(path):
-            found.append((path, True))
+            walk.files.append((path, True))
             continue
-        for folder, folders, names in os.walk(path):
-            folders[:] = sorted(name for name in folders if name not in SKIPPED_FOLDERS)
-            for name in sorted(names):
+        tree = os.path.realpath(path)
+
+        def unreadable(error: OSError) -> None:
+            walk.problems.append(
+                f"{error.filename}: cannot read this folder ({error.strerror or error}); not walked"
+            )
+
+        for folder, folders, names in os.walk(path, onerror=unreadable):
+            kept = []
+            for name in sorted(folders):
                 full = os.path.join(folder, name)
-                wanted = is_dockerfile_name(name) or name.lower().endswith((".yml", ".yaml"))
-                if wanted and os.path.isfile(full) and not os.path.islink(full):
-                    found.append((full, False))
-    return found
+                if name in SKIPPED_FOLDERS:
+                    continue
+                if os.path.islink(full):
+                    _link(walk, tree, full, "folder")
+                else:
+                    kept.append(name)
+            folders[:] = kept
+            for name in sorted(names):
+                if _wanted(name):
+                    _file(walk, tree, os.path.join(folder, name))
+    return walk
+
+
+def _file(walk: Walk, tree: str, full: str) -> None:
+    try:
+        info = os.lstat(full)
+    except OSError as error:
+        walk.problems.append(f"{full}: cannot read ({error.strerror or error}); not read")
+        return
+    if stat.S_ISLNK(info.st_mode):
+        _link(walk, tree, full, "file")
+    elif not stat.S_ISREG(info.st_mode):
+        walk.problems.append(f"{full}: not a regular file; not read")
+    else:
+        walk.files.append((full, False))
+
+
+def _link(walk: Walk, tree: str, full: str, what: str) -> None:
+    target = os.path.realpath(full)
+    if not os.path.exists(target):
+        walk.problems.append(f"{full}: a symbolic link to nothing ({target}); not read")
+    elif os.path.commonpath([tree, target]) == tree:
+        walk.notes.append(
+            f"{full}: a symbolic link to the {what} {target}, inside the folder walked; "
+            f"not followed (the {what} is read where it is)"
+        )
+    else:
+        walk.problems.append(
+            f"{full}: a symbolic link to {target}, outside {tree}; not followed (name the "
+            f"{what} itself to read it)"
+        )
