@@ -225,4 +225,35 @@ MUTANTS: list[Mutant] = [
         "pin --check and --dry-run exit 4 when a reference cannot be resolved, not 1 or 0",
         ("tests/test_pin_writer.py::test_a_reference_that_fails_is_exit_4_in_every_mode",),
     ),
+    # -- the folder walk and hostile files ----
+    Mutant(
+        "walk-problems-not-counted",
+        "src/whichtag/cli/pin.py",
+        "    unread = len(walk.problems)\n",
+        "    unread = 0\n",
+        "an entry the walk cannot read makes pin and outdated cannot tell (3)",
+        (
+            "tests/test_walk.py::test_an_unreadable_folder_makes_outdated_cannot_tell",
+            "tests/test_walk.py::test_an_unreadable_folder_makes_pin_cannot_tell",
+        ),
+    ),
+    Mutant(
+        "walked-file-error-ends-the-run",
+        "src/whichtag/cli/pin.py",
+        "            if explicit:\n                raise\n",
+        "            raise\n",
+        "a file met in a folder that cannot be read is a warning (3), the rest still read",
+        (
+            "tests/test_walk.py::test_an_unreadable_file_in_a_folder_is_a_warning_not_the_end",
+            "tests/test_walk.py::test_entries_that_are_not_regular_files_or_not_text",
+        ),
+    ),
+    Mutant(
+        "pin-unread-exits-0",
+        "src/whichtag/cli/pin.py",
+        "    return EXIT_INCOMPLETE if unread else EXIT_OK\n",
+        "    return EXIT_OK\n",
+        "pin with an entry not read exits 3 unless 4 or 1 takes precedence",
+        ("tests/test_walk.py::test_an_unreadable_folder_makes_pin_cannot_tell",),
+    ),
 ]

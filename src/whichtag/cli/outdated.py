@@ -19,13 +19,12 @@ from whichtag.answer.outdated import InUse
 from whichtag.cli.command import run_command
 from whichtag.cli.flags import Parser, add_common_options
 from whichtag.cli.lookup import read_reference_lines
-from whichtag.cli.pin import read_file_work
+from whichtag.cli.pin import read_all
 from whichtag.cli.progress import Progress
 from whichtag.cli.settings import build_options
 from whichtag.cli.terminal import printable, say
 from whichtag.errors import EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, UsageError, WhichtagError
 from whichtag.files.guarded import UnsafeFile, read_regular_file
-from whichtag.files.pinning import files_to_read
 from whichtag.files.pods import pod_images
 from whichtag.names.reference import parse_reference
 
@@ -198,13 +197,13 @@ class _Places:
         self.uses.append(InUse(reference, place, **known))
 
     def from_files(self, paths: list[str]) -> None:
-        for path, explicit in files_to_read(paths):
-            work = read_file_work(path, explicit)  # warns about what it cannot read
-            if work is None:
-                continue
+        read, unread = read_all(paths)  # warns about each entry it cannot read
+        self.skipped += unread
+        for work in read:
             self.skipped += len(work.unpinnable)
             for found in work.found:
-                self.add(found.text, {"source": "file", "path": path, "line": found.line + 1})
+                place = {"source": "file", "path": work.path, "line": found.line + 1}
+                self.add(found.text, place)
 
     def from_list(self, path: str | None) -> None:
         for number, text in read_reference_lines(path) if path is not None else []:

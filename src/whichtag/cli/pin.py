@@ -22,7 +22,7 @@ from whichtag.cli.flags import Parser, add_common_options
 from whichtag.cli.progress import Progress
 from whichtag.cli.settings import build_options
 from whichtag.cli.terminal import say
-from whichtag.errors import EXIT_OK, UsageError, WhichtagError
+from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, UsageError, WhichtagError
 from whichtag.files.diff import unified_diff
 from whichtag.files.guarded import UnsafeFile
 from whichtag.files.pinning import (
@@ -108,8 +108,7 @@ def main(argv: list[str]) -> int:
 
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     options = build_options(args, progress)
-    read = (read_file_work(path, explicit) for path, explicit in files_to_read(args.files))
-    work = [item for item in read if item is not None]
+    work, unread = read_all(args.files)
     failures = asyncio.run(_resolve(work, options, version_tag=args.version_tag))
     if progress is not None:
         progress.clear()
@@ -135,6 +134,8 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
         for item in changed if not args.json else []:
             for found, new in item.changes.items():
                 say(sys.stdout, f"{item.path}:{found.line + 1}: {found.text} -> {new}")
+    if unread:
+        say(sys.stderr, f"whichtag: {unread} entry(ies) not read (see above): cannot tell")
     if failures:
         return EXIT_PIN_FAILED
     unpinnable = sum(len(item.unpinnable) for item in work)
@@ -142,7 +143,32 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
         count = sum(len(item.changes) for item in changed) + unpinnable
         say(sys.stderr, f"whichtag: {count} reference(s) unpinned or no longer current")
         return EXIT_UNPINNED
-    return EXIT_OK
+    return EXIT_INCOMPLETE if unread else EXIT_OK
+
+
+def read_all(paths: list[str]) -> tuple[list[FileWork], int]:
+    """The files named and those the folder walk finds, read; and how many entries could not
+    be read, each warned about (the run cannot tell). A file named that cannot be read is an
+    error; one met in a folder is such an entry, and the rest is still read."""
+    walk = files_to_read(paths)
+    for note in walk.notes:
+        say(sys.stderr, f"whichtag: note: {note}")
+    for problem in walk.problems:
+        say(sys.stderr, f"whichtag: warning: {problem}")
+    unread = len(walk.problems)
+    work: list[FileWork] = []
+    for path, explicit in walk.files:
+        try:
+            item = read_file_work(path, explicit)
+        except UsageError as error:
+            if explicit:
+                raise
+            say(sys.stderr, f"whichtag: warning: {error.message}")
+            unread += 1
+            continue
+        if item is not None:
+            work.append(item)
+    return work, unread
 
 
 def read_file_work(path: str, explicit: bool = True) -> FileWork | None:

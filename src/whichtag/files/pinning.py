@@ -17,30 +17,35 @@ the original text at those positions, so the file stays byte for byte.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import re
+import stat
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import yaml
 
-from whichtag.errors import InvalidReferenceError
+from whichtag.errors import InvalidReferenceError, UsageError
 from whichtag.names.reference import parse_reference
 
 CONTAINER_LISTS = {"containers", "initContainers", "ephemeralContainers"}
 
-_FROM_RE = re.compile(
-    r"(?P<head>\s*FROM\s+(?:--[A-Za-z-]+=\S+\s+)*)(?P<image>\S+)(?:\s+AS\s+(?P<stage>\S+))?\s*",
-    re.IGNORECASE,
-)
-_CONTINUED_RE = re.compile(
-    r"\s*(?:--[A-Za-z-]+=\S+\s+)*(?P<image>[^\s\\]+)(?:\s+AS\s+(?P<stage>\S+))?", re.IGNORECASE
-)
+#: Dockerfile instructions are read word by word (``\S+``): a pattern repeating a group of
+#: words over the whole line (``(?:--flag=\S+\s+)*``) keeps state for each word, which on a
+#: hostile line of a megabyte costs more than linear time
+_WORD_RE = re.compile(r"\S+")
+_FROM_START_RE = re.compile(r"\s*FROM\s", re.IGNORECASE)
+_COPY_START_RE = re.compile(r"\s*COPY\s", re.IGNORECASE)
+_FLAG_RE = re.compile(r"--[A-Za-z-]+=\S+")
+_IMAGE_PREFIX_RE = re.compile(r"[^\s\\]+")
 _HEREDOC_RE = re.compile(r"<<(?P<dash>-?)([\"']?)(?P<word>[A-Za-z_][A-Za-z0-9_]*)\2")
 _RUN_RE = re.compile(r"\s*RUN\s", re.IGNORECASE)
-_MOUNT_FROM_RE = re.compile(r"--mount=\S*?\bfrom=(?P<image>[^,\s]+)", re.IGNORECASE)
+#: ``from=IMAGE`` inside one ``--mount=…`` word (the line is split into words first: a
+#: pattern spanning the line, ``--mount=\S*?\bfrom=``, is quadratic on repeated ``--mount=``)
+_MOUNT_FROM_RE = re.compile(r"\bfrom=(?P<image>[^,\s]+)", re.IGNORECASE)
 _PLATFORM_FLAG_RE = re.compile(r"--platform=(?P<value>\S+)", re.IGNORECASE)
-_COPY_FROM_RE = re.compile(r"(?P<head>\s*COPY\s+(?:\S+\s+)*?--from=)(?P<image>\S+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -90,19 +95,29 @@ def file_kind(path: str, text: str) -> str:
     if is_dockerfile_name(name):
         return "dockerfile"
     if name.endswith((".yml", ".yaml")):
-        documents = _documents(text)
-        if documents is None:
+        parsed = _parse(text)
+        if parsed is None:
             return "unknown"
-        mappings = [doc for doc in documents if isinstance(doc, yaml.MappingNode)]
-        if any(_get(doc, "apiVersion") and _get(doc, "kind") for doc in mappings):
+        mappings = [doc for doc in parsed.documents if isinstance(doc, yaml.MappingNode)]
+        if any(parsed.get(doc, "apiVersion") and parsed.get(doc, "kind") for doc in mappings):
             return "kubernetes"
-        if any(isinstance(_get(doc, "services"), yaml.MappingNode) for doc in mappings):
+        if any(isinstance(parsed.get(doc, "services"), yaml.MappingNode) for doc in mappings):
             return "compose"
     return "unknown"
 
 
 def find_references(path: str, text: str) -> Scan:
-    """Every image reference in ``text`` (the file at ``path``)."""
+    """Every image reference in ``text`` (the file at ``path``). A YAML file whose merge
+    keys loop or expand past the bounds is a UsageError naming it."""
+    try:
+        return _find_references(path, text)
+    except YamlMergeError as why:
+        raise UsageError(
+            f"{path}: {why}; not read", hint="expand the merges, or pin the file's images by hand"
+        ) from None
+
+
+def _find_references(path: str, text: str) -> Scan:
     kind = file_kind(path, text)
     scan = Scan(kind)
     if kind == "dockerfile":
@@ -134,46 +149,112 @@ def _take(
     scan.found.append(Found(number, start, start + len(image), image, platform))
 
 
+@dataclass(frozen=True)
+class _Image:
+    """An image named in a Dockerfile line: where it starts, as written, its stage name."""
+
+    start: int
+    text: str
+    stage: str | None = None
+
+
+def _leading_flags(words: list[re.Match[str]], line: str) -> int:
+    """How many of the first words are ``--flag=value`` followed by more of the line."""
+    count = 0
+    for word in words:
+        if word.end() == len(line) or not _FLAG_RE.fullmatch(word[0]):
+            break
+        count += 1
+    return count
+
+
+def _from_line(line: str) -> _Image | None:
+    """``FROM [--flag=value...] IMAGE [AS stage]``, the whole line; None for another line."""
+    if not _FROM_START_RE.match(line):
+        return None
+    rest = list(_WORD_RE.finditer(line))[1:]
+    if not rest:
+        return None
+    flags = _leading_flags(rest[:-1], line)
+    if flags == len(rest) - 1:
+        return _Image(rest[-1].start(), rest[-1][0])
+    if len(rest) >= 3 and rest[-2][0].lower() == "as" and flags >= len(rest) - 3:
+        return _Image(rest[-3].start(), rest[-3][0], rest[-1][0])
+    return None
+
+
+def _continued(line: str) -> _Image | None:
+    """The image of a FROM continued on this line: the first word after its flags (up to a
+    backslash), and ``AS stage`` after it."""
+    words = list(_WORD_RE.finditer(line))
+    flags = _leading_flags(words, line)
+    for index in (flags, flags - 1):  # a flag itself when the word after it is a backslash
+        if not 0 <= index < len(words):
+            continue
+        image = _IMAGE_PREFIX_RE.match(words[index][0])
+        if image is None:
+            continue
+        whole = image.end() == len(words[index][0])
+        named = whole and index + 2 < len(words) and words[index + 1][0].lower() == "as"
+        return _Image(words[index].start(), image[0], words[index + 2][0] if named else None)
+    return None
+
+
+def _copy_from(line: str) -> _Image | None:
+    """``COPY ... --from=IMAGE ...``: the first ``--from=`` word's value."""
+    if not _COPY_START_RE.match(line):
+        return None
+    for word in itertools.islice(_WORD_RE.finditer(line), 1, None):
+        if word[0][:7].lower() == "--from=" and len(word[0]) > 7:
+            return _Image(word.start() + 7, word[0][7:])
+    return None
+
+
 def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
     stages: set[str] = set()
-    heredocs: list[tuple[str, bool]] = []  # terminators still open: (word, tabs stripped)
+    heredocs: deque[tuple[str, bool]] = deque()  # terminators still open: (word, tabs stripped)
     for number, line in enumerate(lines):
         if heredocs:  # a heredoc body (RUN <<EOF ... EOF) is data, never an instruction
             word, dash = heredocs[0]
             if (line.lstrip("\t") if dash else line) == word:
-                heredocs.pop(0)
+                heredocs.popleft()
             continue
         if line.lstrip().startswith("#"):
             continue
-        heredocs = [(m["word"], bool(m["dash"])) for m in _HEREDOC_RE.finditer(line)]
-        found = _FROM_RE.fullmatch(line)
-        if found is not None and found["image"] == "\\" and number + 1 < len(lines):
+        heredocs = deque((m["word"], bool(m["dash"])) for m in _HEREDOC_RE.finditer(line))
+        found = _from_line(line)
+        if found is not None and found.text == "\\" and number + 1 < len(lines):
             # FROM continued on the next line: the image is that line's first word
-            nxt = _CONTINUED_RE.match(lines[number + 1])
-            if nxt is not None and nxt["image"] not in stages and nxt["image"] != "scratch":
-                _take(scan, path, number + 1, nxt.start("image"), nxt["image"])
-            if nxt is not None and nxt["stage"]:
-                stages.add(nxt["stage"].lower())
+            nxt = _continued(lines[number + 1])
+            if nxt is not None and nxt.text not in stages and nxt.text != "scratch":
+                _take(scan, path, number + 1, nxt.start, nxt.text)
+            if nxt is not None and nxt.stage:
+                stages.add(nxt.stage.lower())
             continue
         if found is not None:
-            image = found["image"]
+            image = found.text
             if image.lower() not in stages and image.lower() != "scratch":
-                platform = _PLATFORM_FLAG_RE.search(found["head"])
+                platform = _PLATFORM_FLAG_RE.search(line, 0, found.start)
                 written = platform["value"] if platform and "$" not in platform["value"] else None
-                _take(scan, path, number, found.start("image"), image, written)
-            if found["stage"]:
-                stages.add(found["stage"].lower())
+                _take(scan, path, number, found.start, image, written)
+            if found.stage:
+                stages.add(found.stage.lower())
             continue
-        copy = _COPY_FROM_RE.match(line)
+        copy = _copy_from(line)
         if copy is not None:
-            image = copy["image"]
+            image = copy.text
             if image.lower() not in stages and not image.isdigit():
-                _take(scan, path, number, copy.start("image"), image)
+                _take(scan, path, number, copy.start, image)
         if _RUN_RE.match(line):  # RUN --mount=type=bind,from=IMAGE,...: an image too
-            for mount in _MOUNT_FROM_RE.finditer(line):
+            for token in _WORD_RE.finditer(line):
+                if not token[0].lower().startswith("--mount="):
+                    continue
+                mount = _MOUNT_FROM_RE.search(token[0], len("--mount="))
+                if mount is None:
+                    continue
                 image = mount["image"]
                 if image.lower() not in stages and not image.isdigit():
-                    _take(scan, path, number, mount.start("image"), image)
+                    _take(scan, path, number, token.start() + mount.start("image"), image)
 
 
 #: libyaml's parser where PyYAML has it, else the pure-Python one; both keep each node's line
@@ -182,60 +263,121 @@ def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@functools.lru_cache(maxsize=2)
-def _documents(text: str) -> list[yaml.Node | None] | None:
-    """The YAML documents as nodes (positions kept), or None when it is not valid YAML. The
-    file is never rewritten from these: they only locate each reference in the text. Kept
-    for the last texts read: deciding a file's kind and finding its references parse once."""
-    try:
-        return list(yaml.compose_all(text, Loader=_LOADER))
-    except (yaml.YAMLError, RecursionError):
+#: pairs looked at while expanding a file's merge keys, and how deep merges may nest: real
+#: files merge a few anchors a level or two deep; a few hundred bytes of nested merges, each
+#: level merging the one below ten times, would otherwise grow tenfold a level
+MAX_MERGED_PAIRS = 1_000_000
+MAX_MERGE_DEPTH = 100
+
+
+class YamlMergeError(ValueError):
+    """Merge keys (``<<:``) that cannot be expanded: a loop, or past the bounds."""
+
+
+class _Parsed:
+    """A YAML text's documents as nodes (positions kept), and its merge keys expanded: each
+    mapping once (remembered by node), its own keys first, then merged keys it does not
+    have itself (YAML's rule: the first source to give a key wins)."""
+
+    def __init__(self, documents: list[yaml.Node | None]) -> None:
+        self.documents = documents
+        self._expanded: dict[int, list[tuple[yaml.Node, yaml.Node]]] = {}
+        self._open: list[int] = []  # mappings being expanded: one met again is a loop
+        self.visited = 0  # pairs looked at, against MAX_MERGED_PAIRS
+
+    def pairs(self, mapping: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+        """A mapping's key/value pairs, merge keys (``<<: *anchor``) expanded."""
+        known = self._expanded.get(id(mapping))
+        if known is not None:
+            return known
+        line = mapping.start_mark.line + 1
+        if id(mapping) in self._open:
+            raise YamlMergeError(f"the mapping at line {line} merges itself (<<:)")
+        if len(self._open) >= MAX_MERGE_DEPTH:
+            raise YamlMergeError(f"merge keys (<<:) nested more than {MAX_MERGE_DEPTH} deep")
+        self._open.append(id(mapping))
+        try:
+            own = [(key, value) for key, value in mapping.value if key.value != "<<"]
+            merged: list[tuple[yaml.Node, yaml.Node]] = []
+            for key, value in mapping.value:
+                if key.value == "<<":
+                    sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+                    for source in sources:
+                        if isinstance(source, yaml.MappingNode):
+                            expanded = self.pairs(source)
+                            self._count(len(expanded))
+                            merged += expanded
+        finally:
+            self._open.pop()
+        self._count(len(own))
+        pairs = _first_of_each_key(own + merged)
+        self._expanded[id(mapping)] = pairs
+        return pairs
+
+    def _count(self, pairs: int) -> None:
+        self.visited += pairs
+        if self.visited > MAX_MERGED_PAIRS:
+            raise YamlMergeError(f"merge keys (<<:) expand to more than {MAX_MERGED_PAIRS} keys")
+
+    def get(self, mapping: yaml.MappingNode, key: str) -> yaml.Node | None:
+        for name, value in self.pairs(mapping):
+            if isinstance(name, yaml.ScalarNode) and name.value == key:
+                return value
         return None
 
 
-def _pairs(mapping: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-    """A mapping's key/value pairs, merge keys (``<<: *anchor``) expanded, own keys first."""
-    own = [(key, value) for key, value in mapping.value if key.value != "<<"]
-    merged: list[tuple[yaml.Node, yaml.Node]] = []
-    for key, value in mapping.value:
-        if key.value == "<<":
-            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
-            for source in sources:
-                if isinstance(source, yaml.MappingNode):
-                    merged += _pairs(source)
-    return own + merged
+def _first_of_each_key(
+    pairs: list[tuple[yaml.Node, yaml.Node]],
+) -> list[tuple[yaml.Node, yaml.Node]]:
+    """Each key once, the first given: a mapping's own value over a merged one, an earlier
+    merge source over a later one."""
+    names: set[object] = set()
+    kept = []
+    for key, value in pairs:
+        if isinstance(key, yaml.ScalarNode):
+            if key.value in names:
+                continue
+            names.add(key.value)
+        kept.append((key, value))
+    return kept
 
 
-def _get(mapping: yaml.MappingNode, key: str) -> yaml.Node | None:
-    for name, value in _pairs(mapping):
-        if isinstance(name, yaml.ScalarNode) and name.value == key:
-            return value
-    return None
+@functools.lru_cache(maxsize=2)
+def _parse(text: str) -> _Parsed | None:
+    """The YAML documents, or None when it is not valid YAML. The file is never rewritten
+    from these: they only locate each reference in the text. Kept for the last texts read:
+    deciding a file's kind and finding its references parse (and expand merges) once."""
+    try:
+        return _Parsed(list(yaml.compose_all(text, Loader=_LOADER)))
+    except (yaml.YAMLError, RecursionError):
+        return None
 
 
 def _yaml(text: str, scan: Scan, path: str, *, kubernetes: bool) -> None:
     """Compose services' ``image:`` (unless beside ``build:``, which names the image compose
     builds) or Kubernetes containers' ``image:``, found with a YAML parser (anchors, merges,
     flow style, quoted keys, values on the next line, block strings are not manifests)."""
-    documents = _documents(text) or []
+    parsed = _parse(text)
+    if parsed is None:
+        return
     seen: set[int] = set()
-    for document in documents:
+    for document in parsed.documents:
         if not isinstance(document, yaml.MappingNode):
             continue
         if kubernetes:
-            for container_image in _container_images(document):
+            for container_image in _container_images(parsed, document):
                 _take_node(scan, path, text, container_image, seen)
             continue
-        services = _get(document, "services")
+        services = parsed.get(document, "services")
         if not isinstance(services, yaml.MappingNode):
             continue
-        for name, service in _pairs(services):
+        for name, service in parsed.pairs(services):
             if not isinstance(service, yaml.MappingNode):
                 continue
-            image = _get(service, "image")
+            image = parsed.get(service, "image")
             if image is None:
                 continue
-            if _get(service, "build") is not None:
+            if parsed.get(service, "build") is not None:
                 scan.warnings.append(
                     f"{path}:{image.start_mark.line + 1}: the image service {name.value!r} "
                     "builds; left alone"
@@ -244,7 +386,7 @@ def _yaml(text: str, scan: Scan, path: str, *, kubernetes: bool) -> None:
             _take_node(scan, path, text, image, seen)
 
 
-def _container_images(node: yaml.Node) -> list[yaml.Node]:
+def _container_images(parsed: _Parsed, node: yaml.Node) -> list[yaml.Node]:
     """``image:`` of every entry of ``containers``, ``initContainers`` and
     ``ephemeralContainers`` anywhere in a Kubernetes document (pods, templates, lists)."""
     found: list[yaml.Node] = []
@@ -256,12 +398,11 @@ def _container_images(node: yaml.Node) -> list[yaml.Node]:
             continue
         visited.add(id(current))
         if isinstance(current, yaml.MappingNode):
-            for key, value in _pairs(current):
+            for key, value in parsed.pairs(current):
                 if key.value in CONTAINER_LISTS and isinstance(value, yaml.SequenceNode):
                     for entry in value.value:
-                        image = (
-                            _get(entry, "image") if isinstance(entry, yaml.MappingNode) else None
-                        )
+                        is_mapping = isinstance(entry, yaml.MappingNode)
+                        image = parsed.get(entry, "image") if is_mapping else None
                         if image is not None:
                             found.append(image)
                 stack.append(value)
@@ -332,20 +473,83 @@ def pinned_text(written: str, tag: str, digest: str) -> str:
 SKIPPED_FOLDERS = {".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "venv", "__pycache__"}
 
 
-def files_to_read(paths: list[str]) -> list[tuple[str, bool]]:
+@dataclass
+class Walk:
+    """What a walk found: the files to read (and whether each was named), the entries it
+    could not read (warnings: a run that meets one cannot tell), and the links it did not
+    follow whose targets it reads where they are (notes)."""
+
+    files: list[tuple[str, bool]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _wanted(name: str) -> bool:
+    return is_dockerfile_name(name) or name.lower().endswith((".yml", ".yaml"))
+
+
+def files_to_read(paths: list[str]) -> Walk:
     """The files named, and in each folder named the files pin recognises (Dockerfiles by
     name; compose files and Kubernetes manifests, *.yml/*.yaml, by content), in sorted order;
-    a file named explicitly is taken on its content."""
-    found: list[tuple[str, bool]] = []
+    a file named explicitly is taken on its content. A folder that cannot be read, and a
+    file to read that is not a regular file, are problems, never skipped without a word.
+    Symbolic links met in a folder are never followed (a link could rewrite a file twice, or
+    one outside the folder): one pointing inside the folder is a note (its target is read
+    where it is), one pointing outside it or nowhere is a problem."""
+    walk = Walk()
     for path in paths:
         if not os.path.isdir(path):
-            found.append((path, True))
+            walk.files.append((path, True))
             continue
-        for folder, folders, names in os.walk(path):
-            folders[:] = sorted(name for name in folders if name not in SKIPPED_FOLDERS)
-            for name in sorted(names):
+        tree = os.path.realpath(path)
+
+        def unreadable(error: OSError) -> None:
+            walk.problems.append(
+                f"{error.filename}: cannot read this folder ({error.strerror or error}); not walked"
+            )
+
+        for folder, folders, names in os.walk(path, onerror=unreadable):
+            kept = []
+            for name in sorted(folders):
                 full = os.path.join(folder, name)
-                wanted = is_dockerfile_name(name) or name.lower().endswith((".yml", ".yaml"))
-                if wanted and os.path.isfile(full) and not os.path.islink(full):
-                    found.append((full, False))
-    return found
+                if name in SKIPPED_FOLDERS:
+                    continue
+                if os.path.islink(full):
+                    _link(walk, tree, full, "folder")
+                else:
+                    kept.append(name)
+            folders[:] = kept
+            for name in sorted(names):
+                if _wanted(name):
+                    _file(walk, tree, os.path.join(folder, name))
+    return walk
+
+
+def _file(walk: Walk, tree: str, full: str) -> None:
+    try:
+        info = os.lstat(full)
+    except OSError as error:
+        walk.problems.append(f"{full}: cannot read ({error.strerror or error}); not read")
+        return
+    if stat.S_ISLNK(info.st_mode):
+        _link(walk, tree, full, "file")
+    elif not stat.S_ISREG(info.st_mode):
+        walk.problems.append(f"{full}: not a regular file; not read")
+    else:
+        walk.files.append((full, False))
+
+
+def _link(walk: Walk, tree: str, full: str, what: str) -> None:
+    target = os.path.realpath(full)
+    if not os.path.exists(target):
+        walk.problems.append(f"{full}: a symbolic link to nothing ({target}); not read")
+    elif os.path.commonpath([tree, target]) == tree:
+        walk.notes.append(
+            f"{full}: a symbolic link to the {what} {target}, inside the folder walked; "
+            f"not followed (the {what} is read where it is)"
+        )
+    else:
+        walk.problems.append(
+            f"{full}: a symbolic link to {target}, outside {tree}; not followed (name the "
+            f"{what} itself to read it)"
+        )
