@@ -197,8 +197,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "stale-by-digest-inequality",
         OUTDATED,
-        "answer.stale = any(tag not in result.tags for tag in tags)",
-        "answer.stale = answer.tag_digest != answer.digest",
+        "answer.moved = {tag: tag not in result.tags for tag in tags if tag not in unknown}",
+        "answer.moved = {tag: result.digests.get(tag) != answer.digest for tag in tags}",
         "a platform manifest of the tag's index is not stale (the index and platform digests "
         "differ)",
         (f"{OUTDATED_TESTS}test_pods_a_running_latest_is_named_by_its_version",),
@@ -206,8 +206,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "fresh-version-tag-not-refined",
         OUTDATED,
-        "other is not None and says_more(other, version)",
-        "False",
+        "says_more(other, version) for other in versions.values()",
+        "False for other in versions.values()",
         "a version tag is its own version name only when no listed tag refines it "
         "(1.27-alpine is 1.27.4-alpine)",
         (f"{OUTDATED_TESTS}test_files_and_lists_together",),
@@ -223,8 +223,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "scan-asks-prefixed-builds",
         OUTDATED,
-        'if tag in own or (version is not None and version.prefix == ""):',
-        "if tag in own or version is not None:",
+        'if version.prefix == "" or any(mine.startswith(version.prefix) for mine in own):',
+        "if True:",
         "build-45 and pr-123 are not asked for latest",
         (f"{OUTDATED_TESTS}test_the_images_of_a_repository_share_one_scan",),
     ),
@@ -242,7 +242,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "fresh-version-tag-hides-a-moved-tag",
         OUTDATED,
-        "answer.stale = any(digest != answer.digest for digest in now)",
+        "answer.stale = any(answer.moved.values())",
         "answer.stale = False",
         "an image is stale when any place's tag moved, also when a version tag names it",
         (f"{OUTDATED_TESTS}test_a_moved_tag_beside_a_version_tag_is_stale",),
