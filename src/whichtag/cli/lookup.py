@@ -143,7 +143,7 @@ def _stale_gate(result: Result, code: int) -> int:
         return EXIT_ERROR
     if local.get("stale") is None and local.get("status") != "local-only":
         say(sys.stderr, "whichtag: cannot tell whether the local image is stale (--fail-on stale)")
-        return EXIT_INCOMPLETE
+        code = EXIT_INCOMPLETE
     return code
 
 
