@@ -370,28 +370,61 @@ def test_local_fail_on_stale_cannot_tell_is_3() -> None:
 # -- 9. a hostile tag list within --timeout ---------------------------------------------
 
 
-def _hostile_tags(count: int) -> list[str]:
+def _hostile_tags(first: str, count: int) -> list[str]:
     """Valid 128-character tags the version grammar reads at every dash."""
-    return [(f"x{number}" + "-1" * 64)[:128] for number in range(count)]
+    return [(f"{first}{number}" + "-1" * 64)[:128] for number in range(count)]
 
 
-@pytest.mark.parametrize("count", [100_000])
-def test_a_hostile_tag_list_keeps_to_the_time_limit(
-    seeded: Seeded, tmp_path: Path, count: int
-) -> None:
-    body = json.dumps({"name": "app/hostile", "tags": ["1.0", "latest", *_hostile_tags(count)]})
+def _run_hostile(seeded: Seeded, tmp_path: Path, first: str) -> CliRun:
+    tags = ["1.0", "latest", *_hostile_tags(first, 100_000)]
+    body = json.dumps({"name": "app/hostile", "tags": tags}).encode()
 
     def listing(request: Request) -> Reply | None:
         if "/tags/list" not in request.path:
             return None
-        return Reply(200, {"Content-Type": "application/json"}, body.encode())
+        return Reply(200, {"Content-Type": "application/json"}, body)
 
     seeded.overrides["/v2/app/hostile/"] = listing
     try:
         refs = _list(tmp_path, seeded.ref("app/hostile", "latest"))
-        result = run_process("outdated", "-f", refs, "--timeout", "4", "--json", timeout=60)
+        return run_process("outdated", "-f", refs, "--timeout", "4", "--json", timeout=60)
     finally:
         seeded.overrides.clear()
+
+
+def test_a_hostile_tag_list_keeps_to_the_time_limit(seeded: Seeded, tmp_path: Path) -> None:
+    """100,000 tags sharing the place's first letter must be read: the time limit stops it."""
+    result = _run_hostile(seeded, tmp_path, "l")
     assert result.code == 3, (result.seconds, result.err)
     assert result.seconds < 12, result.seconds  # 58 s before the grammar could be interrupted
     assert "gave up after 4 s (--timeout)" in result.err
+
+
+def test_tags_that_cannot_matter_are_not_read(seeded: Seeded, tmp_path: Path) -> None:
+    """No number first, no letter a place's tag starts with: not read by the grammar."""
+    result = _run_hostile(seeded, tmp_path, "x")
+    assert result.code == 0, (result.seconds, result.err)
+    assert result.seconds < 4, result.seconds
+    [answer] = [json.loads(line) for line in result.out.splitlines()]
+    assert answer["version"] == "1.0"
+
+
+def test_a_place_listed_twice_gives_one_series() -> None:
+    """A pods List holding one pod twice (two kubectl outputs joined): one sample each."""
+    from whichtag.answer.metrics import image_series
+    from whichtag.answer.outdated import Outdated
+    from whichtag.names.reference import parse_reference
+
+    place = {"source": "pod", "namespace": "web", "pod": "p", "container": "c"}
+    answer = Outdated(
+        parse_reference("registry.example/app:1.0"),
+        "sha256:" + "a" * 64,
+        version="1.0",
+        where=[place, dict(place)],
+        place_tags=["1.0", "1.0"],
+        moved={"1.0": False},
+    )
+    text = image_series([answer]).text()
+    _promtool(text)
+    assert text.count("whichtag_image_info{") == 1
+    assert text.count("whichtag_image_stale{") == 1

@@ -311,7 +311,7 @@ MUTANTS: list[Mutant] = [
         "        self.samples[name].setdefault(text, sample)",
         "        self.samples[name][str(len(self.samples[name]))] = sample",
         "no two samples of a metric share a label set",
-        ("tests/test_verdicts.py::test_metrics_per_place",),
+        ("tests/test_verdicts.py::test_a_place_listed_twice_gives_one_series",),
     ),
     Mutant(
         "metrics-list-places-collapse",
@@ -320,5 +320,13 @@ MUTANTS: list[Mutant] = [
         '        "line": str(place.get("line", "")) if source == "file" else "",',
         "each place its own series: a list's line is a place label",
         ("tests/test_verdicts.py::test_metrics_per_place",),
+    ),
+    Mutant(
+        "grammar-reads-every-tag",
+        OUTDATED,
+        "    return any(mine[:1] == first for mine in own)",
+        "    return True",
+        "a listed tag that cannot be a version outdated asks about is not read by the grammar",
+        ("tests/test_verdicts.py::test_tags_that_cannot_matter_are_not_read",),
     ),
 ]

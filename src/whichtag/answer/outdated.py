@@ -151,14 +151,25 @@ async def _check(run: _Run, uses: list[InUse]) -> list[Outdated]:
 PARSE_CHUNK = 512  # tags read between two yields to the event loop
 
 
-async def read_versions(tags: list[str]) -> dict[str, Version]:
-    """The version tags of a listing, read in chunks that yield to the event loop, so that
-    a deadline can interrupt a hostile listing (100,000 long tags). Only a tag with a digit
-    can be a version: the others are not read at all."""
+def may_matter(tag: str, own: set[str]) -> bool:
+    """Whether a listed tag can be a version tag outdated asks about, decided without the
+    grammar: one starting with a number (``1.27.3-alpine``, ``v3.7``), or one whose first
+    letter a place's tag shares (a product prefix, ``open-21.0.12.0-jdk`` for
+    ``open-21-jdk``, is asked only where a place's tag has it)."""
+    first = tag[:1]
+    if first.isdigit() or (first in ("v", "V") and tag[1:2].isdigit()):
+        return True
+    return any(mine[:1] == first for mine in own)
+
+
+async def read_versions(tags: list[str], own: set[str]) -> dict[str, Version]:
+    """The version tags of a listing that may matter (:func:`may_matter`), read in chunks
+    that yield to the event loop, so that a deadline can stop a hostile listing (100,000
+    long tags the grammar reads at every dash)."""
     versions: dict[str, Version] = {}
     for start in range(0, len(tags), PARSE_CHUNK):
         for tag in tags[start : start + PARSE_CHUNK]:
-            if any(char.isdigit() for char in tag):
+            if may_matter(tag, own):
                 version = parse_version(tag)
                 if version is not None:
                     versions[tag] = version
@@ -189,7 +200,7 @@ class _Run:
         grammar is work a deadline must be able to stop)."""
         key = (reference.registry, reference.repository)
         if key not in self._versions:
-            work = read_versions(listed)
+            work = read_versions(listed, self.own_tags.get(key, set()))
             self._versions[key] = asyncio.ensure_future(
                 with_deadline(work, self.client.options.timeout)
             )
