@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testkit.engine import PodmanService, answering_socket
+from testkit.engine import PodmanService, answering_socket, failing_proxy
 from testkit.front import Front
 from testkit.registry import RegistryProcess
 from testkit.seed import Pusher, image_blobs, sha256
@@ -425,6 +425,28 @@ def test_engine_a_running_container_whose_tag_moved(
     assert len(place["id"]) == 64
     failing = run("outdated", "--engine", "--fail-on", "stale")
     assert failing.code == 1 and "--fail-on stale" in failing.err
+
+
+def test_an_engine_image_that_cannot_be_inspected_is_a_place_not_asked(
+    engine: tuple[PodmanService, dict[str, str]],
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The running containers' image removed meanwhile (or an engine error): each container
+    is a place not asked, never only a note, and the run cannot tell (3)."""
+    service, _ = engine
+    proxy = tmp_path / "proxy.sock"
+    with failing_proxy(proxy, service.socket, "/images/") as refused:
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{proxy}")
+        result = run("outdated", "--engine", "--json")
+        gated = run("outdated", "--engine", "--fail-on", "major")
+    assert refused, "the engine's image inspect was not asked through the proxy"
+    assert result.code == 3, result.err
+    assert result.out == ""
+    assert "warning: container web1:" in result.err and "warning: container mine1:" in result.err
+    assert "2 place(s) not asked" in result.err
+    assert gated.code == 3, gated.err
 
 
 def test_the_table_on_a_terminal_and_lines_otherwise() -> None:
