@@ -242,6 +242,9 @@ MUTANTS: list[Mutant] = [
         '    if local.get("stale") is None and local.get("status") != "local-only":',
         "    if False:",
         "--local --fail-on stale: 3 when it cannot tell",
-        ("tests/test_verdicts.py::test_local_fail_on_stale_cannot_tell_is_3",),
+        (
+            "tests/test_verdicts.py::test_local_fail_on_stale_cannot_tell_is_3",
+            "tests/test_local.py::test_a_tag_made_locally_is_matched_by_image_id",
+        ),
     ),
 ]
