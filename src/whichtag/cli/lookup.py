@@ -54,9 +54,10 @@ EXAMPLES = """examples:
   whichtag map nginx --match '^1\\.27'        the repository's tag aliases
   whichtag pin Dockerfile compose.yaml       pin image references to digests
 
-commands: map, pin, completion (whichtag COMMAND --help)
+commands: map, pin, outdated, completion (whichtag COMMAND --help)
 exit codes: 0 complete answer, 1 error, 2 bad usage, 3 answered but incomplete (some tags
-could not be asked); for many references, the worst of their answers"""
+could not be asked); for many references, the worst of their answers; every command's:
+whichtag help exit-codes"""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -51,7 +51,7 @@ EXAMPLES = """examples:
   kubectl get pods -A -o json | whichtag outdated --pods -
   whichtag outdated --engine --fail-on minor        exit 1 if a running image has a
                                                     minor or major update
-  whichtag outdated --pods pods.json --format prometheus \
+  whichtag outdated --pods pods.json --format prometheus \\
       --output /var/lib/node_exporter/textfile/whichtag.prom
 
 exit codes: 0 everything checked, no gate tripped; 1 the --fail-on condition holds for some
