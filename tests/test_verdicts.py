@@ -76,6 +76,9 @@ def seeded() -> Iterator[Seeded]:
             ("app/hidden", ["3.0"], "h30"),
             ("app/hidden", ["3.1"], "h31"),
             ("app/hostile", ["1.0", "latest"], "x10"),
+            # a product-prefixed version sharing latest's first letter, not its prefix
+            ("app/prefixed", ["lts-2.0"], "l20"),
+            ("app/prefixed", ["1.0", "latest"], "l10"),
         ]
         for repo, tags, seed in history:
             digest = _push(pusher, repo, tags, seed)
@@ -267,6 +270,22 @@ def test_a_version_tag_the_scan_could_not_ask(seeded: Seeded, run: Run, tmp_path
     [answer] = _answers(result)
     assert answer["complete"] is False
     assert any(error.startswith("1.0.0:") for error in answer["errors"])
+
+
+def test_a_prefixed_version_is_not_asked_for_latest(
+    seeded: Seeded, run: Run, tmp_path: Path
+) -> None:
+    """lts-2.0 is read (it shares latest's first letter) but not asked: its prefix is not
+    one latest has."""
+    refs = _list(
+        tmp_path, f"{seeded.ref('app/prefixed', 'latest')}@{seeded.digests['app/prefixed:1.0']}"
+    )
+    seeded.front.seen.clear()
+    result = run("outdated", "-f", refs, "--json")
+    assert result.code == 0, result.err
+    heads = [seen.path for seen in seeded.front.seen if seen.method == "HEAD"]
+    assert any(path.endswith("/manifests/1.0") for path in heads), heads
+    assert not any(path.endswith("/manifests/lts-2.0") for path in heads), heads
 
 
 # -- C. metrics and --output ------------------------------------------------------------

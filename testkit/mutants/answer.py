@@ -226,7 +226,10 @@ MUTANTS: list[Mutant] = [
         'if version.prefix == "" or any(mine.startswith(version.prefix) for mine in own):',
         "if True:",
         "build-45 and pr-123 are not asked for latest",
-        (f"{OUTDATED_TESTS}test_the_images_of_a_repository_share_one_scan",),
+        (
+            f"{OUTDATED_TESTS}test_the_images_of_a_repository_share_one_scan",
+            "tests/test_verdicts.py::test_a_prefixed_version_is_not_asked_for_latest",
+        ),
     ),
     Mutant(
         "listing-per-question",
