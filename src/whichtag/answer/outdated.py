@@ -13,6 +13,12 @@ listing alone.
 Version tags of every variant are asked, not only the asked tag's: the version name may be
 spelled only in a sibling variant (eclipse-temurin's ``latest`` is ``25.0.4_7-jdk``). Version
 tags with a product prefix are asked only where a place's tag has that prefix.
+
+Newer releases are given twice: ``newer`` (cumulative tracks, as first documented) and
+``updates`` (exclusive update kinds, :class:`~whichtag.names.versions.Updates`), which
+``--fail-on`` judges. An image without a version name is judged above the version tag it was
+pulled as (its ``version_floor``); one with neither cannot be judged where the repository has
+version tags.
 """
 
 from __future__ import annotations

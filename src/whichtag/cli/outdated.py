@@ -4,7 +4,10 @@ Sources, any together: files and folders (the references ``pin`` finds), ``-f RE
 reference per line), ``--pods FILE`` (``kubectl get pods -A -o json``), ``--engine`` (the
 local engine's running containers). One answer per distinct image (repository + digest in
 use) with every place it is used; a table on a terminal, plain lines otherwise, JSON Lines
-with ``--json``, or the Prometheus text format with ``--format prometheus``.
+with ``--json``, or the Prometheus text format with ``--format prometheus``; ``--output FILE``
+writes any of them atomically. Exit codes: 0 everything checked and no gate tripped, 1 the
+``--fail-on`` condition holds for some image (reported even when other parts are unknown),
+2 usage, 3 cannot tell.
 """
 
 from __future__ import annotations
@@ -186,7 +189,9 @@ def write_atomically(path: str, text: str) -> None:
                 out.write(text)
                 out.flush()
                 os.fsync(out.fileno())
-            os.chmod(temporary, 0o644)
+            umask = os.umask(0o022)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)  # as a plain open() would have made it
             os.replace(temporary, path)
         except BaseException:
             with contextlib.suppress(OSError):
