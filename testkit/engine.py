@@ -7,6 +7,7 @@ store, e.g. to pull from a loopback test registry.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -112,5 +113,63 @@ def answering_socket(path: Path, response: bytes) -> Iterator[None]:
     thread.start()
     try:
         yield
+    finally:
+        server.close()
+
+
+@contextmanager
+def failing_proxy(path: Path, upstream: Path, fails: str) -> Iterator[list[str]]:
+    """A unix socket at ``path`` in front of the engine socket ``upstream``: a request whose
+    path holds ``fails`` is answered 500 (an engine error, an image removed meanwhile),
+    any other is passed through. whichtag opens one connection per engine request, so the
+    first request of a connection decides it. Yields the paths of the requests refused."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+    refused: list[str] = []
+
+    def pipe(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                target.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                target.shutdown(socket.SHUT_WR)
+
+    def serve(connection: socket.socket) -> None:
+        request = connection.recv(65536)
+        target = request.split(b" ", 2)[1].decode() if request.count(b" ") >= 2 else ""
+        if fails in target:
+            refused.append(target)
+            body = b'{"cause":"refused by the test","message":"image not known","response":500}'
+            connection.sendall(
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+            )
+            connection.close()
+            return
+        engine = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        engine.connect(str(upstream))
+        engine.sendall(request)
+        back = threading.Thread(target=pipe, args=(engine, connection), daemon=True)
+        back.start()
+        pipe(connection, engine)
+        back.join(timeout=30)
+        connection.close()
+        engine.close()
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield refused
     finally:
         server.close()

@@ -254,8 +254,11 @@ def test_a_tag_made_locally_is_matched_by_image_id(
     docker_host.podman("tag", pulled, built)
     try:
         result = run("--local", built, "--json")
+        gated = run("--local", built, "--fail-on", "stale")
     finally:
         docker_host.podman("untag", pulled, built)
+    # whether it is stale cannot be told: 3, never a silent pass
+    assert gated.code == 3 and "cannot tell whether the local image is stale" in gated.err
     assert result.code == EXIT_OK, result.err
     assert result.json["local"]["matched_by"] == "image-id"
     assert result.json["local"]["status"] == "not-upstream"
@@ -278,9 +281,11 @@ def test_a_podman_localhost_image_is_local_only(
     try:
         result = run("--local", "localhost/myapp:1.0.2", "--json", "--timeout", "20")
         human = run("--local", "localhost/myapp:1.0.2", "--timeout", "20")
+        gated = run("--local", "localhost/myapp:1.0.2", "--fail-on", "stale", "--timeout", "20")
     finally:
         docker_host.podman("rmi", "-f", "localhost/myapp:1.0.2")
     assert result.code == EXIT_OK, result.err
+    assert gated.code == EXIT_OK, gated.err  # nothing upstream to be stale against
     assert result.json["local"]["status"] == "local-only"
     assert result.json["requests"] == 0 and result.json["tags"] == []
     assert "is a local image" in result.json["note"]

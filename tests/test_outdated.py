@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testkit.engine import PodmanService, answering_socket
+from testkit.engine import PodmanService, answering_socket, failing_proxy
 from testkit.front import Front
 from testkit.registry import RegistryProcess
 from testkit.seed import Pusher, image_blobs, sha256
@@ -313,22 +313,17 @@ def test_prometheus_output_is_accepted_by_promtool(
         [promtool, "check", "metrics"], input=result.out, capture_output=True, text=True
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    for metric in ("whichtag_image_info", "whichtag_image_stale", "whichtag_image_outdated"):
+    for metric in ("whichtag_image_info", "whichtag_image_stale", "whichtag_image_checked"):
         assert result.out.count(f"# TYPE {metric} gauge") == 1
         assert result.out.count(f"# HELP {metric} ") == 1
     old = history.digests["old:latest"]
-    assert (
-        f'whichtag_image_info{{image="{history.host}/{REPO}:latest",digest="{old}",'
-        'version="1.27.3"} 1'
-    ) in result.out
-    assert (
-        f'whichtag_image_stale{{image="{history.host}/{REPO}:latest",digest="{old}"}} 1'
-        in result.out
+    at = (
+        f'image="{history.host}/{REPO}:latest",digest="{old}",source="pod",file="",line="",'
+        'namespace="web",pod="web-7d4b9",container="nginx"'
     )
-    assert (
-        f'whichtag_image_outdated{{image="{history.host}/{REPO}:latest",digest="{old}",'
-        'track="minor",newest="1.28.1"} 1'
-    ) in result.out
+    assert f'whichtag_image_info{{{at},version="1.27.3"}} 1' in result.out
+    assert f"whichtag_image_stale{{{at}}} 1" in result.out
+    assert f'whichtag_image_update_available{{{at},kind="major",newest="2.0.1"}} 1' in result.out
 
 
 @pytest.mark.parametrize(
@@ -336,7 +331,7 @@ def test_prometheus_output_is_accepted_by_promtool(
     [
         ("stale", ["1.28.1"], 0),
         ("major", ["1.28.1"], 1),
-        ("minor", ["1.28.1"], 0),
+        ("minor", ["1.28.1"], 1),  # a major update is out: minor or bigger
         ("patch", ["1.27.3"], 1),
         ("patch", ["2.0.1"], 0),
     ],
@@ -432,11 +427,33 @@ def test_engine_a_running_container_whose_tag_moved(
     assert failing.code == 1 and "--fail-on stale" in failing.err
 
 
+def test_an_engine_image_that_cannot_be_inspected_is_a_place_not_asked(
+    engine: tuple[PodmanService, dict[str, str]],
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The running containers' image removed meanwhile (or an engine error): each container
+    is a place not asked, never only a note, and the run cannot tell (3)."""
+    service, _ = engine
+    proxy = tmp_path / "proxy.sock"
+    with failing_proxy(proxy, service.socket, "/images/") as refused:
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{proxy}")
+        result = run("outdated", "--engine", "--json")
+        gated = run("outdated", "--engine", "--fail-on", "major")
+    assert refused, "the engine's image inspect was not asked through the proxy"
+    assert result.code == 3, result.err
+    assert result.out == ""
+    assert "warning: container web1:" in result.err and "warning: container mine1:" in result.err
+    assert "2 place(s) not asked" in result.err
+    assert gated.code == 3, gated.err
+
+
 def test_the_table_on_a_terminal_and_lines_otherwise() -> None:
     from whichtag.answer.outdated import Outdated
     from whichtag.cli.outdated import _print_text
     from whichtag.names.reference import parse_reference
-    from whichtag.names.versions import Newer
+    from whichtag.names.versions import Updates
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -447,7 +464,7 @@ def test_the_table_on_a_terminal_and_lines_otherwise() -> None:
         "sha256:" + "a" * 64,
         version="1.27.3\u202e",  # server text: escaped, never a control character
         stale=True,
-        newer=Newer("1.27.4", "1.28.1", None),
+        updates=Updates("1.27.4", "1.28.1", None),
     )
     table = Terminal()
     _print_text([answer], table)
@@ -547,7 +564,8 @@ def test_nothing_in_use_is_nothing_outdated(run: Run, tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     result = run("outdated", str(tmp_path), "--format", "prometheus")
     assert result.code == 0 and "no image in use found" in result.err
-    assert result.out.count("# TYPE ") == 3 and "whichtag_image_info{" not in result.out
+    assert result.out.count("# TYPE ") == 6 and "whichtag_image_info{" not in result.out
+    assert "whichtag_last_run_complete 1" in result.out
 
 
 def test_the_library_answers_the_same(history: History) -> None:

@@ -177,14 +177,6 @@ MUTANTS: list[Mutant] = [
     ),
     # -- whichtag outdated -------------------------------------------------------------------------
     Mutant(
-        "prometheus-without-help",
-        "src/whichtag/cli/outdated.py",
-        'lines += [f"# HELP {name} {text}", f"# TYPE {name} gauge", *samples]',
-        'lines += [f"# TYPE {name} gauge", *samples]',
-        "one # HELP and # TYPE per metric",
-        (f"{OUTDATED_TESTS}test_prometheus_output_is_accepted_by_promtool",),
-    ),
-    Mutant(
         "fail-on-ignored",
         "src/whichtag/cli/outdated.py",
         "        if failing:\n",
@@ -203,8 +195,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "places-not-asked-look-complete",
         "src/whichtag/cli/outdated.py",
-        "incomplete = skipped or any(not answer.complete for answer in answers)",
-        "incomplete = any(not answer.complete for answer in answers)",
+        "unknown = bool(skipped) or not _all_checked(answers)",
+        "unknown = not _all_checked(answers)",
         "a place that could not be asked makes the answer incomplete (exit 3)",
         (f"{OUTDATED_TESTS}test_places_not_asked_make_the_answer_incomplete",),
     ),
@@ -255,5 +247,44 @@ MUTANTS: list[Mutant] = [
         "    return EXIT_OK\n",
         "pin with an entry not read exits 3 unless 4 or 1 takes precedence",
         ("tests/test_walk.py::test_an_unreadable_folder_makes_pin_cannot_tell",),
+    ),
+    # -- verdicts you can trust ----
+    Mutant(
+        "unknown-wins-over-gate",
+        "src/whichtag/cli/outdated.py",
+        "        failing = verdicts.count(True)\n",
+        "        failing = 0 if unknown else verdicts.count(True)\n",
+        "a tripped gate (1) is reported even when other parts are unknown (3)",
+        ("tests/test_verdicts.py::test_a_tripped_gate_wins_over_cannot_tell",),
+    ),
+    Mutant(
+        "untold-gate-passes",
+        "src/whichtag/cli/outdated.py",
+        "        unknown = unknown or bool(untold)",
+        "        unknown = unknown",
+        "a gate that cannot be judged for an image is 3, never 0",
+        (
+            "tests/test_verdicts.py::test_no_version_and_no_floor",
+            "tests/test_verdicts.py::test_a_release_within_the_floor_cannot_be_told",
+        ),
+    ),
+    Mutant(
+        "output-only-on-success",
+        "src/whichtag/cli/outdated.py",
+        "        write_atomically(args.output, buffer.getvalue())",
+        "        if code == 0:\n            write_atomically(args.output, buffer.getvalue())",
+        "--output is written whatever the exit code",
+        ("tests/test_verdicts.py::test_output_is_written_atomically_whatever_the_exit_code",),
+    ),
+    Mutant(
+        "local-stale-untold-passes",
+        "src/whichtag/cli/lookup.py",
+        '    if local.get("stale") is None and local.get("status") != "local-only":',
+        "    if False:",
+        "--local --fail-on stale: 3 when it cannot tell",
+        (
+            "tests/test_verdicts.py::test_local_fail_on_stale_cannot_tell_is_3",
+            "tests/test_local.py::test_a_tag_made_locally_is_matched_by_image_id",
+        ),
     ),
 ]

@@ -93,4 +93,16 @@ MUTANTS: list[Mutant] = [
         "more containers than the bound is an error, not a truncated list",
         (f"{OUTDATED_TESTS}test_an_engine_list_is_taken_whole_or_refused",),
     ),
+    # -- verdicts you can trust ----
+    Mutant(
+        "uninspectable-engine-image-only-a-note",
+        "src/whichtag/local/running.py",
+        '            skip(f"container {name}: {error.message}")',
+        '            note(f"container {name}: {error.message}")',
+        "a running container whose image cannot be inspected is a place not asked (exit 3)",
+        (
+            "tests/test_outdated.py::"
+            "test_an_engine_image_that_cannot_be_inspected_is_a_place_not_asked",
+        ),
+    ),
 ]

@@ -168,4 +168,62 @@ MUTANTS: list[Mutant] = [
         "a date after the variant is a dated build (almalinux 9.8-minimal-20260602)",
         ("tests/test_versions.py::test_families",),
     ),
+    # -- verdicts you can trust ----
+    Mutant(
+        "update-kind-any-rise-is-major",
+        VERSIONS,
+        "    if theirs[0] > mine[0]:\n",
+        "    if theirs > mine:\n",
+        "major only when the major number rises (1.26.2 to 1.28.0 is a minor update)",
+        (
+            "tests/test_verdicts.py::test_update_kind_rule",
+            "tests/test_verdicts.py::test_fail_on_trips_on_that_kind_or_bigger",
+        ),
+    ),
+    Mutant(
+        "update-kind-missing-numbers-not-zero",
+        VERSIONS,
+        "    mine = current.numbers + (0,) * (width - len(current.numbers))",
+        "    mine = current.numbers + (-1,) * (width - len(current.numbers))",
+        "missing numbers count as zero (26_35 to 26.0.2_10 is a patch update)",
+        ("tests/test_verdicts.py::test_update_kind_rule",),
+    ),
+    Mutant(
+        "snapshot-update-is-major",
+        VERSIONS,
+        '    if current.is_date:\n        return "patch"\n',
+        '    if False:\n        return "patch"\n',
+        "a newer dated snapshot is a patch update: --fail-on major never fires on snapshots",
+        (
+            "tests/test_verdicts.py::test_update_kind_rule",
+            "tests/test_verdicts.py::test_a_dated_snapshot_is_never_offered_releases",
+        ),
+    ),
+    Mutant(
+        "snapshot-offered-releases",
+        VERSIONS,
+        "        and candidate.is_date == current.is_date\n",
+        "",
+        "a dated snapshot is never offered dotted releases",
+        (
+            "tests/test_verdicts.py::test_update_kind_rule",
+            "tests/test_verdicts.py::test_a_dated_snapshot_is_never_offered_releases",
+        ),
+    ),
+    Mutant(
+        "gate-trips-only-on-its-own-kind",
+        VERSIONS,
+        "        if any(getattr(self, kind) for kind in KINDS[wanted:]):",
+        "        if getattr(self, level):",
+        "--fail-on LEVEL trips on an update of that kind or bigger",
+        ("tests/test_outdated.py::test_fail_on",),
+    ),
+    Mutant(
+        "floor-within-is-nothing-newer",
+        VERSIONS,
+        "    if within:\n        unsure",
+        "    if False:\n        unsure",
+        "a release within the version floor (1.0.5 for 1.0) cannot be told from a rebuild: 3",
+        ("tests/test_verdicts.py::test_a_release_within_the_floor_cannot_be_told",),
+    ),
 ]

@@ -13,6 +13,12 @@ listing alone.
 Version tags of every variant are asked, not only the asked tag's: the version name may be
 spelled only in a sibling variant (eclipse-temurin's ``latest`` is ``25.0.4_7-jdk``). Version
 tags with a product prefix are asked only where a place's tag has that prefix.
+
+Newer releases are given twice: ``newer`` (cumulative tracks, as first documented) and
+``updates`` (exclusive update kinds, :class:`~whichtag.names.versions.Updates`), which
+``--fail-on`` judges. An image without a version name is judged above the version tag it was
+pulled as (its ``version_floor``); one with neither cannot be judged where the repository has
+version tags.
 """
 
 from __future__ import annotations
@@ -22,14 +28,20 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from whichtag.answer.connect import with_deadline
+from whichtag.answer.lookup import MISSING_FROM_LIST
 from whichtag.answer.results import reference_json
 from whichtag.errors import WhichtagError
 from whichtag.names.reference import Reference
 from whichtag.names.versions import (
     Newer,
+    Updates,
+    Version,
     newer_releases,
     parse_version,
     says_more,
+    update_kinds,
+    updates_above_floor,
     version_name,
 )
 
@@ -60,10 +72,24 @@ class Outdated:
     newer: Newer = field(default_factory=Newer)
     where: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # the newest release of each update kind (exclusive: see names.versions.Updates)
+    updates: Updates = field(default_factory=Updates)
+    # with no version name: the version tag the image was pulled as, which it is at least
+    version_floor: str | None = None
+    # each place's tag (None: a digest-only reference), beside ``where``; and per tag,
+    # whether it has moved off the digest in use (absent: not known)
+    place_tags: list[str | None] = field(default_factory=list, repr=False)
+    moved: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @property
     def complete(self) -> bool:
         return not self.errors
+
+    def place_stale(self, index: int) -> bool | None:
+        """Whether the tag of the place ``where[index]`` moved off the digest in use; None
+        when it has no tag or that was not learned."""
+        tag = self.place_tags[index] if index < len(self.place_tags) else None
+        return self.moved.get(tag) if tag is not None else None
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object (keys are a public interface: add, never rename)."""
@@ -74,6 +100,9 @@ class Outdated:
             "tag_digest": self.tag_digest,
             "stale": self.stale,
             "newer": dataclasses.asdict(self.newer),
+            "updates": self.updates.to_json(),
+            "update": self.updates.update,
+            "version_floor": self.version_floor,
             "where": self.where,
             "complete": self.complete,
             "errors": self.errors,
@@ -106,7 +135,13 @@ async def _check(run: _Run, uses: list[InUse]) -> list[Outdated]:
     failed: list[Outdated] = []
     for use, identity in zip(uses, identities, strict=True):
         if isinstance(identity, WhichtagError):
-            answer = Outdated(use.reference, None, where=[use.place], errors=[_message(identity)])
+            answer = Outdated(
+                use.reference,
+                None,
+                where=[use.place],
+                errors=[_message(identity)],
+                place_tags=[use.reference.tag],
+            )
             failed.append(answer)
             continue
         key = (use.reference.registry, use.reference.repository, identity)
@@ -119,12 +154,42 @@ async def _check(run: _Run, uses: list[InUse]) -> list[Outdated]:
     return [*answers, *failed]
 
 
+PARSE_CHUNK = 512  # tags read between two yields to the event loop
+
+
+def may_matter(tag: str, own: set[str]) -> bool:
+    """Whether a listed tag can be a version tag outdated asks about, decided without the
+    grammar: one starting with a number (``1.27.3-alpine``, ``v3.7``), or one whose first
+    letter a place's tag shares (a product prefix, ``open-21.0.12.0-jdk`` for
+    ``open-21-jdk``, is asked only where a place's tag has it)."""
+    first = tag[:1]
+    if first.isdigit() or (first in ("v", "V") and tag[1:2].isdigit()):
+        return True
+    return any(mine[:1] == first for mine in own)
+
+
+async def read_versions(tags: list[str], own: set[str]) -> dict[str, Version]:
+    """The version tags of a listing that may matter (:func:`may_matter`), read in chunks
+    that yield to the event loop, so that a deadline can stop a hostile listing (100,000
+    long tags the grammar reads at every dash)."""
+    versions: dict[str, Version] = {}
+    for start in range(0, len(tags), PARSE_CHUNK):
+        for tag in tags[start : start + PARSE_CHUNK]:
+            if may_matter(tag, own):
+                version = parse_version(tag)
+                if version is not None:
+                    versions[tag] = version
+        await asyncio.sleep(0)
+    return versions
+
+
 class _Run:
     """One run's questions, each tag's digest asked once however many places use it."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
         self._now: dict[Reference, asyncio.Future[str]] = {}
+        self._versions: dict[tuple[str, str], asyncio.Future[dict[str, Version]]] = {}
         # every tag the run's places use, per repository: with the version tags, the one set
         # of tags asked there, so that all of a repository's images share one scan
         self.own_tags: dict[tuple[str, str], set[str]] = {}
@@ -135,6 +200,17 @@ class _Run:
         if key not in self._now:
             self._now[key] = asyncio.ensure_future(self.client.digest_of(key))
         return await asyncio.shield(self._now[key])
+
+    async def versions_of(self, reference: Reference, listed: list[str]) -> dict[str, Version]:
+        """The repository's version tags, read once a run, within the run's time limit (the
+        grammar is work a deadline must be able to stop)."""
+        key = (reference.registry, reference.repository)
+        if key not in self._versions:
+            work = read_versions(listed, self.own_tags.get(key, set()))
+            self._versions[key] = asyncio.ensure_future(
+                with_deadline(work, self.client.options.timeout)
+            )
+        return await asyncio.shield(self._versions[key])
 
     async def identity(self, use: InUse) -> str | WhichtagError:
         """What names the image in use: its digest (asked of the registry for a bare tag),
@@ -153,40 +229,54 @@ class _Run:
     async def answer(self, identity: str, uses: list[InUse]) -> Outdated:
         first = uses[0].reference
         digest = None if identity.startswith("id:") else identity
-        answer = Outdated(first, digest, where=[use.place for use in uses])
+        answer = Outdated(
+            first,
+            digest,
+            where=[use.place for use in uses],
+            place_tags=[use.reference.tag for use in uses],
+        )
         tags = list(dict.fromkeys(use.reference.tag for use in uses if use.reference.tag))
         try:
             listed = await self.client.tags_of(first)
-            await self._name(answer, identity, tags, listed)
+            versions = await self.versions_of(first, listed)
+            await self._name(answer, identity, tags, versions)
         except WhichtagError as error:
             answer.errors.append(_message(error))
             return answer
-        answer.newer = newer_releases(answer.version, listed)
+        _judge(answer, tags, versions)
         return answer
 
     async def _name(
-        self, answer: Outdated, identity: str, tags: list[str], listed: list[str]
+        self, answer: Outdated, identity: str, tags: list[str], versions: dict[str, Version]
     ) -> None:
         """Fill in the version name, the tag's digest now and staleness."""
         if not identity.startswith("id:"):
-            fresh = await self._fresh_version_tag(answer, tags, listed)
+            fresh = await self._fresh_version_tag(answer, tags, versions)
             if fresh is not None:
                 # the other places' tags may have moved on (nginx:latest@<1.27.3's digest>
                 # beside nginx:1.27.3): each is asked what it points at now, once a run
                 now = [await self.digest_now(self._tagged(answer, tag)) for tag in tags]
                 answer.version, answer.tag_digest = fresh, now[0]
-                answer.stale = any(digest != answer.digest for digest in now)
+                answer.moved = {
+                    tag: digest != answer.digest for tag, digest in zip(tags, now, strict=True)
+                }
+                answer.stale = any(answer.moved.values())
+                if fresh not in versions:
+                    # it resolves, yet the listing lacks it: newer releases read from that
+                    # listing cannot be trusted, as a lookup's answer could not
+                    answer.errors.append(f"{fresh}: {MISSING_FROM_LIST}")
                 return
         own = self.own_tags.get((answer.reference.registry, answer.reference.repository), set())
+        asked = set(own)
+        for tag, version in versions.items():
+            # version tags without a product prefix, or with one a place's tag starts with
+            # (open-21.0.12.0-jdk for open-21-jdk; never a build-45 or pr-123 for latest)
+            if version.prefix == "" or any(mine.startswith(version.prefix) for mine in own):
+                asked.add(tag)
 
         def among(tag: str) -> bool:
-            """The places' own tags, and version tags without a product prefix or with one
-            a place's tag starts with (``open-21.0.12.0-jdk`` for ``open-21-jdk``; never a
-            ``build-45`` or ``pr-123`` for ``latest``)."""
-            version = parse_version(tag)
-            if tag in own or (version is not None and version.prefix == ""):
-                return True
-            return version is not None and any(mine.startswith(version.prefix) for mine in own)
+            """The tags chosen above (the grammar is not run again inside the scan)."""
+            return tag in asked
 
         bare = dataclasses.replace(answer.reference, tag=None, digest=None)
         if identity.startswith("id:"):
@@ -199,22 +289,23 @@ class _Run:
             result = await self.client.find_same_tags(target, among=among)
         answer.errors += [f"{error.tag}: {error.error}" for error in result.errors]
         answer.version = version_name(result.tags, tags[0] if tags else None)
+        unknown = {error.tag for error in result.errors}
+        answer.moved = {tag: tag not in result.tags for tag in tags if tag not in unknown}
         if tags:
             answer.tag_digest = result.digests.get(tags[0])
-            answer.stale = any(tag not in result.tags for tag in tags)
+            answer.stale = True if any(answer.moved.values()) else None
+            if answer.stale is None and len(answer.moved) == len(tags):
+                answer.stale = False
 
     async def _fresh_version_tag(
-        self, answer: Outdated, tags: list[str], listed: list[str]
+        self, answer: Outdated, tags: list[str], versions: dict[str, Version]
     ) -> str | None:
         """A place's version tag that still points at the digest in use and that no listed
         tag refines with more version information: the version name, with no scan at all
         (``nginx:1.27.3`` is 1.27.3)."""
         for tag in tags:
             version = parse_version(tag)
-            if version is None or any(
-                other is not None and says_more(other, version)
-                for other in map(parse_version, listed)
-            ):
+            if version is None or any(says_more(other, version) for other in versions.values()):
                 continue
             if await self.digest_now(self._tagged(answer, tag)) == answer.digest:
                 return tag
@@ -223,3 +314,31 @@ class _Run:
     @staticmethod
     def _tagged(answer: Outdated, tag: str) -> Reference:
         return dataclasses.replace(answer.reference, tag=tag, digest=None)
+
+
+def _judge(answer: Outdated, tags: list[str], versions: dict[str, Version]) -> None:
+    """The newer releases: by the version name; without one, above the version tag the
+    image was pulled as (its floor); without either, unknown whenever the repository has
+    version tags at all (a ``latest`` whose digest no version tag names any more)."""
+    if answer.version is not None:
+        family = _family_tags(answer.version, versions)
+        answer.newer = newer_releases(answer.version, family)
+        answer.updates = update_kinds(answer.version, family)
+        return
+    answer.version_floor = next(
+        (tag for tag in tags if tag in versions or parse_version(tag)), None
+    )
+    if answer.version_floor is not None:
+        answer.updates = updates_above_floor(
+            answer.version_floor, _family_tags(answer.version_floor, versions)
+        )
+    elif versions:
+        answer.updates = Updates(unsure="major")
+
+
+def _family_tags(version: str, versions: dict[str, Version]) -> list[str]:
+    """The listed tags of the variant of ``version`` (cheap: already read)."""
+    current = parse_version(version)
+    if current is None:
+        return []
+    return [tag for tag, other in versions.items() if other.family == current.family]

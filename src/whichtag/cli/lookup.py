@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fail-on",
         choices=["stale"],
-        help="with --local: exit 1 when the image is stale (its tag has moved since the pull)",
+        help="with --local: exit 1 when the image is stale (its tag has moved since the pull), "
+        "3 when that cannot be told",
     )
     parser.add_argument("--version", action="version", version=f"whichtag {VERSION}")
     parser.add_argument(
@@ -140,10 +141,20 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
         code = _print_outcome(0, asked[0], result, _batch_output(args, asked))
     else:
         code = _answer(result, json_output=args.json or args.format == "json")
-    stale = result.local is not None and result.local.get("stale") is True
-    if args.fail_on == "stale" and stale and code == EXIT_OK:
+    return _stale_gate(result, code) if args.fail_on == "stale" else code
+
+
+def _stale_gate(result: Result, code: int) -> int:
+    """``--local --fail-on stale``: 1 when the image is stale (also when other tags could not
+    be asked), 3 when that cannot be told (content the registry does not have under its tag),
+    else the answer's own code; a local-only image has nothing upstream to be stale against."""
+    local = result.local or {}
+    if local.get("stale") is True:
         say(sys.stderr, "whichtag: the local image is stale (--fail-on stale)")
         return EXIT_ERROR
+    if local.get("stale") is None and local.get("status") != "local-only":
+        say(sys.stderr, "whichtag: cannot tell whether the local image is stale (--fail-on stale)")
+        code = EXIT_INCOMPLETE
     return code
 
 

@@ -4,15 +4,23 @@ Sources, any together: files and folders (the references ``pin`` finds), ``-f RE
 reference per line), ``--pods FILE`` (``kubectl get pods -A -o json``), ``--engine`` (the
 local engine's running containers). One answer per distinct image (repository + digest in
 use) with every place it is used; a table on a terminal, plain lines otherwise, JSON Lines
-with ``--json``, or the Prometheus text format with ``--format prometheus``.
+with ``--json``, or the Prometheus text format with ``--format prometheus``; ``--output FILE``
+writes any of them atomically. Exit codes: 0 everything checked and no gate tripped, 1 the
+``--fail-on`` condition holds for some image (reported even when other parts are unknown),
+2 usage, 3 cannot tell.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import json
+import os
 import sys
+import tempfile
+import time
 from typing import TYPE_CHECKING, TextIO
 
 from whichtag.answer.outdated import InUse
@@ -34,15 +42,20 @@ if TYPE_CHECKING:
 
 MAX_PODS_BYTES = 256 * 1024 * 1024
 PODS_HINT = "kubectl get pods -A -o json > pods.json, then --pods pods.json (or --pods -)"
-TRACKS = ("patch", "minor", "major")
+KINDS = ("patch", "minor", "major")  # as names.versions.KINDS (not imported: --help stays fast)
 
 EXAMPLES = """examples:
   whichtag outdated .                               every image the Dockerfiles, compose
                                                     files and manifests here use
   kubectl get pods -A -o json | whichtag outdated --pods -
   whichtag outdated --engine --fail-on minor        exit 1 if a running image has a
-                                                    newer minor release
-  whichtag outdated k8s/ --format prometheus > /var/lib/node_exporter/whichtag.prom
+                                                    minor or major update
+  whichtag outdated --pods pods.json --format prometheus \\
+      --output /var/lib/node_exporter/textfile/whichtag.prom
+
+exit codes: 0 everything checked, no gate tripped; 1 the --fail-on condition holds for some
+image; 2 usage; 3 cannot tell (something not checked). 1 wins over 3. (whichtag help
+exit-codes)
 """
 
 
@@ -50,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="whichtag outdated",
         description="For every image in use (in files, a cluster's pods, the local engine): "
-        "its version, whether its tag has moved, and the newest newer patch, minor and major "
-        "release of the same variant.",
+        "its version, whether its tag has moved, and the newest release of the same variant "
+        "of each update kind: patch, minor (the minor number rises) and major (the major "
+        "number rises).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -77,13 +91,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--fail-on",
-        choices=["stale", *TRACKS],
-        help="exit 1 when any image is stale / has a newer release in that track",
+        choices=["stale", *KINDS],
+        help="exit 1 when any image is stale (its tag has moved) / has an update of that kind "
+        "or bigger (major: a new major only; patch: any newer release); 3 when that cannot "
+        "be told for an image",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the output to FILE atomically (a temporary file in its folder, then "
+        "renamed), whatever the exit code: a reader never sees it half written",
     )
     add_common_options(
         parser,
         "print one JSON object per image (JSON Lines): reference, registry, repository, "
-        "digest, version, tag_digest, stale, newer, where, complete, errors",
+        "digest, version, tag_digest, stale, newer, updates, update, version_floor, where, "
+        "complete, errors",
         matching=False,
     )
     return parser
@@ -101,46 +124,130 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
         )
     if args.file == "-" and args.pods == "-":
         raise UsageError("-f - and --pods - both read standard input", hint="use a file")
+    if args.output is not None:
+        _check_output_folder(args.output)
     options = build_options(args, progress)
     answers, skipped = asyncio.run(_check(args, options))
     if progress is not None:
         progress.clear()
-    output = "json" if args.json else args.format
-    if output == "json":
-        for answer in answers:
-            json.dump(answer.to_json(), sys.stdout)
-            sys.stdout.write("\n")
-    elif output == "prometheus":
-        sys.stdout.write(prometheus(answers))
-    else:
-        _print_text(answers, sys.stdout)
-    sys.stdout.flush()
     for answer in answers:
         for error in answer.errors:
             say(sys.stderr, f"whichtag: {answer.reference}: {error}")
     if skipped:
         say(sys.stderr, f"whichtag: {skipped} place(s) not asked (see above): incomplete")
-    return _exit_code(answers, args.fail_on, skipped)
+    code = _exit_code(answers, args.fail_on, skipped)
+    output = "json" if args.json else args.format
+    if args.output is None:
+        _write(answers, output, sys.stdout, complete=skipped == 0 and _all_checked(answers))
+        sys.stdout.flush()
+    else:
+        buffer = io.StringIO()
+        _write(answers, output, buffer, complete=skipped == 0 and _all_checked(answers))
+        write_atomically(args.output, buffer.getvalue())
+    return code
+
+
+def _all_checked(answers: list[Outdated]) -> bool:
+    return all(answer.complete for answer in answers)
+
+
+def _write(answers: list[Outdated], output: str, out: TextIO, *, complete: bool) -> None:
+    if output == "json":
+        for answer in answers:
+            json.dump(answer.to_json(), out)
+            out.write("\n")
+    elif output == "prometheus":
+        out.write(prometheus(answers, complete=complete))
+    else:
+        _print_text(answers, out)
+
+
+def _check_output_folder(path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(
+            f"--output {path}: no folder {folder}",
+            hint="create the folder first, or write to another file",
+        )
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, flushed to
+    disk and then renamed over it: a reader (node_exporter, a cron job's next run) sees the
+    old file or the new one, never a half-written one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder
+        )
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            umask = os.umask(0o022)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)  # as a plain open() would have made it
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise WhichtagError(
+            f"cannot write {path}: {error.strerror or error}",
+            hint="check the folder's permissions and free space",
+        ) from None
+
+
+def verdict(answer: Outdated, fail_on: str) -> bool | None:
+    """Whether ``--fail-on`` holds for one image: True, False, or None when it cannot be
+    told (an incomplete answer that does not already trip it, an image of unknown version
+    in a repository with version tags, releases within a version floor)."""
+    if fail_on == "stale":
+        tripped: bool | None = answer.stale
+    else:
+        tripped = answer.updates.trips(fail_on)
+    if tripped:
+        return True
+    if not answer.complete:
+        return None
+    if fail_on == "stale":
+        return False  # a digest-only reference has no tag to move: nothing to tell
+    return tripped
 
 
 def _exit_code(answers: list[Outdated], fail_on: str | None, skipped: int) -> int:
+    """1 when the gate holds for some image (even when other parts are unknown), else 3 when
+    anything was not checked, else 0."""
+    unknown = bool(skipped) or not _all_checked(answers)
     if fail_on is not None:
-        failing = [
-            answer
-            for answer in answers
-            if (answer.stale if fail_on == "stale" else getattr(answer.newer, fail_on))
-        ]
+        verdicts = [verdict(answer, fail_on) for answer in answers]
+        failing = verdicts.count(True)
         if failing:
-            say(sys.stderr, f"whichtag: {len(failing)} image(s) {_failing_words(fail_on)}")
+            say(sys.stderr, f"whichtag: {failing} image(s) {_failing_words(fail_on)}")
             return EXIT_ERROR
-    incomplete = skipped or any(not answer.complete for answer in answers)
-    return EXIT_INCOMPLETE if incomplete else EXIT_OK
+        untold = [a for a, v in zip(answers, verdicts, strict=True) if v is None and a.complete]
+        for answer in untold:
+            say(sys.stderr, f"whichtag: {answer.reference}: {_untold_words(answer, fail_on)}")
+        unknown = unknown or bool(untold)
+    return EXIT_INCOMPLETE if unknown else EXIT_OK
+
+
+def _untold_words(answer: Outdated, fail_on: str) -> str:
+    if answer.version_floor is not None:
+        return (
+            f"at least {answer.version_floor}, but a newer release within it cannot be told "
+            f"from a rebuild: cannot tell (--fail-on {fail_on})"
+        )
+    return f"no version name, so its updates cannot be told (--fail-on {fail_on})"
 
 
 def _failing_words(fail_on: str) -> str:
     if fail_on == "stale":
         return "stale: the tag has moved since (--fail-on stale)"
-    return f"with a newer {fail_on} release (--fail-on {fail_on})"
+    bigger = {"patch": "any newer release", "minor": "a minor or major update"}
+    return f"with {bigger.get(fail_on, 'a major update')} (--fail-on {fail_on})"
 
 
 async def _check(args: argparse.Namespace, options: Options) -> tuple[list[Outdated], int]:
@@ -253,10 +360,10 @@ def _rows(answers: list[Outdated]) -> list[list[str]]:
         [
             str(answer.reference),
             (answer.digest or "-")[:19],
-            _cell(answer.version),
-            _cell(answer.newer.patch),
-            _cell(answer.newer.minor),
-            _cell(answer.newer.major),
+            _cell(answer.version or (answer.version_floor and f">={answer.version_floor}")),
+            _cell(answer.updates.patch),
+            _cell(answer.updates.minor),
+            _cell(answer.updates.major),
             _stale_word(answer) if answer.complete else "error",
         ]
         for answer in answers
@@ -277,38 +384,9 @@ def _print_text(answers: list[Outdated], out: TextIO) -> None:
         out.write("  ".join(cells).rstrip() + "\n")
 
 
-def _label(value: str | None) -> str:
-    """A Prometheus label value: backslash, double quote and newline escaped."""
-    text = value or ""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+def prometheus(answers: list[Outdated], *, complete: bool) -> str:
+    """The text exposition format of the answers (see :mod:`whichtag.answer.metrics`)."""
+    from whichtag.answer.metrics import image_series, run_series
 
-
-def prometheus(answers: list[Outdated]) -> str:
-    """The text exposition format: one ``# HELP`` and ``# TYPE`` per metric, then its
-    samples; ``digest`` keeps two images of one reference (a pod behind, a file ahead)
-    apart."""
-    info, stale, outdated = [], [], []
-    for answer in answers:
-        image, digest = _label(str(answer.reference)), _label(answer.digest)
-        labels = f'image="{image}",digest="{digest}"'
-        info.append(f'whichtag_image_info{{{labels},version="{_label(answer.version)}"}} 1')
-        stale.append(f"whichtag_image_stale{{{labels}}} {1 if answer.stale else 0}")
-        for track in TRACKS:
-            newest = getattr(answer.newer, track)
-            outdated.append(
-                f'whichtag_image_outdated{{{labels},track="{track}",newest="{_label(newest)}"}} '
-                f"{1 if newest else 0}"
-            )
-    blocks = [
-        ("whichtag_image_info", "The image in use, its version name and digest.", info),
-        ("whichtag_image_stale", "1 when the image's tag has moved away from it.", stale),
-        (
-            "whichtag_image_outdated",
-            "1 when a newer release of the image's variant is out in the track.",
-            outdated,
-        ),
-    ]
-    lines = []
-    for name, text, samples in blocks:
-        lines += [f"# HELP {name} {text}", f"# TYPE {name} gauge", *samples]
-    return "\n".join(lines) + "\n"
+    series = image_series(answers)
+    return run_series(series, finished=time.time(), complete=complete).text()

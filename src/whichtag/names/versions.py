@@ -306,14 +306,10 @@ class Newer:
     major: str | None = None  # ... of any major
 
 
-def newer_releases(version: str | None, tags: Iterable[str]) -> Newer:
-    """Newer releases of the same variant as ``version`` (a version name) among ``tags``, in
-    the grammar's order (never push time): ``1.27.3`` with ``1.27.4``, ``1.28.1`` and
-    ``2.0.1`` published gives patch ``1.27.4``, minor ``1.28.1``, major ``2.0.1``.
-    ``-alpine`` stays ``-alpine``; a pre-release is offered only to a pre-release."""
-    current = parse_version(version) if version is not None else None
-    if current is None:
-        return Newer()
+def _newer_of_variant(current: Version, tags: Iterable[str]) -> list[Version]:
+    """The tags newer than ``current`` of its variant, in the grammar's order (never push
+    time): ``-alpine`` stays ``-alpine``, a dated snapshot is offered only dated snapshots (and
+    a release only releases), a pre-release is offered only to a pre-release."""
     newer = [
         candidate
         for candidate in map(parse_version, tags)
@@ -324,13 +320,121 @@ def newer_releases(version: str | None, tags: Iterable[str]) -> Newer:
         and candidate.order > current.order
     ]
     newer.sort(key=lambda candidate: natural_key(candidate.tag))  # ties: input order no matter
+    return newer
+
+
+def _newest(current: Version, candidates: list[Version]) -> str | None:
+    best = max(candidates, key=lambda c: (c.order, c.information, c.v == current.v), default=None)
+    return best.tag if best is not None else None
+
+
+def newer_releases(version: str | None, tags: Iterable[str]) -> Newer:
+    """Newer releases of the same variant as ``version`` (a version name) among ``tags``, in
+    the grammar's order (never push time): ``1.27.3`` with ``1.27.4``, ``1.28.1`` and
+    ``2.0.1`` published gives patch ``1.27.4``, minor ``1.28.1``, major ``2.0.1``.
+    ``-alpine`` stays ``-alpine``; a pre-release is offered only to a pre-release."""
+    current = parse_version(version) if version is not None else None
+    if current is None:
+        return Newer()
+    newer = _newer_of_variant(current, tags)
 
     def newest(width: int) -> str | None:
         track = [c for c in newer if c.numbers[:width] == current.numbers[:width]]
-        best = max(track, key=lambda c: (c.order, c.information, c.v == current.v), default=None)
-        return best.tag if best is not None else None
+        return _newest(current, track)
 
     return Newer(patch=newest(2), minor=newest(1), major=newest(0))
+
+
+KINDS = ("patch", "minor", "major")  # smallest first: a gate on one trips on it or bigger
+
+
+@dataclass(frozen=True)
+class Updates:
+    """The newest newer release of each update kind, exclusive (as Renovate's and
+    Dependabot's update types): ``major`` raises the major number, ``minor`` the minor within
+    the major, ``patch`` anything else newer (a patch number, a build, a revision).
+    ``unsure`` is the biggest kind that may exist but cannot be told (an image known only by
+    a version floor, or not at all); None when everything newer is known."""
+
+    patch: str | None = None
+    minor: str | None = None
+    major: str | None = None
+    unsure: str | None = None
+
+    @property
+    def update(self) -> str | None:
+        """The biggest kind available, or None."""
+        return next((kind for kind in reversed(KINDS) if getattr(self, kind)), None)
+
+    def trips(self, level: str) -> bool | None:
+        """Whether an update of ``level`` or bigger exists: True, False, or None when that
+        cannot be told."""
+        wanted = KINDS.index(level)
+        if any(getattr(self, kind) for kind in KINDS[wanted:]):
+            return True
+        if self.unsure is not None and KINDS.index(self.unsure) >= wanted:
+            return None
+        return False
+
+    def to_json(self) -> dict[str, str | None]:
+        return {kind: getattr(self, kind) for kind in KINDS}
+
+
+def update_kind(current: Version, newer: Version) -> str:
+    """The kind of the update from ``current`` to ``newer`` (a newer version of its
+    variant). Missing numbers count as zero (Temurin's ``26_35`` to ``26.0.2_10`` is a
+    patch). A dated snapshot has no major or minor: a newer snapshot of the same form
+    (``tip-20260103`` to ``tip-20260815``, ``20240315`` to ``20240601``) is a patch, so
+    that a gate on major or minor never fires on snapshots."""
+    if current.is_date:
+        return "patch"
+    width = max(len(current.numbers), len(newer.numbers), 2)
+    mine = current.numbers + (0,) * (width - len(current.numbers))
+    theirs = newer.numbers + (0,) * (width - len(newer.numbers))
+    if theirs[0] > mine[0]:
+        return "major"
+    if theirs[:2] > mine[:2]:
+        return "minor"
+    return "patch"
+
+
+def update_kinds(version: str | None, tags: Iterable[str]) -> Updates:
+    """The newest newer release of each kind of ``version`` (a version name) among ``tags``
+    (see :class:`Updates`): ``1.26.2`` with ``1.26.5``, ``1.28.0`` and ``2.0.1`` published
+    gives patch ``1.26.5``, minor ``1.28.0``, major ``2.0.1``; with only ``1.28.0`` there is
+    a minor update and no major one."""
+    current = parse_version(version) if version is not None else None
+    if current is None:
+        return Updates()
+    by_kind: dict[str, list[Version]] = {kind: [] for kind in KINDS}
+    for candidate in _newer_of_variant(current, tags):
+        by_kind[update_kind(current, candidate)].append(candidate)
+    return Updates(**{kind: _newest(current, found) for kind, found in by_kind.items()})
+
+
+def updates_above_floor(floor: str, tags: Iterable[str]) -> Updates:
+    """Updates of an image known only to be at least ``floor`` (the version tag it was
+    pulled as, ``1.0``, which has moved on since): releases above the floor at its own
+    precision (``1.1``, ``2.0``) are newer, of the kind they are from the floor; those
+    within it (``1.0.5``) cannot be told from a rebuild, so their kinds are ``unsure``."""
+    current = parse_version(floor)
+    if current is None:
+        return Updates()
+    tags = list(tags)
+    width = len(current.numbers)
+    above: list[Version] = []
+    within: list[Version] = []
+    for candidate in _newer_of_variant(current, tags):
+        padded = candidate.numbers + (0,) * max(0, width - len(candidate.numbers))
+        (above if padded[:width] > current.numbers else within).append(candidate)
+    kinds = {
+        kind: _newest(current, [c for c in above if update_kind(current, c) == kind])
+        for kind in KINDS
+    }
+    unsure = None
+    if within:
+        unsure = "patch" if width >= 2 or current.is_date else "minor"
+    return Updates(**kinds, unsure=unsure)
 
 
 def map_order(
