@@ -49,11 +49,11 @@ def main() -> int:
             ["whichtag", f"{host}/fluent/fluentd@{digests['latest']}", "--json"],
             ["whichtag", f"{host}/library/nginx:latest", f"{host}/library/nginx:stable-alpine"],
             ["whichtag", "map", f"{host}/library/nginx"],
-            ["whichtag", "outdated", str(compose)],  # which versions a file uses, what is newer
+            ["whichtag", "outdated", compose.name],  # which versions a file uses, what is newer
         ]
         for command in commands:
             print("$ " + shlex.join(command), flush=True)
-            code = subprocess.call([sys.executable, "-m", "whichtag", *command[1:]])
+            code = subprocess.call([sys.executable, "-m", "whichtag", *command[1:]], cwd=files)
             print(flush=True)
             if code != 0:
                 return code

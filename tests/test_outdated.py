@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 from collections import Counter
@@ -188,7 +189,13 @@ def test_pods_a_running_latest_is_named_by_its_version(
     assert old["stale"] is True
     assert old["newer"] == {"patch": "1.27.4", "minor": "1.28.1", "major": "2.0.1"}
     assert old["where"] == [
-        {"source": "pod", "namespace": "web", "pod": "web-7d4b9", "container": "nginx"}
+        {
+            "source": "pod",
+            "namespace": "web",
+            "pod": "web-7d4b9",
+            "container": "nginx",
+            "reference": f"{history.host}/{REPO}:latest",  # the place's own, as written
+        }
     ]
     assert old["reference"] == f"{history.host}/{REPO}:latest"
     assert (old["registry"], old["repository"], old["complete"], old["errors"]) == (
@@ -207,9 +214,15 @@ def test_pods_a_running_latest_is_named_by_its_version(
     assert init["newer"] == {"patch": None, "minor": None, "major": "2.0.1"}
     queued = answers["7.4.3"]  # no status: the spec's tag, as it points now
     assert queued["repository"] == "redis" and queued["stale"] is False
-    assert queued["where"] == [
-        {"source": "pod", "namespace": "web", "pod": "queued-1", "container": "cache"}
-    ]
+    [place] = queued["where"]
+    assert place == {
+        "source": "pod",
+        "namespace": "web",
+        "pod": "queued-1",
+        "container": "cache",
+        "reference": place["reference"],
+    }
+    assert place["reference"].endswith("/redis:7.4")  # the spec's image, as written
 
 
 def test_files_and_lists_together(history: History, run: Run, tmp_path: Path) -> None:
@@ -233,7 +246,7 @@ def test_files_and_lists_together(history: History, run: Run, tmp_path: Path) ->
     alpine = answers["1.27.4-alpine"]  # 1.27-alpine is named by the tag refining it
     assert alpine["newer"] == {"patch": None, "minor": None, "major": "2.0.1-alpine"}
     by_digest = answers["1.27.3"]  # a digest-only reference
-    assert by_digest["where"] == [{"source": "list", "line": 2}]
+    assert by_digest["where"] == [{"source": "list", "line": 2, "reference": digest_only}]
     assert by_digest["tag_digest"] is None and by_digest["stale"] is None
     assert by_digest["newer"]["patch"] == "1.27.4"
     rc = answers["2.1.0-rc1"]
@@ -350,10 +363,10 @@ def test_fail_on(
 def test_fail_on_stale_with_a_moved_tag(history: History, run: Run, tmp_path: Path) -> None:
     listed = tmp_path / "refs.txt"
     listed.write_text(f"{history.ref('latest')}@{history.digests['old:latest']}\n")
-    result = run("outdated", "-f", str(listed), "--fail-on", "stale")
+    result = run("outdated", "-f", str(listed), "--fail-on", "stale", "--format", "tsv")
     assert result.code == 1
-    line = result.out.strip().split("\t")
-    assert line[2] == "1.27.3" and line[-1] == "stale"
+    header, line = [row.split("\t") for row in result.out.strip().splitlines()]
+    assert line[header.index("VERSION")] == "1.27.3" and line[header.index("STALE")] == "stale"
 
 
 def test_an_unknown_tag_is_an_incomplete_answer(history: History, run: Run, tmp_path: Path) -> None:
@@ -449,9 +462,14 @@ def test_an_engine_image_that_cannot_be_inspected_is_a_place_not_asked(
     assert gated.code == 3, gated.err
 
 
-def test_the_table_on_a_terminal_and_lines_otherwise() -> None:
+def test_the_table_is_the_same_through_a_pipe_and_names_every_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A header line and the same columns on a terminal and off one; short digests (whole in
+    TSV); every place in WHERE through a pipe, the first two and ``+N more`` only on a
+    terminal too narrow for them; server text escaped."""
     from whichtag.answer.outdated import Outdated
-    from whichtag.cli.outdated import _print_text
+    from whichtag.cli.outdated import _print_table
     from whichtag.names.reference import parse_reference
     from whichtag.names.versions import Updates
 
@@ -459,30 +477,56 @@ def test_the_table_on_a_terminal_and_lines_otherwise() -> None:
         def isatty(self) -> bool:
             return True
 
+    places = [{"source": "file", "path": f"k8s/app{n}.yaml", "line": n} for n in range(1, 5)]
     answer = Outdated(
         parse_reference("registry.example/app:latest"),
         "sha256:" + "a" * 64,
         version="1.27.3\u202e",  # server text: escaped, never a control character
         stale=True,
         updates=Updates("1.27.4", "1.28.1", None),
+        where=places,
+        place_tags=["latest", "stable", "latest", None],
     )
-    table = Terminal()
-    _print_text([answer], table)
-    header, row = table.getvalue().splitlines()
-    assert header.split() == ["IMAGE", "IN", "USE", "VERSION", "PATCH", "MINOR", "MAJOR", "STALE"]
-    assert row.split() == [
-        "registry.example/app:latest",
+    piped = io.StringIO()
+    _print_table([answer], piped, tsv=False, wide=False)
+    header, row = piped.getvalue().splitlines()
+    assert header.split() == [
+        "IMAGE",
+        "TAG",
+        "IN",
+        "USE",
+        "VERSION",
+        "PATCH",
+        "MINOR",
+        "MAJOR",
+        "STALE",
+        "WHERE",
+    ]
+    assert row.split(None, 8) == [
+        "registry.example/app",
+        "latest,stable",
         "sha256:aaaaaaaaaaaa",
         "1.27.3\\u202e",
         "1.27.4",
         "1.28.1",
         "-",
         "stale",
+        "k8s/app1.yaml:1, k8s/app2.yaml:2, k8s/app3.yaml:3, k8s/app4.yaml:4",
     ]
     assert header.index("VERSION") == row.index("1.27.3")  # columns line up
-    lines = io.StringIO()
-    _print_text([answer], lines)
-    assert lines.getvalue().split("\t")[2] == "1.27.3\\u202e"
+    monkeypatch.setenv("NO_COLOR", "1")
+    wide_terminal = Terminal()
+    monkeypatch.setattr("shutil.get_terminal_size", lambda: os.terminal_size((300, 40)))
+    _print_table([answer], wide_terminal, tsv=False, wide=False)
+    assert wide_terminal.getvalue() == piped.getvalue()  # no colour asked for: the same text
+    narrow = Terminal()
+    monkeypatch.setattr("shutil.get_terminal_size", lambda: os.terminal_size((80, 40)))
+    _print_table([answer], narrow, tsv=False, wide=False)
+    assert narrow.getvalue().splitlines()[1].endswith("k8s/app2.yaml:2, +2 more")
+    tsv = io.StringIO()
+    _print_table([answer], tsv, tsv=True, wide=False)
+    fields = tsv.getvalue().splitlines()[1].split("\t")
+    assert fields[2] == "sha256:" + "a" * 64 and fields[3] == "1.27.3\\u202e"
 
 
 @pytest.mark.parametrize(
@@ -543,12 +587,21 @@ def test_every_source_at_once(history: History, run: Run, tmp_path: Path) -> Non
     refs.write_text(history.ref("stable") + "\n")
     pods = tmp_path / "pods.json"
     pods.write_text(json.dumps(_pods(history)))
-    result = run("outdated", str(tmp_path / "Dockerfile"), "-f", str(refs), "--pods", str(pods))
+    result = run(
+        "outdated",
+        str(tmp_path / "Dockerfile"),
+        "-f",
+        str(refs),
+        "--pods",
+        str(pods),
+        "--format",
+        "tsv",
+    )
     assert result.code == 0, result.err
-    rows = [line.split("\t") for line in result.out.splitlines()]
-    current = [row for row in rows if row[2] == "1.28.1" and row[1] != "-"]
+    rows = [line.split("\t") for line in result.out.splitlines()[1:]]
+    current = [row for row in rows if row[3] == "1.28.1" and row[2] != "-"]
     # the init container (by digest), the Dockerfile and stable (same image): one row
-    assert len([row for row in current if row[0].endswith(":1.28.1")]) == 1
+    assert len([row for row in current if "1.28.1" in row[1].split(",")]) == 1
     json_run = run(
         "outdated", str(tmp_path / "Dockerfile"), "-f", str(refs), "--pods", str(pods), "--json"
     )

@@ -22,6 +22,7 @@ FORMAT_HELP = {
     "tsv": "tab-separated values with a header line",
     "json": "as --json",
     "prometheus": "the text exposition format, for node_exporter's textfile collector",
+    "text": "the same as table, by its earlier name",
 }
 LISTER_CHOICES = ["auto", "generic", "gcr", "hub", "quay", "harbor", "acr", "fast"]
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -30,7 +32,8 @@ from whichtag.cli.lookup import read_reference_lines
 from whichtag.cli.pin import read_all
 from whichtag.cli.progress import Progress
 from whichtag.cli.settings import build_options
-from whichtag.cli.terminal import printable, say
+from whichtag.cli.tables import short_digest, write_table
+from whichtag.cli.terminal import say
 from whichtag.errors import EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, UsageError, WhichtagError
 from whichtag.files.guarded import UnsafeFile, read_regular_file
 from whichtag.files.pods import pod_images
@@ -82,14 +85,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine", action="store_true", help="the local engine's running containers"
     )
     parser.add_argument(
-        "--format",
-        choices=["text", "json", "prometheus"],
-        default="text",
-        help="text (a table on a terminal, plain lines otherwise), json (JSON Lines, as "
-        "--json) or prometheus (the text exposition format, for node_exporter's textfile "
-        "collector)",
-    )
-    parser.add_argument(
         "--fail-on",
         choices=["stale", *KINDS],
         help="exit 1 when any image is stale (its tag has moved) / has an update of that kind "
@@ -108,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "digest, version, tag_digest, stale, newer, updates, update, version_floor, where, "
         "complete, errors",
         matching=False,
+        formats=("table", "tsv", "json", "prometheus", "text"),
     )
     return parser
 
@@ -138,11 +134,19 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     code = _exit_code(answers, args.fail_on, skipped)
     output = "json" if args.json else args.format
     if args.output is None:
-        _write(answers, output, sys.stdout, complete=skipped == 0 and _all_checked(answers))
+        _write(
+            answers,
+            output,
+            sys.stdout,
+            complete=skipped == 0 and _all_checked(answers),
+            wide=args.wide,
+        )
         sys.stdout.flush()
     else:
         buffer = io.StringIO()
-        _write(answers, output, buffer, complete=skipped == 0 and _all_checked(answers))
+        _write(
+            answers, output, buffer, complete=skipped == 0 and _all_checked(answers), wide=args.wide
+        )
         write_atomically(args.output, buffer.getvalue())
     return code
 
@@ -151,7 +155,9 @@ def _all_checked(answers: list[Outdated]) -> bool:
     return all(answer.complete for answer in answers)
 
 
-def _write(answers: list[Outdated], output: str, out: TextIO, *, complete: bool) -> None:
+def _write(
+    answers: list[Outdated], output: str, out: TextIO, *, complete: bool, wide: bool = False
+) -> None:
     if output == "json":
         for answer in answers:
             json.dump(answer.to_json(), out)
@@ -159,7 +165,7 @@ def _write(answers: list[Outdated], output: str, out: TextIO, *, complete: bool)
     elif output == "prometheus":
         out.write(prometheus(answers, complete=complete))
     else:
-        _print_text(answers, out)
+        _print_table(answers, out, tsv=output == "tsv", wide=wide)
 
 
 def _check_output_folder(path: str) -> None:
@@ -274,14 +280,6 @@ def _note(line: str) -> None:
     say(sys.stderr, f"whichtag: note: {line}")
 
 
-def _where(place: dict[str, object]) -> str:
-    if place["source"] == "file":
-        return f"{place['path']}:{place['line']}"
-    if place["source"] == "list":
-        return f"line {place['line']}"
-    return f"{place['namespace']}/{place['pod']} {place['container']}"
-
-
 class _Places:
     """The places a run asks about, and how many it could not: a reference that does not
     parse, one pin's reader cannot resolve (an ARG, a template), a container that could not
@@ -299,9 +297,9 @@ class _Places:
         try:
             reference = parse_reference(text)
         except WhichtagError as error:
-            self.skip(f"{_where(place)}: {error.message}")
+            self.skip(f"{where_text(place)}: {error.message}")
             return
-        self.uses.append(InUse(reference, place, **known))
+        self.uses.append(InUse(reference, {**place, "reference": text}, **known))
 
     def from_files(self, paths: list[str]) -> None:
         read, unread = read_all(paths)  # warns about each entry it cannot read
@@ -347,6 +345,11 @@ def _read_pods(path: str) -> str:
     return text
 
 
+HEADER = ["IMAGE", "TAG", "IN USE", "VERSION", "PATCH", "MINOR", "MAJOR", "STALE", "WHERE"]
+#: places a row shows on a terminal too narrow for them all (through a pipe: every place)
+PLACES_SHOWN = 2
+
+
 def _cell(value: str | None) -> str:
     return "-" if value is None else value
 
@@ -355,33 +358,64 @@ def _stale_word(answer: Outdated) -> str:
     return {True: "stale", False: "current", None: "-"}[answer.stale]
 
 
-def _rows(answers: list[Outdated]) -> list[list[str]]:
+def _image(answer: Outdated) -> str:
+    """The repository as people write it, without a tag or digest (those have columns)."""
+    return dataclasses.replace(answer.reference, tag=None, digest=None).familiar
+
+
+def _tags(answer: Outdated) -> str:
+    """Every tag the places wrote, once each (``-``: pinned by digest alone)."""
+    return ",".join(dict.fromkeys(tag for tag in answer.place_tags if tag)) or "-"
+
+
+def _where_cell(answer: Outdated, limit: int | None) -> str:
+    places = [where_text(place) for place in answer.where]
+    if limit is not None and len(places) > limit:
+        return ", ".join(places[:limit]) + f", +{len(places) - limit} more"
+    return ", ".join(places)
+
+
+def where_text(place: dict[str, object]) -> str:
+    """``k8s/web.yaml:12``, ``web/web-7d4b9/nginx``, ``engine:proxy``, ``line 4``."""
+    if place["source"] == "file":
+        return f"{place['path']}:{place['line']}"
+    if place["source"] == "list":
+        return f"line {place['line']}"
+    if place["source"] == "engine":
+        return f"engine:{place['container']}"
+    return f"{place['namespace']}/{place['pod']}/{place['container']}"
+
+
+def _rows(
+    answers: list[Outdated], *, wide: bool, whole: bool, places: int | None
+) -> list[list[str]]:
     return [
         [
-            str(answer.reference),
-            (answer.digest or "-")[:19],
+            _image(answer),
+            _tags(answer),
+            answer.digest or "-" if whole else short_digest(answer.digest, wide=wide),
             _cell(answer.version or (answer.version_floor and f">={answer.version_floor}")),
             _cell(answer.updates.patch),
             _cell(answer.updates.minor),
             _cell(answer.updates.major),
             _stale_word(answer) if answer.complete else "error",
+            _where_cell(answer, places),
         ]
         for answer in answers
     ]
 
 
-def _print_text(answers: list[Outdated], out: TextIO) -> None:
-    """A table on a terminal; otherwise one line per image, fields separated by tabs."""
-    rows = [[printable(cell) for cell in row] for row in _rows(answers)]
-    if not out.isatty():
-        for row in rows:
-            out.write("\t".join(row) + "\n")
-        return
-    header = ["IMAGE", "IN USE", "VERSION", "PATCH", "MINOR", "MAJOR", "STALE"]
-    widths = [max(len(row[index]) for row in [header, *rows]) for index in range(len(header))]
-    for row in [header, *rows]:
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        out.write("  ".join(cells).rstrip() + "\n")
+def _print_table(answers: list[Outdated], out: TextIO, *, tsv: bool, wide: bool) -> None:
+    """One row per image in use: the same table with its header on a terminal and through a
+    pipe; every place listed, except on a terminal too narrow for them (then the first two
+    and ``+N more``); TSV with whole digests."""
+    rows = _rows(answers, wide=wide, whole=tsv, places=None)
+    if not tsv and out.isatty():
+        columns = shutil.get_terminal_size().columns
+        widest = max((len("  ".join(row)) for row in rows), default=0)
+        if widest > columns:
+            rows = _rows(answers, wide=wide, whole=False, places=PLACES_SHOWN)
+    write_table(out, HEADER, rows, tsv=tsv, versions=3)
 
 
 def prometheus(answers: list[Outdated], *, complete: bool) -> str:

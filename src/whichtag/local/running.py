@@ -50,7 +50,12 @@ async def engine_uses(note: Callable[[str], None], skip: Callable[[str], None]) 
 def _use(container: RunningContainer, image: LocalImage, reference: Reference) -> InUse:
     """The container as a place: its image by the repo digest pulled for this repository,
     else (pulled under another name) by its image ID."""
-    place = {"source": "engine", "container": container.name, "id": container.id}
+    place = {
+        "source": "engine",
+        "container": container.name,
+        "id": container.id,
+        "reference": container.image,  # as the engine was asked to run it
+    }
     digests = local_digests(image, reference)
     if digests:
         return InUse(reference, place, digest=digests[0])
