@@ -24,6 +24,7 @@ RANKS: dict[str, int] = {
     "local": 6,
     "files": 2,  # the guarded file reader and the file formats: below auth, which reads files
     "cli": 7,
+    "serve": 7,  # the long-running exporter: beside cli, above answer and local
 }
 ENTRY_POINTS = {"__init__", "__main__"}
 
