@@ -299,6 +299,14 @@ class Pusher:
                 )
             )
 
+    def push_group(self, repository: str, tags: list[str], seed: str) -> str:
+        """One image under every tag of ``tags`` (a group as a release publishes it); its
+        manifest digest."""
+        pushed = self.push_image(repository, seed, tag=tags[0])
+        body, media_type = self.get_manifest(repository, pushed.digest)
+        self.tag(repository, tags[1:], body, media_type)
+        return pushed.digest
+
     def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
         accept = ", ".join([OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST])
         status, headers, body = self.request(

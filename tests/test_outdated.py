@@ -43,13 +43,6 @@ class History:
         return f"{self.host}/{repo}:{tag}"
 
 
-def _push(pusher: Pusher, tags: list[str], seed: str, repo: str = REPO) -> str:
-    pushed = pusher.push_image(repo, seed, tag=tags[0])
-    body, media_type = pusher.get_manifest(repo, pushed.digest)
-    pusher.tag(repo, tags[1:], body, media_type)
-    return pushed.digest
-
-
 @pytest.fixture(scope="module")
 def history() -> Iterator[History]:
     with RegistryProcess() as registry:
@@ -65,7 +58,7 @@ def history() -> Iterator[History]:
             (["2.1.0-rc1"], "2.1.0-rc1"),
             (["2.0.1-alpine", "2.0-alpine", "2-alpine", "alpine", "mainline-alpine"], "2.0.1a"),
         ]:
-            digest = _push(pusher, tags, seed)
+            digest = pusher.push_group(REPO, tags, seed)
             digests.update({tag: digest for tag in tags})
         amd = pusher.push_image(REPO, "2.0.1-amd64")
         arm = pusher.push_image(REPO, "2.0.1-arm64", platform=("linux", "arm64"))
@@ -77,9 +70,9 @@ def history() -> Iterator[History]:
         digests["old:latest"] = digests["1.27.3"]
         # a second repository, and a first one's worth of unrelated tags to list
         for number in range(40):
-            _push(pusher, [f"build-{number}"], f"noise-{number}")
-        digests["redis:7.4.2"] = _push(pusher, ["7.4.2", "7.4", "7", "latest"], "r742", "redis")
-        _push(pusher, ["7.4.3", "7.4", "7", "latest"], "r743", "redis")
+            pusher.push_group(REPO, [f"build-{number}"], f"noise-{number}")
+        digests["redis:7.4.2"] = pusher.push_group("redis", ["7.4.2", "7.4", "7", "latest"], "r742")
+        pusher.push_group("redis", ["7.4.3", "7.4", "7", "latest"], "r743")
         with Front(registry.host) as front:
             config_id = sha256(image_blobs("1.28.1")[0])
             yield History(registry, front, digests, amd.digest, config_id)

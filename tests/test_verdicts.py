@@ -34,13 +34,6 @@ class Seeded:
         return f"{self.front.host}/{repo}:{tag}"
 
 
-def _push(pusher: Pusher, repo: str, tags: list[str], seed: str) -> str:
-    pushed = pusher.push_image(repo, seed, tag=tags[0])
-    body, media_type = pusher.get_manifest(repo, pushed.digest)
-    pusher.tag(repo, tags[1:], body, media_type)
-    return pushed.digest
-
-
 @pytest.fixture(scope="module")
 def seeded() -> Iterator[Seeded]:
     with RegistryProcess() as registry:
@@ -81,7 +74,7 @@ def seeded() -> Iterator[Seeded]:
             ("app/prefixed", ["1.0", "latest"], "l10"),
         ]
         for repo, tags, seed in history:
-            digest = _push(pusher, repo, tags, seed)
+            digest = pusher.push_group(repo, tags, seed)
             for tag in tags:
                 old = f"{repo}:{tag}"
                 if old in digests:
