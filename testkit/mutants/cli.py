@@ -287,4 +287,23 @@ MUTANTS: list[Mutant] = [
             "tests/test_local.py::test_a_tag_made_locally_is_matched_by_image_id",
         ),
     ),
+    # -- workloads and version messages ----
+    Mutant(
+        "workload-template-asked-as-pod",
+        "src/whichtag/cli/outdated.py",
+        "            if image.template:  # runs nothing yet: asked as written, never stale\n",
+        "            if False:\n",
+        "a workload's container is a workload place, asked as written",
+        ("tests/test_outdated.py::test_pods_reads_workloads_through_their_templates",),
+    ),
+    Mutant(
+        "empty-pod-list-without-note",
+        "src/whichtag/cli/outdated.py",
+        "        if not images:  # kubectl's answer for a namespace with nothing in it\n",
+        "        if images is None:\n",
+        "an empty List says so: a note, exit 0",
+        (
+            "tests/test_outdated.py::test_pods_refuses_kinds_it_does_not_read_and_an_empty_list_is_empty",
+        ),
+    ),
 ]
