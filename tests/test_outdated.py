@@ -755,7 +755,8 @@ def _workloads(history: History) -> str:
 
 
 def _place(answer: dict[str, Any], **wanted: str) -> dict[str, Any]:
-    [place] = [p for p in answer["where"] if all(p.get(k) == v for k, v in wanted.items())]
+    places: list[dict[str, Any]] = answer["where"]
+    [place] = [p for p in places if all(p.get(k) == v for k, v in wanted.items())]
     return place
 
 
