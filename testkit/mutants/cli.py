@@ -306,4 +306,49 @@ MUTANTS: list[Mutant] = [
             "tests/test_outdated.py::test_pods_refuses_kinds_it_does_not_read_and_an_empty_list_is_empty",
         ),
     ),
+    Mutant(
+        "versions-asked-by-default",
+        "src/whichtag/cli/pin.py",
+        "names: dict[str, str | None] | None = {} if args.versions else None",
+        "names: dict[str, str | None] | None = {}",
+        "pin names versions only with --versions: a plain --check stays one request per tag",
+        (
+            "tests/test_pin_versions.py::test_versions_cost_one_scan_per_repository",
+            "tests/test_pin_versions.py::test_json_fills_version_and_was_version",
+        ),
+    ),
+    Mutant(
+        "drift-line-reversed",
+        "src/whichtag/cli/pin.py",
+        'f"{item.path}:{found.line + 1}: {old.tag} moved {before} -> {now}"',
+        'f"{item.path}:{found.line + 1}: {old.tag} moved {now} -> {before}"',
+        "a drift line reads the old digest's version, then the tag's version now",
+        ("tests/test_pin_versions.py::test_messages_name_the_versions_and_the_diff_still_applies",),
+    ),
+    Mutant(
+        "drift-lines-before-the-diff",
+        "src/whichtag/cli/pin.py",
+        "            sys.stdout.writelines(unified_diff(item.path, item.text, after(item)))\n",
+        "            sys.stdout.writelines(unified_diff(item.path, item.text, after(item)))\n"
+        "            sys.stdout.writelines("
+        "line + '\\n' for line in drift_lines([item], names or {}))\n",
+        "the version lines come after the whole diff, never inside it",
+        ("tests/test_pin_versions.py::test_messages_name_the_versions_and_the_diff_still_applies",),
+    ),
+    Mutant(
+        "pin-line-names-the-old-version",
+        "src/whichtag/cli/pin.py",
+        'named = f" ({version})" if (version := _name_of(names, new)) else ""',
+        'named = f" ({version})" if (version := _name_of(names, found.text)) else ""',
+        "a pin line names the version it pins to",
+        ("tests/test_pin_versions.py::test_messages_name_the_versions_and_the_diff_still_applies",),
+    ),
+    Mutant(
+        "was-version-of-the-new-digest",
+        "src/whichtag/cli/pin.py",
+        '"was_version": _name_of(names, found.text),',
+        '"was_version": _name_of(names, new),',
+        "JSON's was_version is the version of the digest pinned before, null for an unpinned one",
+        ("tests/test_pin_versions.py::test_json_fills_version_and_was_version",),
+    ),
 ]
