@@ -151,3 +151,15 @@ def test_versions_cost_one_scan_per_repository(moved: Moved, run: Run, tmp_path:
         assert named[f"/v2/library/app/manifests/build-{number}"] == 1, named
     app_tags, db_tags, digests = 4 + NOISE, 2, 3
     assert named["manifest"] == plain["manifest"] + app_tags + db_tags + digests, named
+
+
+def test_a_pinned_digest_gone_from_the_registry_is_shown_short(
+    moved: Moved, run: Run, tmp_path: Path
+) -> None:
+    gone = "sha256:" + "0123456789ab" * 5 + "cdef"
+    path = tmp_path / "Dockerfile"
+    path.write_text(f"FROM {moved.host}/library/app:stable@{gone}\n")
+    result = run("pin", "--check", "--versions", str(path))
+    assert result.code == EXIT_UNPINNED, result.err  # drift; the name is only a message
+    assert result.out.splitlines()[-1] == f"{path}:1: stable moved sha256:0123456789ab -> 1.27.4"
+    assert f"library/app@{gone}: no version name" in result.err

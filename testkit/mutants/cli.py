@@ -351,4 +351,12 @@ MUTANTS: list[Mutant] = [
         "JSON's was_version is the version of the digest pinned before, null for an unpinned one",
         ("tests/test_pin_versions.py::test_json_fills_version_and_was_version",),
     ),
+    Mutant(
+        "drift-line-unnamed-digest-blank",
+        "src/whichtag/cli/pin.py",
+        "before = _name_of(names, found.text) or short_digest(old.digest)",
+        'before = _name_of(names, found.text) or "?"',
+        "a pinned digest without a version name (gone, untagged) is shown short in its drift line",
+        ("tests/test_pin_versions.py::test_a_pinned_digest_gone_from_the_registry_is_shown_short",),
+    ),
 ]
