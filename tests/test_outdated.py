@@ -572,6 +572,8 @@ def test_pods_that_are_not_pods(document: str) -> None:
     with pytest.raises(UsageError) as raised:
         pod_images(document, "pods.json")
     assert "pods.json" in raised.value.message and raised.value.hint
+    if "Service" in document:
+        assert "pods.json is a Service, not a Pod" in raised.value.message
 
 
 def test_every_source_at_once(history: History, run: Run, tmp_path: Path) -> None:
@@ -732,3 +734,120 @@ def test_an_engine_list_is_taken_whole_or_refused(
     with answering_socket(path, response):
         result = run("outdated", "--engine")
     assert result.code == 1 and said in result.err and "hint:" in result.err
+
+
+WORKLOADS = Path(__file__).parent / "data" / "kubernetes" / "workloads.json"
+
+
+def _workloads(history: History) -> str:
+    """``tests/data/kubernetes/workloads.json`` with the test registry's host and digests."""
+    text = WORKLOADS.read_text().replace("REGISTRY", history.host)
+    for tag in ("1.27.3", "1.27.4"):
+        text = text.replace("DIGEST_" + tag.replace(".", "_"), history.digests[tag])
+    return text
+
+
+def _place(answer: dict[str, Any], **wanted: str) -> dict[str, Any]:
+    places: list[dict[str, Any]] = answer["where"]
+    [place] = [p for p in places if all(p.get(k) == v for k, v in wanted.items())]
+    return place
+
+
+def test_pods_reads_workloads_through_their_templates(
+    history: History, run: Run, tmp_path: Path
+) -> None:
+    workloads = tmp_path / "workloads.json"
+    workloads.write_text(_workloads(history))
+    result = run("outdated", "--pods", str(workloads), "--json")
+    assert result.code == 0, result.err
+    answers = _by_version(_lines(result))
+    nginx = f"{history.host}/{REPO}"
+    # a Deployment's and its ReplicaSet's template ask for 1.27 as written: what it is now
+    now = answers["1.27.4"]
+    assert now["digest"] == history.digests["1.27.4"]
+    assert _place(now, kind="Deployment") == {
+        "source": "workload",
+        "namespace": "web",
+        "kind": "Deployment",
+        "name": "web",
+        "container": "nginx",
+        "reference": f"{nginx}:1.27",
+    }
+    assert _place(now, kind="ReplicaSet")["name"] == "web-7d4b9"
+    assert _place(now, source="pod")["container"] == "nginx"  # the pod running it
+    assert now["stale"] is False  # the pod's tag still has it; templates are never stale
+    assert now["updates"]["minor"] == "1.28.1"
+    # the Job's template (1.27.3) and the debug container that runs 1.27.3 under 1.27:
+    # stale by the pod alone
+    old = answers["1.27.3"]
+    assert _place(old, kind="Job")["container"] == "migrate"
+    assert _place(old, source="pod")["container"] == "debugger"  # ephemeralContainerStatuses
+    assert old["stale"] is True
+    # only templates: nothing runs, nothing is stale
+    for version, kind, container in [
+        ("2.0.1", "DaemonSet", "proxy"),
+        ("1.28.1", "DaemonSet", "setup"),  # an init container of a template
+        ("7.4.3", "StatefulSet", "redis"),
+        ("7.4.2", "CronJob", "report"),  # through spec.jobTemplate.spec.template
+    ]:
+        answer = answers[version]
+        assert _place(answer, kind=kind)["container"] == container, version
+        assert answer["stale"] is None and answer["complete"], version
+    assert answers["7.4.2"]["updates"]["patch"] == "7.4.3"
+    assert answers["7.4.2"]["digest"] == history.digests["redis:7.4.2"]
+    # the per-place series: a template's pod label is KIND/NAME, and it has no stale sample
+    metrics = run("outdated", "--pods", str(workloads), "--format", "prometheus")
+    assert metrics.code == 0, metrics.err
+    stale = [line for line in metrics.out.splitlines() if line.startswith("whichtag_image_stale{")]
+    assert stale and not [line for line in stale if 'source="workload"' in line]
+    assert 'source="pod",file="",line="",namespace="web",pod="web-7d4b9-x2k4q"' in metrics.out
+    assert (
+        'source="workload",file="",line="",namespace="web",pod="Deployment/web",'
+        'container="nginx"' in metrics.out
+    )
+    table = run("outdated", "--pods", str(workloads), "--format", "tsv")
+    assert "web/CronJob/report/report" in table.out
+
+
+def test_pods_refuses_kinds_it_does_not_read_and_an_empty_list_is_empty(
+    run: Run, tmp_path: Path
+) -> None:
+    listing = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+        "items": [
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"}},
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf"}},
+        ],
+    }
+    services = tmp_path / "services.json"
+    services.write_text(json.dumps(listing))
+    result = run("outdated", "--pods", str(services), "--json")
+    assert result.code == 2 and result.out == ""
+    assert "lists kinds --pods does not read: Service (2), ConfigMap" in result.err
+    assert "no image in use" not in result.err
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({**listing, "items": []}))
+    result = run("outdated", "--pods", str(empty), "--json")
+    assert result.code == 0 and result.out == ""
+    assert "empty.json lists no pods or workloads" in result.err
+
+
+def test_a_workload_without_a_template_is_an_error() -> None:
+    from whichtag.errors import UsageError
+    from whichtag.files.pods import pod_images
+
+    cronjob = {"kind": "CronJob", "metadata": {"name": "r", "namespace": "ns"}, "spec": {}}
+    with pytest.raises(UsageError) as raised:
+        pod_images(json.dumps(cronjob))
+    assert "cronjob ns/r has no spec.jobTemplate.spec.template" in raised.value.message
+    deployment = {
+        "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": "ns"},
+        "spec": {"template": {"spec": {"containers": [{"name": "c"}]}}},
+    }
+    with pytest.raises(UsageError) as raised:
+        pod_images(json.dumps(deployment))
+    assert "deployment ns/d: container 'c' names no image" in raised.value.message

@@ -332,4 +332,21 @@ MUTANTS: list[Mutant] = [
         "a listed tag that cannot be a version outdated asks about is not read by the grammar",
         ("tests/test_verdicts.py::test_tags_that_cannot_matter_are_not_read",),
     ),
+    # -- workloads and version messages ----
+    Mutant(
+        "templates-judged-stale",
+        "src/whichtag/answer/outdated.py",
+        '    return place.get("source") not in TEMPLATE_SOURCES',
+        "    return True",
+        "a workload's template runs nothing: never stale, no per-place stale sample",
+        ("tests/test_outdated.py::test_pods_reads_workloads_through_their_templates",),
+    ),
+    Mutant(
+        "workload-pod-label-empty",
+        "src/whichtag/answer/metrics.py",
+        '"pod": pod if source in ("pod", "workload") else "",',
+        '"pod": pod if source == "pod" else "",',
+        "a workload place's pod label is KIND/NAME, so label sets stay unique",
+        ("tests/test_outdated.py::test_pods_reads_workloads_through_their_templates",),
+    ),
 ]

@@ -287,4 +287,76 @@ MUTANTS: list[Mutant] = [
             "tests/test_local.py::test_a_tag_made_locally_is_matched_by_image_id",
         ),
     ),
+    # -- workloads and version messages ----
+    Mutant(
+        "workload-template-asked-as-pod",
+        "src/whichtag/cli/outdated.py",
+        "            if image.template:  # runs nothing yet: asked as written, never stale\n",
+        "            if False:\n",
+        "a workload's container is a workload place, asked as written",
+        ("tests/test_outdated.py::test_pods_reads_workloads_through_their_templates",),
+    ),
+    Mutant(
+        "empty-pod-list-without-note",
+        "src/whichtag/cli/outdated.py",
+        "        if not images:  # kubectl's answer for a namespace with nothing in it\n",
+        "        if images is None:\n",
+        "an empty List says so: a note, exit 0",
+        (
+            "tests/test_outdated.py::test_pods_refuses_kinds_it_does_not_read_and_an_empty_list_is_empty",
+        ),
+    ),
+    Mutant(
+        "versions-asked-by-default",
+        "src/whichtag/cli/pin.py",
+        "names: dict[str, str | None] | None = {} if args.versions else None",
+        "names: dict[str, str | None] | None = {}",
+        "pin names versions only with --versions: a plain --check stays one request per tag",
+        (
+            "tests/test_pin_versions.py::test_versions_cost_one_scan_per_repository",
+            "tests/test_pin_versions.py::test_json_fills_version_and_was_version",
+        ),
+    ),
+    Mutant(
+        "drift-line-reversed",
+        "src/whichtag/cli/pin.py",
+        'f"{item.path}:{found.line + 1}: {old.tag} moved {before} -> {now}"',
+        'f"{item.path}:{found.line + 1}: {old.tag} moved {now} -> {before}"',
+        "a drift line reads the old digest's version, then the tag's version now",
+        ("tests/test_pin_versions.py::test_messages_name_the_versions_and_the_diff_still_applies",),
+    ),
+    Mutant(
+        "drift-lines-before-the-diff",
+        "src/whichtag/cli/pin.py",
+        "            sys.stdout.writelines(unified_diff(item.path, item.text, after(item)))\n",
+        "            sys.stdout.writelines(unified_diff(item.path, item.text, after(item)))\n"
+        "            sys.stdout.writelines("
+        "line + '\\n' for line in drift_lines([item], names or {}))\n",
+        "the version lines come after the whole diff, never inside it",
+        ("tests/test_pin_versions.py::test_messages_name_the_versions_and_the_diff_still_applies",),
+    ),
+    Mutant(
+        "pin-line-names-the-old-version",
+        "src/whichtag/cli/pin.py",
+        'named = f" ({version})" if (version := _name_of(names, new)) else ""',
+        'named = f" ({version})" if (version := _name_of(names, found.text)) else ""',
+        "a pin line names the version it pins to",
+        ("tests/test_pin_versions.py::test_messages_name_the_versions_and_the_diff_still_applies",),
+    ),
+    Mutant(
+        "was-version-of-the-new-digest",
+        "src/whichtag/cli/pin.py",
+        '"was_version": _name_of(names, found.text),',
+        '"was_version": _name_of(names, new),',
+        "JSON's was_version is the version of the digest pinned before, null for an unpinned one",
+        ("tests/test_pin_versions.py::test_json_fills_version_and_was_version",),
+    ),
+    Mutant(
+        "drift-line-unnamed-digest-blank",
+        "src/whichtag/cli/pin.py",
+        "before = _name_of(names, found.text) or short_digest(old.digest)",
+        'before = _name_of(names, found.text) or "?"',
+        "a pinned digest without a version name (gone, untagged) is shown short in its drift line",
+        ("tests/test_pin_versions.py::test_a_pinned_digest_gone_from_the_registry_is_shown_short",),
+    ),
 ]

@@ -362,4 +362,42 @@ MUTANTS: list[Mutant] = [
         "a <<-EOF heredoc ends at its tab-indented terminator",
         ("tests/test_hostile_files.py::test_quoted_and_dashed_heredoc_delimiters",),
     ),
+    # -- workloads and version messages ----
+    Mutant(
+        "cronjob-template-path-as-others",
+        "src/whichtag/files/pods.py",
+        '"CronJob": ("spec", "jobTemplate", "spec", "template"),',
+        '"CronJob": ("spec", "template"),',
+        "a CronJob's pod template is spec.jobTemplate.spec.template",
+        (
+            "tests/test_outdated.py::test_pods_reads_workloads_through_their_templates",
+            "tests/test_outdated.py::test_a_workload_without_a_template_is_an_error",
+        ),
+    ),
+    Mutant(
+        "template-init-containers-unread",
+        "src/whichtag/files/pods.py",
+        "    for spec_key, _ in CONTAINER_KINDS:\n",
+        "    for spec_key, _ in CONTAINER_KINDS[1:]:\n",
+        "a template's init containers are read too",
+        ("tests/test_outdated.py::test_pods_reads_workloads_through_their_templates",),
+    ),
+    Mutant(
+        "ephemeral-container-statuses-unread",
+        "src/whichtag/files/pods.py",
+        '    ("ephemeralContainers", "ephemeralContainerStatuses"),\n',
+        "",
+        "a pod's ephemeral containers (kubectl debug) and their statuses are read",
+        ("tests/test_outdated.py::test_pods_reads_workloads_through_their_templates",),
+    ),
+    Mutant(
+        "other-kinds-skipped-quietly",
+        "src/whichtag/files/pods.py",
+        "    _only_kinds_read(pods, source)\n",
+        "    pods = [pod for pod in pods if pod.get('kind', 'Pod') in KINDS_READ]\n",
+        "a List holding kinds --pods does not read is an error naming them, not nothing in use",
+        (
+            "tests/test_outdated.py::test_pods_refuses_kinds_it_does_not_read_and_an_empty_list_is_empty",
+        ),
+    ),
 ]

@@ -43,15 +43,21 @@ def label(value: object) -> str:
 
 def place_labels(place: dict[str, Any]) -> dict[str, str]:
     """The place labels of a ``where`` entry (file → file, line; pod → namespace, pod,
-    container; engine → container; list → line)."""
+    container; workload → namespace, pod ``KIND/NAME``, container; engine → container; list →
+    line)."""
     source = str(place.get("source", ""))
+    pod = str(place.get("pod", ""))
+    if source == "workload":  # no label of its own: pod="Deployment/web" (no pod has a /)
+        pod = f"{place.get('kind', '')}/{place.get('name', '')}"
     return {
         "source": source,
         "file": str(place.get("path", "")) if source == "file" else "",
         "line": str(place.get("line", "")) if source in ("file", "list") else "",
-        "namespace": str(place.get("namespace", "")) if source == "pod" else "",
-        "pod": str(place.get("pod", "")) if source == "pod" else "",
-        "container": str(place.get("container", "")) if source in ("pod", "engine") else "",
+        "namespace": str(place.get("namespace", "")) if source in ("pod", "workload") else "",
+        "pod": pod if source in ("pod", "workload") else "",
+        "container": (
+            str(place.get("container", "")) if source in ("pod", "workload", "engine") else ""
+        ),
     }
 
 

@@ -60,6 +60,16 @@ class InUse:
     image_id: str | None = None  # a bare image ID (config digest) when that is all it says
 
 
+#: places that run nothing: a workload's pod template asks for an image, never stale
+TEMPLATE_SOURCES = ("workload",)
+
+
+def runs(place: dict[str, Any]) -> bool:
+    """Whether a place runs its image (a pod, an engine container, a file's reference)
+    rather than being a template that asks for whatever its tag points at now."""
+    return place.get("source") not in TEMPLATE_SOURCES
+
+
 @dataclass
 class Outdated:
     """The answer for one image in use."""
@@ -87,9 +97,27 @@ class Outdated:
 
     def place_stale(self, index: int) -> bool | None:
         """Whether the tag of the place ``where[index]`` moved off the digest in use; None
-        when it has no tag or that was not learned."""
+        when it has no tag, that was not learned, or the place is a workload's template
+        (it runs nothing: it asks for what its tag points at now)."""
         tag = self.place_tags[index] if index < len(self.place_tags) else None
-        return self.moved.get(tag) if tag is not None else None
+        if tag is None or not runs(self.where[index]):
+            return None
+        return self.moved.get(tag)
+
+    def judge_staleness(self) -> None:
+        """``stale`` from the places that run something: True when any of their tags moved,
+        False when each was asked and none did, None otherwise (no tag, only templates)."""
+        live = [
+            tag
+            for place, tag in zip(self.where, self.place_tags, strict=False)
+            if tag is not None and runs(place)
+        ]
+        if any(self.moved.get(tag) for tag in live):
+            self.stale = True
+        elif live and all(tag in self.moved for tag in live):
+            self.stale = False
+        else:
+            self.stale = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object (keys are a public interface: add, never rename)."""
@@ -243,6 +271,7 @@ class _Run:
         except WhichtagError as error:
             answer.errors.append(_message(error))
             return answer
+        answer.judge_staleness()
         _judge(answer, tags, versions)
         return answer
 

@@ -51,6 +51,8 @@ EXAMPLES = """examples:
   whichtag outdated .                               every image the Dockerfiles, compose
                                                     files and manifests here use
   kubectl get pods -A -o json | whichtag outdated --pods -
+  kubectl get deploy,sts,ds,rs,job,cronjob -A -o json | whichtag outdated --pods -
+                                                    what the workloads' templates ask for
   whichtag outdated --engine --fail-on minor        exit 1 if a running image has a
                                                     minor or major update
   whichtag outdated --pods pods.json --format prometheus \\
@@ -79,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
         "-f", "--file", metavar="REFS", help="references, one per line ('-' for stdin)"
     )
     parser.add_argument(
-        "--pods", metavar="FILE", help="the JSON of kubectl get pods -A -o json ('-' for stdin)"
+        "--pods",
+        metavar="FILE",
+        help="the JSON of kubectl get pods -A -o json, or of kubectl get "
+        "deploy,sts,ds,rs,job,cronjob -A -o json (their pod templates; '-' for stdin)",
     )
     parser.add_argument(
         "--engine", action="store_true", help="the local engine's running containers"
@@ -317,8 +322,23 @@ class _Places:
     def from_pods(self, path: str | None) -> None:
         if path is None:
             return
-        for image in pod_images(_read_pods(path), "stdin" if path == "-" else path):
-            place: dict[str, object] = {
+        source = "stdin" if path == "-" else path
+        images = pod_images(_read_pods(path), source)
+        if not images:  # kubectl's answer for a namespace with nothing in it
+            _note(f"{source} lists no pods or workloads: nothing runs there")
+        for image in images:
+            place: dict[str, object]
+            if image.template:  # runs nothing yet: asked as written, never stale
+                place = {
+                    "source": "workload",
+                    "namespace": image.namespace,
+                    "kind": image.kind,
+                    "name": image.pod,
+                    "container": image.container,
+                }
+                self.add(image.image, place)
+                continue
+            place = {
                 "source": "pod",
                 "namespace": image.namespace,
                 "pod": image.pod,
@@ -376,13 +396,16 @@ def _where_cell(answer: Outdated, limit: int | None) -> str:
 
 
 def where_text(place: dict[str, object]) -> str:
-    """``k8s/web.yaml:12``, ``web/web-7d4b9/nginx``, ``engine:proxy``, ``line 4``."""
+    """``k8s/web.yaml:12``, ``web/web-7d4b9/nginx``, ``web/Deployment/web/nginx`` (a
+    workload's pod template), ``engine:proxy``, ``line 4``."""
     if place["source"] == "file":
         return f"{place['path']}:{place['line']}"
     if place["source"] == "list":
         return f"line {place['line']}"
     if place["source"] == "engine":
         return f"engine:{place['container']}"
+    if place["source"] == "workload":
+        return f"{place['namespace']}/{place['kind']}/{place['name']}/{place['container']}"
     return f"{place['namespace']}/{place['pod']}/{place['container']}"
 
 

@@ -3,8 +3,9 @@ Kubernetes manifests to the digest their tag has now (``name:TAG@sha256:…``), 
 else in the files. ``--check`` writes nothing and fails (exit 1, with a diff) when a reference
 is unpinned or its pin no longer matches its tag; ``--dry-run`` prints the diff instead of
 writing; ``--version-tag`` also replaces a moving tag with its version name (``nginx:latest``
-→ ``nginx:1.27.3@sha256:…``). References to one repository share one client, and with
-``--version-tag`` one scan."""
+→ ``nginx:1.27.3@sha256:…``); ``--versions`` names the version of each digest in the messages
+(``stable moved 1.27.3 -> 1.27.4``). References to one repository share one client, and with
+``--version-tag`` or ``--versions`` one scan."""
 
 from __future__ import annotations
 
@@ -52,6 +53,10 @@ EXAMPLES = """examples:
   whichtag pin --dry-run Dockerfile                  show the diff, write nothing
   whichtag pin --check Dockerfile                    exit 1 (and the diff) if not pinned
   whichtag pin --version-tag compose.yaml            nginx:latest -> nginx:1.27.3@sha256:...
+  whichtag pin --check --versions k8s/              and say which version each moved
+                                                     tag had and has (stable moved
+                                                     1.27.3 -> 1.27.4): one scan per
+                                                     repository more
 
 exit codes (when several hold, the first of 2, 4, 1, 3):
   0  pinned, or all pins current
@@ -93,10 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also replace a moving tag (latest, stable) with its version name",
     )
+    parser.add_argument(
+        "--versions",
+        action="store_true",
+        help="name the version of each digest in the messages and JSON (version, "
+        "was_version): one tag scan per repository, where plain pin asks one request per "
+        "reference",
+    )
     add_common_options(
         parser,
         "print one JSON object per reference found (JSON Lines): file, line, old, new, "
-        "digest, status",
+        "digest, status, version, was_version",
         matching=False,
     )
     return parser
@@ -109,7 +121,8 @@ def main(argv: list[str]) -> int:
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     options = build_options(args, progress)
     work, unread = read_all(args.files)
-    failures = asyncio.run(_resolve(work, options, version_tag=args.version_tag))
+    names: dict[str, str | None] | None = {} if args.versions else None
+    failures = asyncio.run(_resolve(work, options, version_tag=args.version_tag, names=names))
     if progress is not None:
         progress.clear()
     for text, error in failures:
@@ -119,13 +132,16 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     if writing:  # before saying anything was pinned: a refused write says why, and exits 4
         _write_all([(item, rewrite(item.text, item.changes)) for item in changed])
     if args.json:
-        for entry in _entries(work, pins_failed=dict(failures), writing=writing):
+        for entry in _entries(work, pins_failed=dict(failures), writing=writing, names=names):
             json.dump(entry, sys.stdout)
             sys.stdout.write("\n")
         sys.stdout.flush()
     if args.check or args.dry_run:
         for item in changed if not args.json else []:
             sys.stdout.writelines(unified_diff(item.path, item.text, after(item)))
+        if names is not None and not args.json:  # after the diff: it still applies
+            for line in drift_lines(changed, names):
+                say(sys.stdout, line)
         sys.stdout.flush()
     elif failures:
         # All or nothing: a run that could not pin every reference changes no file.
@@ -133,7 +149,8 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     else:
         for item in changed if not args.json else []:
             for found, new in item.changes.items():
-                say(sys.stdout, f"{item.path}:{found.line + 1}: {found.text} -> {new}")
+                named = f" ({version})" if (version := _name_of(names, new)) else ""
+                say(sys.stdout, f"{item.path}:{found.line + 1}: {found.text} -> {new}{named}")
     if unread:
         say(sys.stderr, f"whichtag: {unread} entry(ies) not read (see above): cannot tell")
     if failures:
@@ -195,10 +212,15 @@ def read_file_work(path: str, explicit: bool = True) -> FileWork | None:
 
 
 def _entries(
-    work: list[FileWork], *, pins_failed: dict[str, WhichtagError], writing: bool
+    work: list[FileWork],
+    *,
+    pins_failed: dict[str, WhichtagError],
+    writing: bool,
+    names: dict[str, str | None] | None = None,
 ) -> list[dict[str, object]]:
     """``--json``: one object per reference found: where it is, as written, what it becomes,
-    and its status (pinned, current, unpinned, drifted, error)."""
+    and its status (pinned, current, unpinned, drifted, error); with ``--versions`` the
+    version of the digest it becomes and of the one it had (null when not asked)."""
     entries: list[dict[str, object]] = []
     for item in work:
         for found in item.found:
@@ -220,6 +242,8 @@ def _entries(
                     "new": None if error is not None else new,
                     "digest": new.partition("@")[2] or None if error is None else None,
                     "status": status,
+                    "version": None if error is not None else _name_of(names, new),
+                    "was_version": _name_of(names, found.text),
                     **({"error": error.cli_message or error.message} if error else {}),
                 }
             )
@@ -227,10 +251,15 @@ def _entries(
 
 
 async def _resolve(
-    work: list[FileWork], options: Options, *, version_tag: bool
+    work: list[FileWork],
+    options: Options,
+    *,
+    version_tag: bool,
+    names: dict[str, str | None] | None = None,
 ) -> list[tuple[str, WhichtagError]]:
     """What every reference becomes; the references that failed, with why. Each tag is asked
-    once, however many ways it is written (``nginx:1.27``, ``nginx:1.27@sha256:…``)."""
+    once, however many ways it is written (``nginx:1.27``, ``nginx:1.27@sha256:…``). Given
+    ``names``, it is filled with the version name of every digest pinned and to pin."""
     from whichtag.answer.client import Client
 
     written = sorted({found.text for item in work for found in item.found})
@@ -241,6 +270,8 @@ async def _resolve(
         )
         pins = dict(zip(written, answers, strict=True))
         await _warn_about_platforms(client, work, pins)
+        if names is not None:
+            names.update(await _version_names(client, pins))
     failures = [(text, pin) for text, pin in pins.items() if isinstance(pin, WhichtagError)]
     for item in work:
         for found in item.found:
@@ -315,6 +346,73 @@ async def _current(client: Client, asked: Reference, version_tag: bool) -> tuple
             hint="run again, or pin without --version-tag",
         )
     return tag_to_pin(tag, result.version), result.digest
+
+
+def _repository_digest(text: str) -> str | None:
+    """``registry/repository@digest`` of a reference written with a tag and a digest (what
+    ``--versions`` names), else None."""
+    from whichtag.names.reference import parse_reference
+
+    try:
+        ref = parse_reference(text)
+    except WhichtagError:
+        return None
+    if ref.tag is None or ref.digest is None:
+        return None
+    return str(dataclasses.replace(ref, tag=None))
+
+
+def _name_of(names: dict[str, str | None] | None, text: str) -> str | None:
+    """The version name of the digest ``text`` is pinned to (None: not asked, or none)."""
+    key = _repository_digest(text) if names is not None else None
+    return names.get(key) if names is not None and key is not None else None
+
+
+async def _version_names(
+    client: Client, pins: dict[str, str | WhichtagError]
+) -> dict[str, str | None]:
+    """The version name of every digest pinned (as written) and to pin, by
+    ``repository@digest``: ``find_same_tags`` on the digest, one scan per repository shared
+    by all its digests. A digest that cannot be named (gone, a scan that could not ask every
+    tag) is warned about and left unnamed: the pins themselves do not depend on it."""
+    wanted: set[str] = set()
+    for text, pin in pins.items():
+        if isinstance(pin, str):
+            wanted.update(key for key in (_repository_digest(text), _repository_digest(pin)) if key)
+    ordered = sorted(wanted)
+
+    async def name(key: str) -> str | None:
+        try:
+            result = await client.find_same_tags(key)
+        except WhichtagError as error:
+            say(sys.stderr, f"whichtag: warning: {key}: no version name: {error.message}")
+            return None
+        if not result.complete:
+            say(sys.stderr, f"whichtag: warning: {key}: no version name: not every tag asked")
+            return None
+        return result.version
+
+    found = await asyncio.gather(*(name(key) for key in ordered))
+    return dict(zip(ordered, found, strict=True))
+
+
+def drift_lines(changed: list[FileWork], names: dict[str, str | None]) -> list[str]:
+    """``Dockerfile:1: stable moved 1.27.3 -> 1.27.4``: for each pin that drifted, the
+    version its old digest had and the one its tag has now (a digest without a version
+    name is shown short). Printed after the diff, never inside it."""
+    from whichtag.cli.tables import short_digest
+    from whichtag.names.reference import parse_reference
+
+    lines = []
+    for item in changed:
+        for found, new in item.changes.items():
+            old = parse_reference(found.text)
+            if old.digest is None or old.tag is None:
+                continue  # unpinned, not drifted
+            before = _name_of(names, found.text) or short_digest(old.digest)
+            now = _name_of(names, new) or short_digest(new.rpartition("@")[2])
+            lines.append(f"{item.path}:{found.line + 1}: {old.tag} moved {before} -> {now}")
+    return lines
 
 
 def after(item: FileWork) -> str:

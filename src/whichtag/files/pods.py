@@ -1,4 +1,5 @@
-"""The images a Kubernetes cluster runs, read from ``kubectl get pods -A -o json``.
+"""The images a Kubernetes cluster runs, read from ``kubectl get pods -A -o json``, and the
+images its workloads ask for, read from ``kubectl get deploy,sts,ds,rs,job,cronjob -A -o json``.
 
 For each container and init container, ``status.containerStatuses[]`` /
 ``initContainerStatuses[]`` say what runs: ``image`` and ``imageID``, the digest actually
@@ -8,11 +9,18 @@ The reference is the pod spec's image for that container (what was written), els
 status's. A container without a status (a pod pending, unscheduled) gives its spec's image,
 with no digest: the registry is asked what its tag points at. Anything else that is not
 kubectl's shape is an error, never a container skipped quietly.
+
+A workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job; a CronJob through its
+``spec.jobTemplate``) is read through its pod template, ``spec.template``: each container,
+init and ephemeral container gives its image as written, with no digest (a template runs
+nothing; the registry is asked what its tag points at now). Any other kind is an error
+naming the kinds found: a List of Services is not a cluster running nothing.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,24 +32,42 @@ MAX_CONTAINERS_PER_POD = 1_000
 CONTAINER_KINDS = (
     ("initContainers", "initContainerStatuses"),
     ("containers", "containerStatuses"),
+    ("ephemeralContainers", "ephemeralContainerStatuses"),
 )
+#: the kinds read through their pod template, and the path to it
+WORKLOAD_TEMPLATES = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+KINDS_READ = ("Pod", *WORKLOAD_TEMPLATES)
 _DIGEST_PREFIXES = ("docker-pullable://", "docker://", "containerd://", "cri-o://")
 
 
 @dataclass(frozen=True)
 class PodImage:
-    """One container of one pod: the image written, and what runs (if the status says)."""
+    """One container of one pod: the image written, and what runs (if the status says); or
+    one container of a workload's pod template (``kind`` not ``Pod``): the image written."""
 
     namespace: str
-    pod: str
+    pod: str  # the pod's name, or the workload's
     container: str
     image: str
     digest: str | None = None  # the manifest digest pulled
     image_id: str | None = None  # a bare image ID, when that is all the runtime says
+    kind: str = "Pod"  # Pod, or the workload's kind (Deployment, CronJob, ...)
+
+    @property
+    def template(self) -> bool:
+        """A workload's pod template: it runs nothing, it asks for an image."""
+        return self.kind != "Pod"
 
 
 def pod_images(text: str, source: str = "pods") -> list[PodImage]:
-    """Every container image of a ``List`` of Pods (or of one Pod)."""
+    """Every container image of a ``List`` of Pods and workloads (or of one of them)."""
     try:
         document = json.loads(text)
     except (ValueError, RecursionError):
@@ -50,25 +76,76 @@ def pod_images(text: str, source: str = "pods") -> list[PodImage]:
             hint="give the output of kubectl get pods -A -o json",
         ) from None
     if not isinstance(document, dict):
-        raise UsageError(f"{source} is not a Pod or a List of Pods", hint=_HINT)
-    if document.get("kind") == "Pod":
+        raise UsageError(f"{source} is not a Pod, a workload or a List of them", hint=_HINT)
+    if document.get("kind") in KINDS_READ:
         pods = [document]
     elif isinstance(document.get("items"), list):
         pods = document["items"]
     else:
-        raise UsageError(f"{source} is not a Pod or a List of Pods", hint=_HINT)
+        kind = document.get("kind")
+        named = f"a {kind[:60]}, " if isinstance(kind, str) and kind else ""
+        raise UsageError(f"{source} is {named}not a Pod, a workload or a List of them", hint=_HINT)
     if len(pods) > MAX_PODS:
-        raise UsageError(f"{source} lists more than {MAX_PODS} pods", hint="split the list")
+        raise UsageError(f"{source} lists more than {MAX_PODS} items", hint="split the list")
+    if not all(isinstance(pod, dict) for pod in pods):
+        raise UsageError(f"{source} lists an item that is not an object", hint=_HINT)
+    _only_kinds_read(pods, source)
     found: list[PodImage] = []
     for pod in pods:
-        if not isinstance(pod, dict):
-            raise UsageError(f"{source} lists an item that is not an object", hint=_HINT)
-        if pod.get("kind", "Pod") == "Pod":  # a List may hold other kinds: not pods
-            found += _containers(pod)
+        kind = pod.get("kind", "Pod")  # an item of a List of Pods may leave its kind out
+        found += _containers(pod) if kind == "Pod" else _template(pod, kind)
     return found
 
 
-_HINT = "give the output of kubectl get pods -A -o json (a List of Pods, or one Pod)"
+_HINT = (
+    "give the output of kubectl get pods -A -o json, or of "
+    "kubectl get deploy,sts,ds,rs,job,cronjob -A -o json"
+)
+MAX_KINDS_NAMED = 5
+
+
+def _only_kinds_read(items: list[dict[str, Any]], source: str) -> None:
+    """Every item a kind read: another kind (a Service, a ConfigMap) is an error naming the
+    kinds found, never a cluster running nothing."""
+    other = Counter(
+        str(kind)[:60] for item in items if (kind := item.get("kind", "Pod")) not in KINDS_READ
+    )
+    if other:
+        named = ", ".join(
+            f"{kind} ({count})" if count > 1 else kind
+            for kind, count in other.most_common(MAX_KINDS_NAMED)
+        )
+        more = f" and {len(other) - MAX_KINDS_NAMED} more" if len(other) > MAX_KINDS_NAMED else ""
+        raise UsageError(
+            f"{source} lists kinds --pods does not read: {named}{more}",
+            hint="--pods reads " + ", ".join(KINDS_READ) + "; " + _HINT,
+        )
+
+
+def _template(workload: dict[str, Any], kind: str) -> list[PodImage]:
+    """Each container of a workload's pod template, as written: no digest (it runs nothing;
+    what its tag points at now is what it would run). A workload without a template is not
+    kubectl's shape: an error, never skipped."""
+    metadata = _dict(workload.get("metadata"))
+    namespace, name = _text(metadata.get("namespace")) or "default", _text(metadata.get("name"))
+    where = f"{kind.lower()} {namespace}/{name}"
+    path = WORKLOAD_TEMPLATES[kind]
+    template: Any = workload
+    for key in path:
+        template = template.get(key) if isinstance(template, dict) else None
+    if not isinstance(template, dict):
+        raise UsageError(f"{where} has no {'.'.join(path)}", hint=_HINT)
+    spec = _dict(template.get("spec"))
+    found: list[PodImage] = []
+    for spec_key, _ in CONTAINER_KINDS:
+        for container in _dicts(spec.get(spec_key), f"{where} {'.'.join(path)}.spec.{spec_key}"):
+            image, container_name = _text(container.get("image")), _text(container.get("name"))
+            if not image:
+                raise UsageError(
+                    f"{where}: container {container_name!r} names no image", hint=_HINT
+                )
+            found.append(PodImage(namespace, name, container_name, image, kind=kind))
+    return found
 
 
 def _dicts(value: Any, what: str) -> list[dict[str, Any]]:
