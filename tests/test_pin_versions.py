@@ -35,24 +35,17 @@ class Moved:
         return self.front.host
 
 
-def _push(pusher: Pusher, repo: str, tags: list[str], seed: str) -> str:
-    pushed = pusher.push_image(repo, seed, tag=tags[0])
-    body, media_type = pusher.get_manifest(repo, pushed.digest)
-    pusher.tag(repo, tags[1:], body, media_type)
-    return pushed.digest
-
-
 @pytest.fixture(scope="module")
 def moved() -> Iterator[Moved]:
     """``library/app``: ``stable`` and ``1.27`` were 1.27.3 and have moved to 1.27.4;
     ``library/db``: ``7.4`` is 7.4.2."""
     with RegistryProcess() as registry:
         pusher = Pusher(registry.url)
-        digests = {"app:old": _push(pusher, "library/app", ["1.27.3", "1.27", "stable"], "a3")}
-        digests["app:1.27.4"] = _push(pusher, "library/app", ["1.27.4", "1.27", "stable"], "a4")
+        digests = {"app:old": pusher.push_group("library/app", ["1.27.3", "1.27", "stable"], "a3")}
+        digests["app:1.27.4"] = pusher.push_group("library/app", ["1.27.4", "1.27", "stable"], "a4")
         for number in range(NOISE):
-            _push(pusher, "library/app", [f"build-{number}"], f"noise-{number}")
-        digests["db:7.4.2"] = _push(pusher, "library/db", ["7.4.2", "7.4"], "d742")
+            pusher.push_group("library/app", [f"build-{number}"], f"noise-{number}")
+        digests["db:7.4.2"] = pusher.push_group("library/db", ["7.4.2", "7.4"], "d742")
         with Front(registry.host) as front:
             yield Moved(front, digests)
 
