@@ -17,6 +17,7 @@ from whichtag.names.versions import (
     newer_releases,
     parse_version,
     tag_to_pin,
+    update_kinds,
     version_name,
 )
 
@@ -411,6 +412,36 @@ def test_newer_releases(
 def test_newer_releases_order_by_the_grammar_not_by_text() -> None:
     assert newer_releases("1.9.0", ["1.10.0", "1.9.1"]) == Newer("1.9.1", "1.10.0", "1.10.0")
     assert newer_releases("25.0.4_7-jdk", ["25.0.4_8-jdk", "25.0.4_7"]).patch == "25.0.4_8-jdk"
+
+
+_RC_HISTORY = ["v1.19.16", "v1.19.17-rc.0", "v1.20.3", "v1.21.0-rc.1", "v2.0.0-rc.1"]
+
+
+@pytest.mark.parametrize(
+    ("in_use", "tags", "patch", "minor", "major"),
+    [
+        # a release of the track first: v1.19.16, not the newer v1.19.17-rc.0
+        ("v1.19.0-rc.2", _RC_HISTORY, "v1.19.16", "v1.20.3", "v2.0.0-rc.1"),
+        # a newer pre-release only where the track has no newer release
+        ("v1.19.0-rc.2", ["v1.19.0-rc.3", "v1.18.9"], "v1.19.0-rc.3", None, None),
+        ("v1.19.0-rc.2", ["v1.19.0-rc.3", "v1.19.0"], "v1.19.0", None, None),
+        (
+            "3.15.0rc1-slim",
+            ["3.15.0rc2-slim", "3.15.0-slim", "3.15.1-slim"],
+            "3.15.1-slim",
+            None,
+            None,
+        ),
+        ("2.0.1", _RC_HISTORY, None, None, None),  # never a pre-release to a release
+    ],
+)
+def test_a_pre_release_is_offered_releases_first(
+    in_use: str, tags: list[str], patch: str | None, minor: str | None, major: str | None
+) -> None:
+    found = update_kinds(in_use, tags)
+    assert (found.patch, found.minor, found.major) == (patch, minor, major)
+    assert update_kinds(in_use, list(reversed(tags))) == found
+    assert newer_releases(in_use, tags).patch == patch
 
 
 def test_the_report_in_docs_is_current() -> None:

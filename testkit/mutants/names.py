@@ -226,4 +226,13 @@ MUTANTS: list[Mutant] = [
         "a release within the version floor (1.0.5 for 1.0) cannot be told from a rebuild: 3",
         ("tests/test_verdicts.py::test_a_release_within_the_floor_cannot_be_told",),
     ),
+    # -- version families, second corpus ----
+    Mutant(
+        "pre-release-offered-newer-pre-release",
+        VERSIONS,
+        "key=lambda c: (c.pre is None, c.order,",
+        "key=lambda c: (c.order, c.pre is None,",
+        "a pre-release in use is offered the newest release of its track before a pre-release",
+        ("tests/test_versions.py::test_a_pre_release_is_offered_releases_first",),
+    ),
 ]

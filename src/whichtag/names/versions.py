@@ -324,7 +324,14 @@ def _newer_of_variant(current: Version, tags: Iterable[str]) -> list[Version]:
 
 
 def _newest(current: Version, candidates: list[Version]) -> str | None:
-    best = max(candidates, key=lambda c: (c.order, c.information, c.v == current.v), default=None)
+    """The newest candidate of a track; a release before any pre-release (a pre-release in
+    use, ``v1.19.0-rc.2``, is offered ``v1.19.16`` rather than ``v1.19.17-rc.0``: a newer
+    pre-release only where the track has no newer release)."""
+    best = max(
+        candidates,
+        key=lambda c: (c.pre is None, c.order, c.information, c.v == current.v),
+        default=None,
+    )
     return best.tag if best is not None else None
 
 
