@@ -449,3 +449,61 @@ def test_the_report_in_docs_is_current() -> None:
     from bench.version_names import REPORT, report
 
     assert REPORT.read_text() == report()
+
+
+# -- a second corpus: images published outside the official images (tests/data/other-images)
+
+OTHER = Path(__file__).parent / "data" / "other-images"
+
+
+def _other_names() -> list[tuple[str, list[str], str, str | None]]:
+    rows = []
+    for line in (OTHER / "names.tsv").read_text().splitlines():
+        if not line.startswith("#"):
+            _source, repository, group, asked, name = line.split("\t")
+            rows.append((repository, group.split(","), asked, None if name == "-" else name))
+    return rows
+
+
+OTHER_NAMES = _other_names()
+
+
+def test_the_second_corpus_is_large_and_varied() -> None:
+    assert len({(repository, ",".join(group)) for repository, group, _, _ in OTHER_NAMES}) >= 300
+    assert len({repository for repository, _, _, _ in OTHER_NAMES}) >= 10
+
+
+def test_names_a_person_gives_on_the_second_corpus() -> None:
+    """At least 99% of the asked tags of the second corpus are named as a person names them
+    (docs/versions.md records the rate)."""
+    wrong = [
+        (repository, asked, name)
+        for repository, group, asked, name in OTHER_NAMES
+        if version_name(group, asked) != name
+    ]
+    assert len(wrong) <= len(OTHER_NAMES) // 100, wrong
+
+
+def _other_updates() -> list[tuple[str, str, tuple[str | None, ...]]]:
+    rows = []
+    for line in (OTHER / "updates.tsv").read_text().splitlines():
+        if not line.startswith("#"):
+            _source, repository, in_use, *kinds = line.split("\t")
+            rows.append((repository, in_use, tuple(None if k == "-" else k for k in kinds)))
+    return rows
+
+
+@pytest.mark.parametrize(("repository", "in_use", "kinds"), _other_updates())
+def test_updates_a_person_expects_on_the_second_corpus(
+    repository: str, in_use: str, kinds: tuple[str | None, ...]
+) -> None:
+    """The newest newer tag of each update kind among every tag of the repository: a
+    pre-release is offered the release of its track, a dated build only dated builds, a
+    ``-dev`` flavour only that flavour."""
+    published = sorted(
+        {tag for name, group, _, _ in OTHER_NAMES if name == repository for tag in group}
+    )
+    assert published, repository
+    found = update_kinds(in_use, published)
+    assert (found.patch, found.minor, found.major) == kinds
+    assert update_kinds(in_use, list(reversed(published))) == found

@@ -77,10 +77,11 @@ _VERSION_RE = re.compile(
     """,
     re.VERBOSE | re.ASCII,
 )
-# a build after the variant: linuxserver's -r0-ls272, bitnami's -r5, bonita's -u0, and a
+# a build after the variant: linuxserver's -r0-ls272, bitnami's -r5, bonita's -u0, a commit
+# (ingress-nginx's v20200625-g1813d1c56, of git describe), and a
 # dated build (almalinux's 10.2-minimal-20260602, as 10.2-20260602 is a dated revision)
 _TRAILING_BUILD_RE = re.compile(
-    r"(?:^|-)(?P<build>(?:r[0-9]{1,9}-)?ls[0-9]{1,9}|r[0-9]{1,9}|u[0-9]{1,9}"
+    r"(?:^|-)(?P<build>(?:r[0-9]{1,9}-)?ls[0-9]{1,9}|r[0-9]{1,9}|u[0-9]{1,9}|g[0-9a-f]{7,40}"
     r"|(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))$",
     re.ASCII,
 )
@@ -99,6 +100,8 @@ _WORD_DOT_RE = re.compile(r"[A-Za-z]+\.", re.ASCII)
 # letters name something else (jdk25, ubi10, php8.5, alpine3.24)
 _SHORT_WORD_RE = re.compile(r"[a-z]{1,2}(?=[0-9])", re.ASCII)
 _NUMBER_RE = re.compile(r"[0-9]+", re.ASCII)
+# a pre-release word spelled without a number (10.3.6-dev, 2.0.0-alpha)
+_BARE_PRE_RE = re.compile(r"[-.](?i:dev|alpha|beta|rc|pre|preview|ea)(?=$|-)", re.ASCII)
 # a base OS and its version, then the product's word: azurelinux-3.0-renovate
 _BASE_THEN_PRODUCT_RE = re.compile(r"[a-z]+-[0-9]+(?:\.[0-9]+)+-[a-z]+", re.ASCII)
 
@@ -331,17 +334,41 @@ def _newer_of_variant(current: Version, tags: Iterable[str]) -> list[Version]:
     """The tags newer than ``current`` of its variant, in the grammar's order (never push
     time): ``-alpine`` stays ``-alpine``, a dated snapshot is offered only dated snapshots (and
     a release only releases), a pre-release is offered only to a pre-release."""
+    parsed = [candidate for candidate in map(parse_version, tags) if candidate is not None]
+    if _is_flavour(current, parsed):  # 10.3.6-dev is offered 10.4.5-dev, never 10.3.6
+        flavour = [
+            c
+            for c in parsed
+            if c.family == current.family and c.pre == current.pre and c.order > current.order
+        ]
+        return sorted(flavour, key=lambda candidate: natural_key(candidate.tag))
     newer = [
         candidate
-        for candidate in map(parse_version, tags)
-        if candidate is not None
-        and candidate.family == current.family
+        for candidate in parsed
+        if candidate.family == current.family
         and candidate.is_date == current.is_date
         and (candidate.pre is None or current.pre is not None)
         and candidate.order > current.order
     ]
     newer.sort(key=lambda candidate: natural_key(candidate.tag))  # ties: input order no matter
     return newer
+
+
+def _is_flavour(current: Version, published: list[Version]) -> bool:
+    """Whether a bare pre-release word (``-dev``) is a flavour of the image rather than a
+    pre-release: the image publishes it beside releases of the very same numbers, for two
+    versions or more (``10.3.6-dev`` and ``10.3.6``, ``10.4.5-dev`` and ``10.4.5``: an image
+    with a shell, not a pre-release; ``v2.0.0-beta`` beside ``v2.0.0`` alone is a pre-release)."""
+    if current.pre is None or _BARE_PRE_RE.search(current.tag) is None:
+        return False
+    family = current.family
+    spelled = {
+        c.numbers
+        for c in published
+        if c.family == family and c.pre == current.pre and _BARE_PRE_RE.search(c.tag)
+    }
+    released = {c.numbers for c in published if c.family == family and c.pre is None}
+    return len(spelled & released) >= 2
 
 
 def _newest(current: Version, candidates: list[Version]) -> str | None:
