@@ -507,3 +507,121 @@ def test_updates_a_person_expects_on_the_second_corpus(
     found = update_kinds(in_use, published)
     assert (found.patch, found.minor, found.major) == kinds
     assert update_kinds(in_use, list(reversed(published))) == found
+
+
+@pytest.mark.parametrize(
+    ("tag", "numbers", "pre", "build", "prefix", "suffix", "is_date"),
+    [
+        # linuxserver: the upstream version with its base, then the build
+        ("10.11.11ubu2604-ls12", (10, 11, 11), None, "ls12", "", "ubu2604", False),
+        ("version-10.11.11ubu2604", (10, 11, 11), None, None, "version", "ubu2604", False),
+        ("nightly-2026080308ubu2604-ls3", (2026080308,), None, "ls3", "nightly", "ubu2604", True),
+        (
+            "v2.3.0.4_stable_2026-07-09-ls5",
+            (2, 3, 0, 4),
+            None,
+            "stable_2026-07-09-ls5",
+            "",
+            "",
+            False,
+        ),
+        # a pre-release spelled as the build
+        ("1.2.3_beta", (1, 2, 3), (2, 0), None, "", "", False),
+        ("2.0.0_rc1", (2, 0, 0), (5, 1), None, "", "", False),
+        # a product version after a base-OS version
+        (
+            "azurelinux-3.0-renovate-43-amd64",
+            (43,),
+            None,
+            None,
+            "azurelinux-3.0-renovate",
+            "amd64",
+            False,
+        ),
+        # a dated build with the commit it was built from
+        ("v20200625-g1813d1c56", (20200625,), None, "g1813d1c56", "", "", True),
+    ],
+)
+def test_build_tags_of_other_grammars(
+    tag: str,
+    numbers: tuple[int, ...],
+    pre: tuple[int, int] | None,
+    build: str | None,
+    prefix: str,
+    suffix: str,
+    is_date: bool,
+) -> None:
+    version = parse_version(tag)
+    assert version is not None
+    assert (version.numbers, version.pre, version.build) == (numbers, pre, build)
+    assert (version.prefix, version.suffix, version.is_date) == (prefix, suffix, is_date)
+
+
+def test_build_tags_order_and_name() -> None:
+    group = ["10.10.6", "version-10.10.6ubu2404", "10.10.6ubu2404-ls57", "latest"]
+    assert version_name(group, "latest") == "10.10.6ubu2404-ls57"
+    assert version_name(group, "10.10.6") == "10.10.6ubu2404-ls57"
+    found = update_kinds(
+        "10.10.6ubu2404-ls57", ["10.10.6ubu2404-ls58", "10.11.0ubu2404-ls1", "11.0.0ubu2404-ls1"]
+    )
+    assert (found.patch, found.minor, found.major) == (
+        "10.10.6ubu2404-ls58",
+        "10.11.0ubu2404-ls1",
+        "11.0.0ubu2404-ls1",
+    )
+    # a nightly is a dated snapshot: a newer nightly is a patch, never a major
+    nightly = update_kinds("nightly-2026080308ubu2604-ls3", ["nightly-2026081012ubu2604-ls4"])
+    assert (nightly.patch, nightly.minor, nightly.major) == (
+        "nightly-2026081012ubu2604-ls4",
+        None,
+        None,
+    )
+    renovate = update_kinds(
+        "azurelinux-3.0-renovate-43-amd64",
+        ["azurelinux-3.0-renovate-44-amd64", "azurelinux-3.0-renovate-43-arm64"],
+    )
+    assert renovate.major == "azurelinux-3.0-renovate-44-amd64"
+    assert update_kinds("1.2.3_beta", ["1.2.3", "1.2.4_rc1"]).patch == "1.2.3"
+
+
+_NUMBERS = st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3))
+_PRE = st.sampled_from(["-alpha.1", "-beta.2", "-rc.0", "-rc.3", "rc1"])
+
+
+@given(
+    st.lists(_NUMBERS, min_size=1, max_size=8),
+    st.lists(st.tuples(_NUMBERS, _PRE), min_size=1, max_size=8),
+)
+def test_a_pre_release_gets_a_release_of_its_track_where_one_is_newer(
+    releases: list[tuple[int, int, int]], pres: list[tuple[tuple[int, int, int], str]]
+) -> None:
+    tags = [".".join(map(str, numbers)) for numbers in releases]
+    tags += [".".join(map(str, numbers)) + word for numbers, word in pres]
+    for in_use in tags[len(releases) :]:
+        current = parse_version(in_use)
+        assert current is not None
+        patch = update_kinds(in_use, tags).patch
+        newer_release = any(
+            (v := parse_version(tag)) is not None
+            and v.order > current.order
+            and v.numbers[:2] == current.numbers[:2]
+            for tag in tags[: len(releases)]
+        )
+        if newer_release:  # the newest release of the track, never a newer pre-release
+            named = parse_version(patch) if patch is not None else None
+            assert named is not None and named.pre is None, (in_use, tags, patch)
+
+
+@given(st.lists(_NUMBERS, min_size=2, max_size=8, unique=True), st.data())
+def test_a_flavour_published_beside_its_releases_keeps_its_flavour(
+    versions: list[tuple[int, int, int]], data: st.DataObject
+) -> None:
+    tags = [
+        ".".join(map(str, numbers)) + flavour for numbers in versions for flavour in ("", "-dev")
+    ]
+    in_use = data.draw(st.sampled_from([tag for tag in tags if tag.endswith("-dev")]))
+    found = update_kinds(in_use, tags)
+    offered = [tag for tag in (found.patch, found.minor, found.major) if tag is not None]
+    assert all(tag.endswith("-dev") for tag in offered), (in_use, found)
+    newest = max(versions)
+    assert (found.update is None) == (in_use == ".".join(map(str, newest)) + "-dev")
