@@ -345,10 +345,10 @@ def _newer_of_variant(current: Version, tags: Iterable[str]) -> list[Version]:
     newer = [
         candidate
         for candidate in parsed
-        if candidate.family == current.family
+        if candidate.order > current.order
+        and candidate.family == current.family
         and candidate.is_date == current.is_date
         and (candidate.pre is None or current.pre is not None)
-        and candidate.order > current.order
     ]
     newer.sort(key=lambda candidate: natural_key(candidate.tag))  # ties: input order no matter
     return newer
