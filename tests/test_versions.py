@@ -17,6 +17,7 @@ from whichtag.names.versions import (
     newer_releases,
     parse_version,
     tag_to_pin,
+    update_kinds,
     version_name,
 )
 
@@ -413,8 +414,214 @@ def test_newer_releases_order_by_the_grammar_not_by_text() -> None:
     assert newer_releases("25.0.4_7-jdk", ["25.0.4_8-jdk", "25.0.4_7"]).patch == "25.0.4_8-jdk"
 
 
+_RC_HISTORY = ["v1.19.16", "v1.19.17-rc.0", "v1.20.3", "v1.21.0-rc.1", "v2.0.0-rc.1"]
+
+
+@pytest.mark.parametrize(
+    ("in_use", "tags", "patch", "minor", "major"),
+    [
+        # a release of the track first: v1.19.16, not the newer v1.19.17-rc.0
+        ("v1.19.0-rc.2", _RC_HISTORY, "v1.19.16", "v1.20.3", "v2.0.0-rc.1"),
+        # a newer pre-release only where the track has no newer release
+        ("v1.19.0-rc.2", ["v1.19.0-rc.3", "v1.18.9"], "v1.19.0-rc.3", None, None),
+        ("v1.19.0-rc.2", ["v1.19.0-rc.3", "v1.19.0"], "v1.19.0", None, None),
+        (
+            "3.15.0rc1-slim",
+            ["3.15.0rc2-slim", "3.15.0-slim", "3.15.1-slim"],
+            "3.15.1-slim",
+            None,
+            None,
+        ),
+        ("2.0.1", _RC_HISTORY, None, None, None),  # never a pre-release to a release
+    ],
+)
+def test_a_pre_release_is_offered_releases_first(
+    in_use: str, tags: list[str], patch: str | None, minor: str | None, major: str | None
+) -> None:
+    found = update_kinds(in_use, tags)
+    assert (found.patch, found.minor, found.major) == (patch, minor, major)
+    assert update_kinds(in_use, list(reversed(tags))) == found
+    assert newer_releases(in_use, tags).patch == patch
+
+
 def test_the_report_in_docs_is_current() -> None:
     """docs/version-names.md is what ``python -m bench.version_names --write`` writes now."""
     from bench.version_names import REPORT, report
 
     assert REPORT.read_text() == report()
+
+
+# -- a second corpus: images published outside the official images (tests/data/other-images)
+
+OTHER = Path(__file__).parent / "data" / "other-images"
+
+
+def _other_names() -> list[tuple[str, list[str], str, str | None]]:
+    rows = []
+    for line in (OTHER / "names.tsv").read_text().splitlines():
+        if not line.startswith("#"):
+            _source, repository, group, asked, name = line.split("\t")
+            rows.append((repository, group.split(","), asked, None if name == "-" else name))
+    return rows
+
+
+OTHER_NAMES = _other_names()
+
+
+def test_the_second_corpus_is_large_and_varied() -> None:
+    assert len({(repository, ",".join(group)) for repository, group, _, _ in OTHER_NAMES}) >= 300
+    assert len({repository for repository, _, _, _ in OTHER_NAMES}) >= 10
+
+
+def test_names_a_person_gives_on_the_second_corpus() -> None:
+    """At least 99% of the asked tags of the second corpus are named as a person names them
+    (docs/versions.md records the rate)."""
+    wrong = [
+        (repository, asked, name)
+        for repository, group, asked, name in OTHER_NAMES
+        if version_name(group, asked) != name
+    ]
+    assert len(wrong) <= len(OTHER_NAMES) // 100, wrong
+
+
+def _other_updates() -> list[tuple[str, str, tuple[str | None, ...]]]:
+    rows = []
+    for line in (OTHER / "updates.tsv").read_text().splitlines():
+        if not line.startswith("#"):
+            _source, repository, in_use, *kinds = line.split("\t")
+            rows.append((repository, in_use, tuple(None if k == "-" else k for k in kinds)))
+    return rows
+
+
+@pytest.mark.parametrize(("repository", "in_use", "kinds"), _other_updates())
+def test_updates_a_person_expects_on_the_second_corpus(
+    repository: str, in_use: str, kinds: tuple[str | None, ...]
+) -> None:
+    """The newest newer tag of each update kind among every tag of the repository: a
+    pre-release is offered the release of its track, a dated build only dated builds, a
+    ``-dev`` flavour only that flavour."""
+    published = sorted(
+        {tag for name, group, _, _ in OTHER_NAMES if name == repository for tag in group}
+    )
+    assert published, repository
+    found = update_kinds(in_use, published)
+    assert (found.patch, found.minor, found.major) == kinds
+    assert update_kinds(in_use, list(reversed(published))) == found
+
+
+@pytest.mark.parametrize(
+    ("tag", "numbers", "pre", "build", "prefix", "suffix", "is_date"),
+    [
+        # linuxserver: the upstream version with its base, then the build
+        ("10.11.11ubu2604-ls12", (10, 11, 11), None, "ls12", "", "ubu2604", False),
+        ("version-10.11.11ubu2604", (10, 11, 11), None, None, "version", "ubu2604", False),
+        ("nightly-2026080308ubu2604-ls3", (2026080308,), None, "ls3", "nightly", "ubu2604", True),
+        (
+            "v2.3.0.4_stable_2026-07-09-ls5",
+            (2, 3, 0, 4),
+            None,
+            "stable_2026-07-09-ls5",
+            "",
+            "",
+            False,
+        ),
+        # a pre-release spelled as the build
+        ("1.2.3_beta", (1, 2, 3), (2, 0), None, "", "", False),
+        ("2.0.0_rc1", (2, 0, 0), (5, 1), None, "", "", False),
+        # a product version after a base-OS version
+        (
+            "azurelinux-3.0-renovate-43-amd64",
+            (43,),
+            None,
+            None,
+            "azurelinux-3.0-renovate",
+            "amd64",
+            False,
+        ),
+        # a dated build with the commit it was built from
+        ("v20200625-g1813d1c56", (20200625,), None, "g1813d1c56", "", "", True),
+    ],
+)
+def test_build_tags_of_other_grammars(
+    tag: str,
+    numbers: tuple[int, ...],
+    pre: tuple[int, int] | None,
+    build: str | None,
+    prefix: str,
+    suffix: str,
+    is_date: bool,
+) -> None:
+    version = parse_version(tag)
+    assert version is not None
+    assert (version.numbers, version.pre, version.build) == (numbers, pre, build)
+    assert (version.prefix, version.suffix, version.is_date) == (prefix, suffix, is_date)
+
+
+def test_build_tags_order_and_name() -> None:
+    group = ["10.10.6", "version-10.10.6ubu2404", "10.10.6ubu2404-ls57", "latest"]
+    assert version_name(group, "latest") == "10.10.6ubu2404-ls57"
+    assert version_name(group, "10.10.6") == "10.10.6ubu2404-ls57"
+    found = update_kinds(
+        "10.10.6ubu2404-ls57", ["10.10.6ubu2404-ls58", "10.11.0ubu2404-ls1", "11.0.0ubu2404-ls1"]
+    )
+    assert (found.patch, found.minor, found.major) == (
+        "10.10.6ubu2404-ls58",
+        "10.11.0ubu2404-ls1",
+        "11.0.0ubu2404-ls1",
+    )
+    # a nightly is a dated snapshot: a newer nightly is a patch, never a major
+    nightly = update_kinds("nightly-2026080308ubu2604-ls3", ["nightly-2026081012ubu2604-ls4"])
+    assert (nightly.patch, nightly.minor, nightly.major) == (
+        "nightly-2026081012ubu2604-ls4",
+        None,
+        None,
+    )
+    renovate = update_kinds(
+        "azurelinux-3.0-renovate-43-amd64",
+        ["azurelinux-3.0-renovate-44-amd64", "azurelinux-3.0-renovate-43-arm64"],
+    )
+    assert renovate.major == "azurelinux-3.0-renovate-44-amd64"
+    assert update_kinds("1.2.3_beta", ["1.2.3", "1.2.4_rc1"]).patch == "1.2.3"
+
+
+_NUMBERS = st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3))
+_PRE = st.sampled_from(["-alpha.1", "-beta.2", "-rc.0", "-rc.3", "rc1"])
+
+
+@given(
+    st.lists(_NUMBERS, min_size=1, max_size=8),
+    st.lists(st.tuples(_NUMBERS, _PRE), min_size=1, max_size=8),
+)
+def test_a_pre_release_gets_a_release_of_its_track_where_one_is_newer(
+    releases: list[tuple[int, int, int]], pres: list[tuple[tuple[int, int, int], str]]
+) -> None:
+    tags = [".".join(map(str, numbers)) for numbers in releases]
+    tags += [".".join(map(str, numbers)) + word for numbers, word in pres]
+    for in_use in tags[len(releases) :]:
+        current = parse_version(in_use)
+        assert current is not None
+        patch = update_kinds(in_use, tags).patch
+        newer_release = any(
+            (v := parse_version(tag)) is not None
+            and v.order > current.order
+            and v.numbers[:2] == current.numbers[:2]
+            for tag in tags[: len(releases)]
+        )
+        if newer_release:  # the newest release of the track, never a newer pre-release
+            named = parse_version(patch) if patch is not None else None
+            assert named is not None and named.pre is None, (in_use, tags, patch)
+
+
+@given(st.lists(_NUMBERS, min_size=2, max_size=8, unique=True), st.data())
+def test_a_flavour_published_beside_its_releases_keeps_its_flavour(
+    versions: list[tuple[int, int, int]], data: st.DataObject
+) -> None:
+    tags = [
+        ".".join(map(str, numbers)) + flavour for numbers in versions for flavour in ("", "-dev")
+    ]
+    in_use = data.draw(st.sampled_from([tag for tag in tags if tag.endswith("-dev")]))
+    found = update_kinds(in_use, tags)
+    offered = [tag for tag in (found.patch, found.minor, found.major) if tag is not None]
+    assert all(tag.endswith("-dev") for tag in offered), (in_use, found)
+    newest = max(versions)
+    assert (found.update is None) == (in_use == ".".join(map(str, newest)) + "-dev")

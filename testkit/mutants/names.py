@@ -226,4 +226,87 @@ MUTANTS: list[Mutant] = [
         "a release within the version floor (1.0.5 for 1.0) cannot be told from a rebuild: 3",
         ("tests/test_verdicts.py::test_a_release_within_the_floor_cannot_be_told",),
     ),
+    # -- version families, second corpus ----
+    Mutant(
+        "pre-release-offered-newer-pre-release",
+        VERSIONS,
+        "key=lambda c: (c.pre is None, c.order,",
+        "key=lambda c: (c.order, c.pre is None,",
+        "a pre-release in use is offered the newest release of its track before a pre-release",
+        ("tests/test_versions.py::test_a_pre_release_is_offered_releases_first",),
+    ),
+    Mutant(
+        "dated-build-commit-is-a-variant",
+        VERSIONS,
+        '|u[0-9]{1,9}|g[0-9a-f]{7,40}"',
+        '|u[0-9]{1,9}"',
+        "a commit after a date (v20200625-g1813d1c56) is a build: newer dated builds are offered",
+        (
+            "tests/test_versions.py::test_build_tags_of_other_grammars",
+            "tests/test_versions.py::test_updates_a_person_expects_on_the_second_corpus",
+        ),
+    ),
+    Mutant(
+        "dated-build-hour-not-a-date",
+        VERSIONS,
+        '(?:0[1-9]|[12][0-9]|3[01])(?:[0-9]{2}){0,3}"',
+        '(?:0[1-9]|[12][0-9]|3[01])"',
+        "a date with the hour (nightly-2026080308) is a snapshot: a newer one is never a major",
+        (
+            "tests/test_versions.py::test_build_tags_of_other_grammars",
+            "tests/test_versions.py::test_build_tags_order_and_name",
+        ),
+    ),
+    Mutant(
+        "dev-flavour-is-a-pre-release",
+        VERSIONS,
+        "    return len(spelled & released) >= 2",
+        "    return False",
+        "a bare -dev published beside its releases is a flavour: 10.3.6-dev -> 10.4.5-dev",
+        (
+            "tests/test_versions.py::test_updates_a_person_expects_on_the_second_corpus",
+            "tests/test_versions.py::test_a_flavour_published_beside_its_releases_keeps_its_flavour",
+        ),
+    ),
+    Mutant(
+        "every-pre-word-beside-a-release-is-a-flavour",
+        VERSIONS,
+        "    return len(spelled & released) >= 2",
+        "    return len(spelled & released) >= 1",
+        "a pre-release beside its one release (v2.0.0-beta, v2.0.0) stays a pre-release",
+        ("tests/test_versions.py::test_updates_a_person_expects_on_the_second_corpus",),
+    ),
+    Mutant(
+        "build-pre-release-is-a-build",
+        VERSIONS,
+        '    if pre is None and match["build"] is not None:',
+        "    if False:",
+        "1.2.3_beta and 2.0.0_rc1 are pre-releases, not builds of a release",
+        (
+            "tests/test_versions.py::test_build_tags_of_other_grammars",
+            "tests/test_versions.py::test_build_tags_order_and_name",
+        ),
+    ),
+    Mutant(
+        "base-word-not-read",
+        VERSIONS,
+        "      | (?P<base>(?:ubu|deb|alp|el)[0-9]{2,6})(?=$|-)\n",
+        "",
+        "linuxserver's 10.11.11ubu2404-ls12 is version 10.11.11 on ubu2404, build ls12",
+        (
+            "tests/test_versions.py::test_build_tags_of_other_grammars",
+            "tests/test_versions.py::test_build_tags_order_and_name",
+        ),
+    ),
+    Mutant(
+        "base-os-version-over-product",
+        VERSIONS,
+        "_BASE_THEN_PRODUCT_RE.fullmatch(reading.prefix) is not None, reading",
+        "False, reading",
+        "azurelinux-3.0-renovate-43-amd64 is the product's 43 on azurelinux-3.0, not 3.0",
+        (
+            "tests/test_versions.py::test_build_tags_of_other_grammars",
+            "tests/test_versions.py::test_build_tags_order_and_name",
+        ),
+    ),
 ]

@@ -65,21 +65,23 @@ _VERSION_RE = re.compile(
     )
     (?:
         (?P<attached>(?i:alpha|beta|pre|dev|rc|ea|a|b))(?P<attached_number>[0-9]{1,9})
+      | (?P<base>(?:ubu|deb|alp|el)[0-9]{2,6})(?=$|-)
       | [-.](?P<dashed>(?i:alpha|beta|rc|preview|pre|dev|ea|milestone|m(?=[0-9])))
         (?:[.-]?(?P<dashed_number>[0-9]{1,9}))?(?=$|[-_])
       | -(?P<dart_number>[0-9]{1,9})(?:\.[0-9]{1,9}){0,3}\.(?P<dart>beta|dev)(?=$|-)
     )?
     (?:-(?P<inner>[0-9]{1,18}(?:\.[0-9]{1,18}){2,9})(?=$|[-_]))?
     (?:-(?P<revision>[0-9]{1,9})(?=$|[-_]))?
-    (?:_(?P<build>[A-Za-z0-9.]{1,64})|-b(?P<java_build>[0-9]{1,9})(?=$|-))?
+    (?:_(?P<build>[A-Za-z0-9.]{1,64}(?:_[A-Za-z0-9.]{1,64}(?:-[0-9]{2}){0,2}){0,3})|-b(?P<java_build>[0-9]{1,9})(?=$|-))?
     (?:-(?P<rest>.+))?
     """,
     re.VERBOSE | re.ASCII,
 )
-# a build after the variant: linuxserver's -r0-ls272, bitnami's -r5, bonita's -u0, and a
+# a build after the variant: linuxserver's -r0-ls272, bitnami's -r5, bonita's -u0, a commit
+# (ingress-nginx's v20200625-g1813d1c56, of git describe), and a
 # dated build (almalinux's 10.2-minimal-20260602, as 10.2-20260602 is a dated revision)
 _TRAILING_BUILD_RE = re.compile(
-    r"(?:^|-)(?P<build>(?:r[0-9]{1,9}-)?ls[0-9]{1,9}|r[0-9]{1,9}|u[0-9]{1,9}"
+    r"(?:^|-)(?P<build>(?:r[0-9]{1,9}-)?ls[0-9]{1,9}|r[0-9]{1,9}|u[0-9]{1,9}|g[0-9a-f]{7,40}"
     r"|(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))$",
     re.ASCII,
 )
@@ -87,12 +89,21 @@ _TRAILING_BUILD_RE = re.compile(
 _TRAILING_PRE_RE = re.compile(
     r"(?:^|(?<![0-9.])-)(?P<word>(?i:alpha|beta|rc))(?P<number>[0-9]{1,9})?$", re.ASCII
 )
-_DATE_RE = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])", re.ASCII)
+# a date, maybe with the hour and minutes (nightly-2026080308ubu2604)
+_DATE_RE = re.compile(
+    r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?:[0-9]{2}){0,3}", re.ASCII
+)
+# a pre-release spelled as the build: 1.2.3_beta, 2.0.0_rc1
+_BUILD_PRE_RE = re.compile(r"(?P<word>(?i:alpha|beta|rc|pre|dev))(?P<number>[0-9]{1,9})?", re.ASCII)
 _WORD_DOT_RE = re.compile(r"[A-Za-z]+\.", re.ASCII)
 # a release letter or two before the number (neurodebian's nd110, ALT's p11); three or more
 # letters name something else (jdk25, ubi10, php8.5, alpine3.24)
 _SHORT_WORD_RE = re.compile(r"[a-z]{1,2}(?=[0-9])", re.ASCII)
 _NUMBER_RE = re.compile(r"[0-9]+", re.ASCII)
+# a pre-release word spelled without a number (10.3.6-dev, 2.0.0-alpha)
+_BARE_PRE_RE = re.compile(r"[-.](?i:dev|alpha|beta|rc|pre|preview|ea)(?=$|-)", re.ASCII)
+# a base OS and its version, then the product's word: azurelinux-3.0-renovate
+_BASE_THEN_PRODUCT_RE = re.compile(r"[a-z]+-[0-9]+(?:\.[0-9]+)+-[a-z]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -173,7 +184,14 @@ def _read_at(tag: str, start: int) -> Version | None:
     inner = tuple(int(part) for part in match["inner"].split(".")) if match["inner"] else ()
     revision = int(match["revision"]) if match["revision"] is not None else None
     build = match["build"] or match["java_build"]
+    if pre is None and match["build"] is not None:
+        build_pre = _BUILD_PRE_RE.fullmatch(match["build"])
+        if build_pre is not None:  # 1.2.3_beta, 2.0.0_rc1: a pre-release, not a build
+            pre = (_PRE_WORDS[build_pre["word"].lower()], int(build_pre["number"] or "0"))
+            build = None
     rest = match["rest"] or ""
+    if match["base"] is not None:  # linuxserver's 10.11.11ubu2404: the base, a variant
+        rest = f"{match['base']}-{rest}" if rest else match["base"]
     trailing = _TRAILING_BUILD_RE.search(rest)
     if trailing is not None:  # linuxserver's 4.0.6-r0-ls272, bitnami's 1.25.5-debian-12-r5
         build = f"{build}-{trailing['build']}" if build else trailing["build"]
@@ -200,7 +218,13 @@ def parse_version(tag: str) -> Version | None:
         if word is not None:
             starts.insert(0, word.end())
     readings = [reading for start in starts if (reading := _read_at(tag, start)) is not None]
-    return max(readings, key=lambda reading: reading.information, default=None)
+    return max(readings, key=_reading_rank, default=None)
+
+
+def _reading_rank(reading: Version) -> tuple[object, ...]:
+    """A product version after a base-OS version (``azurelinux-3.0-renovate-43-amd64``: the
+    product is ``43`` on ``azurelinux-3.0``) before the most informative reading."""
+    return (_BASE_THEN_PRODUCT_RE.fullmatch(reading.prefix) is not None, reading.information)
 
 
 def variants_of(tag: str) -> list[str]:
@@ -310,21 +334,52 @@ def _newer_of_variant(current: Version, tags: Iterable[str]) -> list[Version]:
     """The tags newer than ``current`` of its variant, in the grammar's order (never push
     time): ``-alpine`` stays ``-alpine``, a dated snapshot is offered only dated snapshots (and
     a release only releases), a pre-release is offered only to a pre-release."""
+    parsed = [candidate for candidate in map(parse_version, tags) if candidate is not None]
+    if _is_flavour(current, parsed):  # 10.3.6-dev is offered 10.4.5-dev, never 10.3.6
+        flavour = [
+            c
+            for c in parsed
+            if c.family == current.family and c.pre == current.pre and c.order > current.order
+        ]
+        return sorted(flavour, key=lambda candidate: natural_key(candidate.tag))
     newer = [
         candidate
-        for candidate in map(parse_version, tags)
-        if candidate is not None
+        for candidate in parsed
+        if candidate.order > current.order
         and candidate.family == current.family
         and candidate.is_date == current.is_date
         and (candidate.pre is None or current.pre is not None)
-        and candidate.order > current.order
     ]
     newer.sort(key=lambda candidate: natural_key(candidate.tag))  # ties: input order no matter
     return newer
 
 
+def _is_flavour(current: Version, published: list[Version]) -> bool:
+    """Whether a bare pre-release word (``-dev``) is a flavour of the image rather than a
+    pre-release: the image publishes it beside releases of the very same numbers, for two
+    versions or more (``10.3.6-dev`` and ``10.3.6``, ``10.4.5-dev`` and ``10.4.5``: an image
+    with a shell, not a pre-release; ``v2.0.0-beta`` beside ``v2.0.0`` alone is a pre-release)."""
+    if current.pre is None or _BARE_PRE_RE.search(current.tag) is None:
+        return False
+    family = current.family
+    spelled = {
+        c.numbers
+        for c in published
+        if c.family == family and c.pre == current.pre and _BARE_PRE_RE.search(c.tag)
+    }
+    released = {c.numbers for c in published if c.family == family and c.pre is None}
+    return len(spelled & released) >= 2
+
+
 def _newest(current: Version, candidates: list[Version]) -> str | None:
-    best = max(candidates, key=lambda c: (c.order, c.information, c.v == current.v), default=None)
+    """The newest candidate of a track; a release before any pre-release (a pre-release in
+    use, ``v1.19.0-rc.2``, is offered ``v1.19.16`` rather than ``v1.19.17-rc.0``: a newer
+    pre-release only where the track has no newer release)."""
+    best = max(
+        candidates,
+        key=lambda c: (c.pre is None, c.order, c.information, c.v == current.v),
+        default=None,
+    )
     return best.tag if best is not None else None
 
 
