@@ -144,6 +144,9 @@ def _resolve_use(
             return
         text += expanded.text
         used.append((part, arg, expanded.from_default))
+    if not text:
+        cannot_pin(here, f"{use.word} expands to nothing")
+        return
     if skip(text):
         return  # an earlier stage's name, or scratch
     if len(parts) == 1 and used:
