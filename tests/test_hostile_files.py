@@ -167,6 +167,15 @@ HOSTILE = {
     "platform": '"FROM --platform=" + "--platform=" * (n // 11) + " x"',
     "copy-words": '"COPY " + "a " * (n // 2)',
     "copy-from": '"COPY " + "--from" * (n // 6)',
+    "arg-words": '"ARG " + "a=b " * (n // 4)',
+    "arg-quotes": '"ARG A=\\"" + "x" * n',
+    "args-then-uses": '"".join(f"ARG a{i}=x\\n" for i in range(n // 12)) + "FROM scratch\\n"'
+    ' + "COPY --from=$a1 a b\\n" * (n // 24)',
+    "from-variables": '"ARG A=x\\nFROM " + "${A}" * (n // 4)',
+    "from-unclosed": '"FROM " + "${A" * (n // 3)',
+    "from-dollars": '"FROM x" + "$" * n',
+    "from-default": '"FROM ${A:-" + "x" * n + "}"',
+    "version-arg-uses": '"ARG V=1\\n" + "FROM x:$V\\n" * (n // 10)',
 }
 
 LINEAR = """

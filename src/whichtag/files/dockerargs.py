@@ -87,8 +87,17 @@ class Scopes:
     def use(
         self, number: int, start: int, word: str, platform: str | None, *, in_from: bool
     ) -> None:
+        """An image word built from variables, with the ARGs it names as they are here (only
+        those: copying the whole scope for each use would cost the file's ARGs times its
+        image lines)."""
         scope = self.globals if in_from or self.stage is None else self.stage
-        self.uses.append(Use(number, start, word, platform, dict(scope)))
+        named = [
+            part.name
+            for part in pieces(word, dollar_escape=False) or []
+            if isinstance(part, Variable)
+        ]
+        known = {name: scope[name] for name in named if name in scope}
+        self.uses.append(Use(number, start, word, platform, known))
 
 
 def resolve_uses(
@@ -126,11 +135,11 @@ def _resolve_use(
     if parts is None:
         cannot_pin(here, f"the variables in {use.word} cannot be read")
         return
-    text = ""
+    texts: list[str] = []
     used: list[tuple[Variable, Arg | None, bool]] = []
     for part in parts:
         if isinstance(part, str):
-            text += part
+            texts.append(part)
             continue
         arg = use.scope.get(part.name)
         expanded = expand(part, arg.value if arg is not None else None)
@@ -142,8 +151,9 @@ def _resolve_use(
                 "would give it",
             )
             return
-        text += expanded.text
+        texts.append(expanded.text)
         used.append((part, arg, expanded.from_default))
+    text = "".join(texts)
     if not text:
         cannot_pin(here, f"{use.word} expands to nothing")
         return

@@ -53,27 +53,35 @@ def app_version(chart: str) -> str | None:
 MAX_TEMPLATE_BYTES = 8 * 1024 * 1024  # templates read for "default .Chart.AppVersion"
 
 
-def templates_text(chart: str) -> str:
-    """The chart's templates, spaces collapsed: only searched for the tags they say default
-    to the appVersion (``.Values.PATH.tag | default .Chart.AppVersion``)."""
+def app_version_paths(chart: str) -> set[str]:
+    """The values paths whose tag the chart's templates default to the appVersion: each
+    ``.Values.PATH.tag | default .Chart.AppVersion`` (spaces collapsed), found by plain
+    search, never a pattern (a pattern over 8 MB of hostile templates could be quadratic)."""
     parts: list[str] = []
     size = 0
     for folder, _, names in os.walk(os.path.join(chart, "templates")):
         for name in sorted(names):
             try:
                 with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as file:
-                    parts.append(file.read(MAX_TEMPLATE_BYTES - size))
+                    parts.append(file.read(max(MAX_TEMPLATE_BYTES - size, 0)))
             except OSError:
                 continue
             size += len(parts[-1])
-    return " ".join(" ".join(parts).split())
+    text = " ".join(" ".join(parts).split())
+    paths: set[str] = set()
+    marker = " | default .Chart.AppVersion"
+    at = text.find(marker)
+    previous = 0
+    while at >= 0:
+        token = text[max(text.rfind(" ", previous, at) + 1, previous) : at]
+        if token.startswith(".Values.") and token.endswith(".tag"):
+            paths.add(token[len(".Values.") : -len(".tag")])
+        previous = at + len(marker)
+        at = text.find(marker, previous)
+    return paths
 
 
-def _defaults_to_app(templates: str, path: str) -> bool:
-    return f".Values.{path}.tag | default .Chart.AppVersion" in templates
-
-
-def values_file(path: str, text: str, scan: Scan, app: str | None, templates: str) -> None:
+def values_file(path: str, text: str, scan: Scan, app: str | None, defaults: set[str]) -> None:
     """Every ``image:`` in a values file, at any depth."""
     parsed = _parse(text)
     if parsed is None:
@@ -86,10 +94,10 @@ def values_file(path: str, text: str, scan: Scan, app: str | None, templates: st
                 for key, named in parsed.pairs(image):  # image: {busybox: {repository: ...}}
                     if isinstance(named, yaml.MappingNode):
                         inner = f"{where}.{key.value}"
-                        own = app if _defaults_to_app(templates, inner) else None
+                        own = app if inner in defaults else None
                         _image_mapping(parsed, named, path, text, scan, own)
             elif isinstance(image, yaml.MappingNode):
-                own = app if _defaults_to_app(templates, where) else None
+                own = app if where in defaults else None
                 _image_mapping(parsed, image, path, text, scan, own)
             elif isinstance(image, yaml.ScalarNode) and image.tag.endswith(":str") and image.value:
                 _take_node(scan, path, text, image, seen)

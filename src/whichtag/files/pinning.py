@@ -165,10 +165,10 @@ def _find_references(path: str, text: str) -> Scan:
     elif kind in ("compose", "kubernetes"):
         _yaml(text, scan, path, kubernetes=kind == "kubernetes")
     elif kind == "helm":
-        from whichtag.files.helm import app_version, chart_of, templates_text, values_file
+        from whichtag.files.helm import app_version, app_version_paths, chart_of, values_file
 
         chart = chart_of(path) or "."
-        values_file(path, text, scan, app_version(chart), templates_text(chart))
+        values_file(path, text, scan, app_version(chart), app_version_paths(chart))
     elif kind == "helm-template":
         scan.notes.append(template_note(os.path.dirname(path)))
     else:
