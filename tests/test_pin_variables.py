@@ -144,6 +144,7 @@ def test_a_global_arg_default_is_pinned_in_its_arg_line(
         "ARG LOCAL=" + f"{host}/library/nginx:1.27.3\n"
         "FROM $BASE AS two\n"
         "FROM ${LOCAL}\n"  # LOCAL belongs to stage one: not a global, so not known here
+        "COPY --from=${BASE} /c /d\n"  # a global, not yet redeclared in this stage
         "ARG BASE\n"
         "COPY --from=${BASE} /a /b\n"  # the global default, redeclared in this stage
         "COPY --from=${LOCAL} /a /b\n"  # not redeclared in this stage: not known
@@ -157,14 +158,16 @@ def test_a_global_arg_default_is_pinned_in_its_arg_line(
         f"ARG LOCAL={host}/library/nginx:1.27.3",
         "FROM $BASE AS two",
         "FROM ${LOCAL}",
+        "COPY --from=${BASE} /c /d",
         "ARG BASE",
         "COPY --from=${BASE} /a /b",
         "COPY --from=${LOCAL} /a /b",
     ]
     assert "Dockerfile:5: ${LOCAL}: $LOCAL has no value here" in result.err
-    assert "Dockerfile:8:" in result.err and "Dockerfile:7:" not in result.err
+    assert "Dockerfile:6:" in result.err and "Dockerfile:9:" in result.err
+    assert "Dockerfile:8:" not in result.err
     check = run("pin", "--check", str(path))
-    assert check.code == EXIT_UNPINNED and "2 reference(s) unpinned" in check.err
+    assert check.code == EXIT_UNPINNED and "3 reference(s) unpinned" in check.err
 
 
 def test_defaults_in_from_lines_expand_as_buildkit_expands_them(
