@@ -169,8 +169,8 @@ HOSTILE = {
     "copy-from": '"COPY " + "--from" * (n // 6)',
     "arg-words": '"ARG " + "a=b " * (n // 4)',
     "arg-quotes": '"ARG A=\\"" + "x" * n',
-    "args-then-uses": '"".join(f"ARG a{i}=x\\n" for i in range(n // 12)) + "FROM scratch\\n"'
-    ' + "COPY --from=$a1 a b\\n" * (n // 24)',
+    "args-then-uses": '"".join(f"ARG a{i}=x\\n" for i in range(n // 12))'
+    ' + "FROM $a1 AS s\\n" * (n // 28)',
     "from-variables": '"ARG A=x\\nFROM " + "${A}" * (n // 4)',
     "from-unclosed": '"FROM " + "${A" * (n // 3)',
     "from-dollars": '"FROM x" + "$" * n',
