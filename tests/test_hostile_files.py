@@ -167,6 +167,15 @@ HOSTILE = {
     "platform": '"FROM --platform=" + "--platform=" * (n // 11) + " x"',
     "copy-words": '"COPY " + "a " * (n // 2)',
     "copy-from": '"COPY " + "--from" * (n // 6)',
+    "arg-words": '"ARG " + "a=b " * (n // 4)',
+    "arg-quotes": '"ARG A=\\"" + "x" * n',
+    "args-then-uses": '"".join(f"ARG a{i}=x\\n" for i in range(n // 12))'
+    ' + "FROM $a1 AS s\\n" * (n // 28)',
+    "from-variables": '"ARG A=x\\nFROM " + "${A}" * (n // 4)',
+    "from-unclosed": '"FROM " + "${A" * (n // 3)',
+    "from-dollars": '"FROM x" + "$" * n',
+    "from-default": '"FROM ${A:-" + "x" * n + "}"',
+    "version-arg-uses": '"ARG V=1\\n" + "FROM x:$V\\n" * (n // 10)',
 }
 
 LINEAR = """
@@ -252,3 +261,44 @@ def test_quoted_and_dashed_heredoc_delimiters(plain: Seeded, tmp_path: Path, run
     lines = result.out.splitlines()
     changed = [line[1:] for line in lines if line.startswith("-") and not line.startswith("---")]
     assert changed == [f"FROM {image} AS base", f"COPY --from={image} /c /d"]
+
+
+# -- Helm chart templates, searched for the tags they default to the appVersion ---------------
+
+HOSTILE_TEMPLATES = {
+    "values-prefixes": '".Values." * (n // 8) + " | default .Chart.AppVersion"',
+    "markers": '".Values.a.tag | default .Chart.AppVersion" * (n // 42)',
+    "one-long-token": '"x" * n + " | default .Chart.AppVersion"',
+    "spaces": '" " * n + ".Values.a.tag | default .Chart.AppVersion"',
+}
+
+TEMPLATES_LINEAR = """
+import os, sys, tempfile, time
+from whichtag.files.helm import app_version_paths
+make = eval("lambda n: " + sys.argv[1])
+for size in (256 * 1024, 1024 * 1024):
+    chart = tempfile.mkdtemp()
+    os.mkdir(os.path.join(chart, "templates"))
+    with open(os.path.join(chart, "templates", "x.yaml"), "w") as file:
+        file.write(make(size))
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        app_version_paths(chart)
+        times.append(time.perf_counter() - start)
+    print(min(times), end=" ")
+"""
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_TEMPLATES))
+def test_hostile_chart_templates_cost_linear_time(name: str) -> None:
+    """A chart's templates are searched for ``.Values.PATH.tag | default .Chart.AppVersion``
+    with ``str.find``, never a pattern: four times the text, at most about four times the
+    time (8x allowed for noise)."""
+    ratios = []
+    for _ in range(2):
+        small, large = _child(TEMPLATES_LINEAR, HOSTILE_TEMPLATES[name], timeout=30)
+        ratios.append(large / max(small, 1e-4))
+        if ratios[-1] <= 8:
+            return
+    pytest.fail(f"256 KB to 1 MB multiplied the time by {min(ratios):.1f}")

@@ -653,7 +653,7 @@ def test_places_not_asked_make_the_answer_incomplete(
     history: History, run: Run, tmp_path: Path
 ) -> None:
     (tmp_path / "Dockerfile").write_text(
-        f"ARG BASE={history.ref('1.28.1')}\nFROM ${{BASE}}\nFROM {history.ref('1.28.1')}\n"
+        f"ARG BASE\nFROM ${{BASE}}\nFROM {history.ref('1.28.1')}\n"  # BASE: --build-arg only
     )
     refs = tmp_path / "refs.txt"
     refs.write_text(f"{history.ref('1.28.1')}\nNot A/Reference!\n")

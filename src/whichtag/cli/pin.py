@@ -206,6 +206,8 @@ def read_file_work(path: str, explicit: bool = True) -> FileWork | None:
     scan = find_references(path, text)
     if not explicit and scan.kind == "unknown":
         return None
+    for note in scan.notes:
+        say(sys.stderr, f"whichtag: note: {note}")
     for warning in scan.warnings:
         say(sys.stderr, f"whichtag: warning: {warning}")
     return FileWork(path, text, scan.found, unpinnable=scan.unpinnable, original=original)
@@ -276,6 +278,10 @@ async def _resolve(
     for item in work:
         for found in item.found:
             new = pins[found.text]
+            if isinstance(new, str) and found.form != "reference":
+                # only a digest is written beside a tag held elsewhere (an ARG, a variable's
+                # default, a Helm tag:): the tag read stays, even with --version-tag
+                new = f"{found.text.split('@', 1)[0]}@{new.partition('@')[2]}"
             if isinstance(new, str) and new != found.text:
                 item.changes[found] = new
     return failures

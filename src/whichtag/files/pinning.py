@@ -28,6 +28,8 @@ from pathlib import PurePath
 import yaml
 
 from whichtag.errors import InvalidReferenceError, UsageError
+from whichtag.files.dockerargs import Scopes, arg_line, resolve_uses
+from whichtag.files.variables import Variable, expand, pieces
 from whichtag.names.reference import parse_reference
 
 CONTAINER_LISTS = {"containers", "initContainers", "ephemeralContainers"}
@@ -55,8 +57,31 @@ class Found:
     line: int  # 0-based
     start: int  # offsets in the line, without its line ending
     end: int
-    text: str
+    text: str  # the reference, variables expanded (what is asked and reported)
     platform: str | None = None  # FROM --platform=… (when written out, not from an ARG)
+    #: the characters at (line, start, end) when they are not ``text`` itself: an ARG's
+    #: default, a compose variable's default, a Helm ``tag:`` or ``digest:`` value
+    written: str | None = None
+    #: what pinning writes there: "reference" (the pinned reference), "suffix" (``base``
+    #: then ``@`` and the digest), "digest" (the digest alone) or "sha" (its hex alone)
+    form: str = "reference"
+    base: str = ""
+
+    @property
+    def span(self) -> str:
+        """The characters at (line, start, end) as read."""
+        return self.text if self.written is None else self.written
+
+    def replacement(self, pinned: str) -> str:
+        """What the characters at (line, start, end) become for the pinned reference."""
+        if self.form == "reference":
+            return pinned
+        digest = pinned.partition("@")[2]
+        if self.form == "digest":
+            return digest
+        if self.form == "sha":  # the hex alone (a Helm sha: value)
+            return digest.partition(":")[2]
+        return f"{self.base}@{digest}"
 
 
 @dataclass
@@ -69,6 +94,7 @@ class Scan:
     #: image references seen but not pinnable as written (an ARG, a template, a reference
     #: split over lines): warned about, and ``pin --check`` counts them as unpinned
     unpinnable: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said, never counted (Helm templates)
 
     def cannot_pin(self, where: str, why: str) -> None:
         self.warnings.append(f"{where}: {why}; left alone (not pinned)")
@@ -88,12 +114,24 @@ def is_dockerfile_name(name: str) -> bool:
     return False
 
 
+def template_note(templates: str) -> str:
+    """The note naming a chart's templates folder, said once per chart."""
+    return f"{templates}: Helm templates are not read; their images come from values.yaml"
+
+
 def file_kind(path: str, text: str) -> str:
-    """dockerfile (by name), kubernetes or compose (a YAML file by what its documents hold),
-    or unknown."""
+    """dockerfile (by name); helm (a chart's values*.yaml, beside its Chart.yaml) or
+    helm-template (under its templates/); kubernetes or compose (a YAML file by what its
+    documents hold); or unknown."""
+    from whichtag.files.helm import chart_of, template_chart
+
     name = PurePath(path).name.lower()
     if is_dockerfile_name(name):
         return "dockerfile"
+    if name.endswith((".yml", ".yaml")) and template_chart(path) is not None:
+        return "helm-template"
+    if chart_of(path) is not None:
+        return "helm"
     if name.endswith((".yml", ".yaml")):
         parsed = _parse(text)
         if parsed is None:
@@ -126,6 +164,13 @@ def _find_references(path: str, text: str) -> Scan:
         _dockerfile(text.splitlines(), scan, path)
     elif kind in ("compose", "kubernetes"):
         _yaml(text, scan, path, kubernetes=kind == "kubernetes")
+    elif kind == "helm":
+        from whichtag.files.helm import app_version, app_version_paths, chart_of, values_file
+
+        chart = chart_of(path) or "."
+        values_file(path, text, scan, app_version(chart), app_version_paths(chart))
+    elif kind == "helm-template":
+        scan.notes.append(template_note(os.path.dirname(path)))
     else:
         scan.warnings.append(
             f"{path}: not a Dockerfile, compose file or Kubernetes manifest; left alone"
@@ -134,7 +179,16 @@ def _find_references(path: str, text: str) -> Scan:
 
 
 def _take(
-    scan: Scan, path: str, number: int, start: int, image: str, platform: str | None = None
+    scan: Scan,
+    path: str,
+    number: int,
+    start: int,
+    image: str,
+    platform: str | None = None,
+    *,
+    written: str | None = None,
+    form: str = "reference",
+    base: str = "",
 ) -> None:
     if "$" in image or "{{" in image:
         scan.cannot_pin(
@@ -146,7 +200,8 @@ def _take(
     except InvalidReferenceError as error:
         scan.cannot_pin(f"{path}:{number + 1}", error.message)
         return
-    scan.found.append(Found(number, start, start + len(image), image, platform))
+    end = start + len(image if written is None else written)
+    scan.found.append(Found(number, start, end, image, platform, written, form, base))
 
 
 @dataclass(frozen=True)
@@ -212,7 +267,15 @@ def _copy_from(line: str) -> _Image | None:
 
 def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
     stages: set[str] = set()
+    scopes = Scopes()
     heredocs: deque[tuple[str, bool]] = deque()  # terminators still open: (word, tabs stripped)
+
+    def image(number: int, start: int, text: str, platform: str | None, *, in_from: bool) -> None:
+        if "$" in text:  # built from ARGs: decided once every line is read (resolve_uses)
+            scopes.use(number, start, text, platform, in_from=in_from)
+        else:
+            _take(scan, path, number, start, text, platform)
+
     for number, line in enumerate(lines):
         if heredocs:  # a heredoc body (RUN <<EOF ... EOF) is data, never an instruction
             word, dash = heredocs[0]
@@ -222,29 +285,32 @@ def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
         if line.lstrip().startswith("#"):
             continue
         heredocs = deque((m["word"], bool(m["dash"])) for m in _HEREDOC_RE.finditer(line))
+        declared = arg_line(line, number)
+        if declared is not None:
+            scopes.declare(declared)
+            continue
         found = _from_line(line)
         if found is not None and found.text == "\\" and number + 1 < len(lines):
             # FROM continued on the next line: the image is that line's first word
             nxt = _continued(lines[number + 1])
             if nxt is not None and nxt.text not in stages and nxt.text != "scratch":
-                _take(scan, path, number + 1, nxt.start, nxt.text)
+                image(number + 1, nxt.start, nxt.text, None, in_from=True)
             if nxt is not None and nxt.stage:
                 stages.add(nxt.stage.lower())
+            scopes.new_stage()
             continue
         if found is not None:
-            image = found.text
-            if image.lower() not in stages and image.lower() != "scratch":
+            if found.text.lower() not in stages and found.text.lower() != "scratch":
                 platform = _PLATFORM_FLAG_RE.search(line, 0, found.start)
                 written = platform["value"] if platform and "$" not in platform["value"] else None
-                _take(scan, path, number, found.start, image, written)
+                image(number, found.start, found.text, written, in_from=True)
             if found.stage:
                 stages.add(found.stage.lower())
+            scopes.new_stage()
             continue
         copy = _copy_from(line)
-        if copy is not None:
-            image = copy.text
-            if image.lower() not in stages and not image.isdigit():
-                _take(scan, path, number, copy.start, image)
+        if copy is not None and copy.text.lower() not in stages and not copy.text.isdigit():
+            image(number, copy.start, copy.text, None, in_from=False)
         if _RUN_RE.match(line):  # RUN --mount=type=bind,from=IMAGE,...: an image too
             for token in _WORD_RE.finditer(line):
                 if not token[0].lower().startswith("--mount="):
@@ -252,9 +318,20 @@ def _dockerfile(lines: list[str], scan: Scan, path: str) -> None:
                 mount = _MOUNT_FROM_RE.search(token[0], len("--mount="))
                 if mount is None:
                     continue
-                image = mount["image"]
-                if image.lower() not in stages and not image.isdigit():
-                    _take(scan, path, number, token.start() + mount.start("image"), image)
+                text = mount["image"]
+                if text.lower() not in stages and not text.isdigit():
+                    start = token.start() + mount.start("image")
+                    image(number, start, text, None, in_from=False)
+    resolve_uses(
+        scopes,
+        where=lambda number: f"{path}:{number + 1}",
+        cannot_pin=scan.cannot_pin,
+        take=lambda number, start, text, platform, **how: _take(
+            scan, path, number, start, text, platform, **how
+        ),
+        skip=lambda text: text.lower() in stages or text.lower() == "scratch",
+    )
+    scan.found.sort(key=lambda found: (found.line, found.start))
 
 
 #: libyaml's parser where PyYAML has it, else the pure-Python one; both keep each node's line
@@ -383,7 +460,7 @@ def _yaml(text: str, scan: Scan, path: str, *, kubernetes: bool) -> None:
                     "builds; left alone"
                 )
                 continue
-            _take_node(scan, path, text, image, seen)
+            _take_node(scan, path, text, image, seen, compose=True)
 
 
 def _container_images(parsed: _Parsed, node: yaml.Node) -> list[yaml.Node]:
@@ -422,7 +499,9 @@ def _position(text: str, line: int, column: int) -> int:
     return _line_starts(text)[line] + column
 
 
-def _take_node(scan: Scan, path: str, text: str, node: yaml.Node, seen: set[int]) -> None:
+def _take_node(
+    scan: Scan, path: str, text: str, node: yaml.Node, seen: set[int], *, compose: bool = False
+) -> None:
     """A reference at a YAML scalar's own characters (past an ``&anchor`` and quotes); one
     that is not written out plainly on one line is reported, never silently skipped."""
     start = _position(text, node.start_mark.line, node.start_mark.column)
@@ -441,7 +520,49 @@ def _take_node(scan: Scan, path: str, text: str, node: yaml.Node, seen: set[int]
         )
         return
     line = node.start_mark.line  # the value is on the scalar's first line (checked above)
-    _take(scan, path, line, start + offset - _line_starts(text)[line], node.value)
+    column = start + offset - _line_starts(text)[line]
+    if compose and "$" in node.value:
+        _compose_variables(scan, path, line, column, node.value)
+    else:
+        _take(scan, path, line, column, node.value)
+
+
+def _compose_variables(scan: Scan, path: str, line: int, column: int, value: str) -> None:
+    """A compose ``image:`` with variables, read with their defaults (``${TAG:-1.27}``): the
+    digest goes inside the last default when the reference ends with one (so that setting the
+    variable still works), else after the literal text that ends it. A variable without a
+    default cannot be known here (the environment and ``.env`` are not read)."""
+    where = f"{path}:{line + 1}"
+    parts = pieces(value, dollar_escape=True)
+    if parts is None or "$$" in value:
+        scan.cannot_pin(where, f"the variables in {value[:80]!r} cannot be read")
+        return
+    text = ""
+    for part in parts:
+        if isinstance(part, str):
+            text += part
+            continue
+        expanded = expand(part, None)
+        if expanded is None or part.operator in (":+", "+"):
+            scan.cannot_pin(
+                where, f"{value[:80]} is built from ${{{part.name}}}, which has no default here"
+            )
+            return
+        text += expanded.text
+    last = parts[-1]
+    if isinstance(last, Variable):
+        span_start, written = last.argument_start, last.argument
+    else:
+        span_start = parts[-2].end if len(parts) > 1 and isinstance(parts[-2], Variable) else 0
+        written = value[span_start:]
+    if not written or ("@" in text and "@" not in written):
+        scan.cannot_pin(where, f"{value[:80]}: no default or text ends it to hold the digest")
+        return
+    if len(parts) == 1 and isinstance(last, Variable):  # ${IMAGE:-nginx:1.27}: the whole image
+        _take(scan, path, line, column + span_start, text, written=written)
+        return
+    base = written[: written.rfind("@")] if "@" in written else written
+    _take(scan, path, line, column + span_start, text, written=written, form="suffix", base=base)
 
 
 def rewrite(text: str, changes: dict[Found, str]) -> str:
@@ -453,9 +574,9 @@ def rewrite(text: str, changes: dict[Found, str]) -> str:
     for number, edits in by_line.items():
         line = lines[number]
         for found, new in sorted(edits, key=lambda edit: edit[0].start, reverse=True):
-            if line[found.start : found.end] != found.text:
+            if line[found.start : found.end] != found.span:
                 raise ValueError(f"line {number + 1} changed while it was being rewritten")
-            line = line[: found.start] + new + line[found.end :]
+            line = line[: found.start] + found.replacement(new) + line[found.end :]
         lines[number] = line
     return "".join(lines)
 
@@ -510,9 +631,13 @@ def files_to_read(paths: list[str]) -> Walk:
 
         for folder, folders, names in os.walk(path, onerror=unreadable):
             kept = []
+            chart = os.path.isfile(os.path.join(folder, "Chart.yaml"))
             for name in sorted(folders):
                 full = os.path.join(folder, name)
                 if name in SKIPPED_FOLDERS:
+                    continue
+                if chart and name == "templates":
+                    walk.notes.append(template_note(full))
                     continue
                 if os.path.islink(full):
                     _link(walk, tree, full, "folder")
