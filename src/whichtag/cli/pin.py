@@ -82,8 +82,9 @@ class FileWork:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="whichtag pin",
-        description="Pin image references in Dockerfiles, compose files and Kubernetes "
-        "manifests to the digest their tag has now.",
+        description="Pin image references in Dockerfiles (ARG defaults too), compose files "
+        "(variable defaults too), Kubernetes manifests and Helm values to the digest their "
+        "tag has now, each where its text is written.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
