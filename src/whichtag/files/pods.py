@@ -1,13 +1,15 @@
 """The images a Kubernetes cluster runs, read from ``kubectl get pods -A -o json``.
 
-For each container and init container, ``status.containerStatuses[]`` /
-``initContainerStatuses[]`` say what runs: ``image`` and ``imageID``, the digest actually
-pulled, written by the runtime as ``docker-pullable://REPO@sha256:…`` (dockershim),
-``REPO@sha256:…`` (containerd, CRI-O) or a bare image ID ``sha256:…`` (``docker://sha256:…``).
-The reference is the pod spec's image for that container (what was written), else the
-status's. A container without a status (a pod pending, unscheduled) gives its spec's image,
-with no digest: the registry is asked what its tag points at. Anything else that is not
-kubectl's shape is an error, never a container skipped quietly.
+For each container, init container and ephemeral container (``kubectl debug``), the pod's
+``status.containerStatuses[]`` / ``initContainerStatuses[]`` / ``ephemeralContainerStatuses[]``
+say what runs: ``image`` and ``imageID``, the digest actually pulled, written by the runtime
+as ``docker-pullable://REPO@sha256:…`` (dockershim), ``REPO@sha256:…`` (containerd, CRI-O)
+or a bare image ID ``sha256:…`` (``docker://sha256:…``). The reference is the pod spec's
+image for that container (what was written), else the status's. A container without a
+status (a pod pending, unscheduled) gives its spec's image, with no digest: the registry is
+asked what its tag points at. Anything else that is not kubectl's shape is an error, never a
+container skipped quietly. The Kubernetes API source of ``serve`` reads its pages the same
+way (``document_images``, ``pod_containers``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ MAX_CONTAINERS_PER_POD = 1_000
 CONTAINER_KINDS = (
     ("initContainers", "initContainerStatuses"),
     ("containers", "containerStatuses"),
+    ("ephemeralContainers", "ephemeralContainerStatuses"),  # kubectl debug's: they run too
 )
 _DIGEST_PREFIXES = ("docker-pullable://", "docker://", "containerd://", "cri-o://")
 
@@ -49,6 +52,12 @@ def pod_images(text: str, source: str = "pods") -> list[PodImage]:
             f"{source} is not JSON",
             hint="give the output of kubectl get pods -A -o json",
         ) from None
+    return document_images(document, source)
+
+
+def document_images(document: Any, source: str = "pods") -> list[PodImage]:
+    """Every container image of an already parsed ``List`` of Pods (or one Pod): the reading
+    ``pod_images`` and the Kubernetes API source (a ``PodList`` page) share."""
     if not isinstance(document, dict):
         raise UsageError(f"{source} is not a Pod or a List of Pods", hint=_HINT)
     if document.get("kind") == "Pod":
@@ -64,7 +73,7 @@ def pod_images(text: str, source: str = "pods") -> list[PodImage]:
         if not isinstance(pod, dict):
             raise UsageError(f"{source} lists an item that is not an object", hint=_HINT)
         if pod.get("kind", "Pod") == "Pod":  # a List may hold other kinds: not pods
-            found += _containers(pod)
+            found += pod_containers(pod)
     return found
 
 
@@ -95,7 +104,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _containers(pod: dict[str, Any]) -> list[PodImage]:
+def pod_containers(pod: dict[str, Any]) -> list[PodImage]:
     """Each container of the pod, init containers first: what its status says runs, and a
     container without a status (not scheduled, not started yet) as its spec asks for it."""
     metadata, spec, status = (_dict(pod.get(key)) for key in ("metadata", "spec", "status"))
