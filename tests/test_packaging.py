@@ -51,7 +51,8 @@ def sources(into: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, Path]]:
-    """(wheel, sdist, wheelhouse with the wheel and everything it and its serve extra need)."""
+    """(wheel, sdist, wheelhouse): the wheelhouse holds the wheel, everything it and its serve
+    extra need, and the build backend (the container build makes the wheel again, offline)."""
     work = tmp_path_factory.mktemp("packaging")
     project = sources(work / "project")
     dist = work / "dist"
@@ -59,7 +60,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path
     (wheel,) = dist.glob("whichtag-*.whl")
     (sdist,) = dist.glob("whichtag-*.tar.gz")
     wheelhouse = work / "wheelhouse"
-    run(sys.executable, "-m", "pip", "wheel", "-q", "--wheel-dir", wheelhouse, f"{wheel}[serve]")
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "-q",
+        "--wheel-dir",
+        wheelhouse,
+        f"{wheel}[serve]",
+        "setuptools>=77",
+    )
     yield wheel, sdist, wheelhouse
 
 
