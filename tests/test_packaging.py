@@ -114,9 +114,10 @@ def test_the_wheel_installs_in_a_clean_venv_and_runs(
 @pytest.mark.slow
 @pytest.mark.skipif(not (PODMAN and MMDEBSTRAP), reason="needs podman and mmdebstrap")
 def test_the_container_image_builds_offline_and_runs_read_only_as_65532(
-    built: tuple[Path, Path, Path], tmp_path: Path
+    built: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, _, wheelhouse = built
+    monkeypatch.delenv("DOCKER_CONFIG")  # the tests' empty one: podman run would look for it
     base, image = "localhost/whichtag-test-base:bookworm", "localhost/whichtag-test:latest"
     rootfs = tmp_path / "rootfs.tar"
     run(
