@@ -56,7 +56,7 @@ class ApiServer:
     refused: frozenset[str] = frozenset()
     expire: int = 0  # continue requests answered 410 Gone before serving again
     page_bytes: int = 0  # pad each page's body to this size
-    repeat_token: bool = False  # answer the same continue token forever
+    repeat_token: str = ""  # "growing": a new token on every page forever; "same": one token
     seen: list[Seen] = field(default_factory=list)
     generation: int = 0
 
@@ -95,7 +95,8 @@ class ApiServer:
         page = pods[start : start + limit]
         metadata: dict[str, Any] = {"resourceVersion": "4242"}
         if start + limit < len(pods) or self.repeat_token:
-            state = {"generation": self.generation, "start": start + limit}
+            after = start if self.repeat_token == "same" and start else start + limit
+            state = {"generation": self.generation, "start": after}
             metadata["continue"] = base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
         if self.page_bytes:
             metadata["padding"] = "x" * self.page_bytes
@@ -365,7 +366,7 @@ def test_in_cluster_service_account(
     assert {seen.authorization for seen in server.seen} == {"Bearer service-account-token"}
 
 
-@pytest.mark.parametrize("bound", ["pods", "page-bytes", "pages"])
+@pytest.mark.parametrize("bound", ["pods", "page-bytes", "pages", "same-token"])
 def test_what_a_server_can_grow_is_bounded(
     bound: str, ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -375,9 +376,11 @@ def test_what_a_server_can_grow_is_bounded(
     elif bound == "page-bytes":
         monkeypatch.setattr(kubernetes, "MAX_PAGE_BYTES", 200_000)
         server.page_bytes = 300_000
-    else:
-        server.repeat_token = True
+    elif bound == "pages":
+        server.repeat_token = "growing"
         monkeypatch.setattr(kubernetes, "MAX_PAGES", 6)
+    else:
+        server.repeat_token = "same"
 
     async def scenario(cluster: Cluster) -> KubernetesListing:
         config = cluster.kubeconfig({"token": "token-a"})
@@ -390,6 +393,7 @@ def test_what_a_server_can_grow_is_bounded(
         "pods": "more than 3 pods",
         "page-bytes": "larger than 200000 bytes",
         "pages": "pages do not end",
+        "same-token": "pages do not end",
     }[bound] in reason
     assert len(server.seen) <= 6
 

@@ -132,6 +132,8 @@ def test_the_container_image_builds_offline_and_runs_read_only_as_65532(
     run(PODMAN, "import", rootfs, base)
     context = sources(tmp_path / "context")
     shutil.copytree(wheelhouse, context / "wheelhouse")
+    dangling = ["images", "-q", "--no-trunc", "--filter", "dangling=true"]
+    before = set(run(PODMAN, *dangling).split())
     try:
         build: list[str | Path] = [
             PODMAN,
@@ -154,3 +156,6 @@ def test_the_container_image_builds_offline_and_runs_read_only_as_65532(
         run(*locked, "--entrypoint", "python3", image, "-c", check)
     finally:
         subprocess.run([PODMAN, "rmi", "-f", image, base], capture_output=True, timeout=120)
+        stages = set(run(PODMAN, *dangling).split()) - before  # the build stage this test made
+        if stages:
+            subprocess.run([PODMAN, "rmi", "-f", *stages], capture_output=True, timeout=120)
