@@ -9,7 +9,18 @@ the module of the room (``src/whichtag/<room>``) whose rule it breaks.
 
 from __future__ import annotations
 
-from testkit.mutants import answer, auth, cli, errors, files, local, names, net, registry
+from testkit.mutants import (
+    answer,
+    auth,
+    cli,
+    errors,
+    files,
+    kubernetes,
+    local,
+    names,
+    net,
+    registry,
+)
 from testkit.mutants.base import Mutant
 
 MUTANTS: list[Mutant] = [
@@ -18,6 +29,7 @@ MUTANTS: list[Mutant] = [
     *cli.MUTANTS,
     *errors.MUTANTS,
     *files.MUTANTS,
+    *kubernetes.MUTANTS,
     *local.MUTANTS,
     *names.MUTANTS,
     *net.MUTANTS,

@@ -14,7 +14,9 @@ A workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job; a CronJob throu
 ``spec.jobTemplate``) is read through its pod template, ``spec.template``: each container,
 init and ephemeral container gives its image as written, with no digest (a template runs
 nothing; the registry is asked what its tag points at now). Any other kind is an error
-naming the kinds found: a List of Services is not a cluster running nothing.
+naming the kinds found: a List of Services is not a cluster running nothing. The
+Kubernetes API source of ``serve`` reads its pages the same way (``document_images``,
+``pod_containers``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ MAX_CONTAINERS_PER_POD = 1_000
 CONTAINER_KINDS = (
     ("initContainers", "initContainerStatuses"),
     ("containers", "containerStatuses"),
-    ("ephemeralContainers", "ephemeralContainerStatuses"),
+    ("ephemeralContainers", "ephemeralContainerStatuses"),  # kubectl debug's: they run too
 )
 #: the kinds read through their pod template, and the path to it
 WORKLOAD_TEMPLATES = {
@@ -75,6 +77,12 @@ def pod_images(text: str, source: str = "pods") -> list[PodImage]:
             f"{source} is not JSON",
             hint="give the output of kubectl get pods -A -o json",
         ) from None
+    return document_images(document, source)
+
+
+def document_images(document: Any, source: str = "pods") -> list[PodImage]:
+    """Every container image of an already parsed ``List`` of Pods (or one Pod): the reading
+    ``pod_images`` and the Kubernetes API source (a ``PodList`` page) share."""
     if not isinstance(document, dict):
         raise UsageError(f"{source} is not a Pod, a workload or a List of them", hint=_HINT)
     if document.get("kind") in KINDS_READ:
@@ -93,7 +101,7 @@ def pod_images(text: str, source: str = "pods") -> list[PodImage]:
     found: list[PodImage] = []
     for pod in pods:
         kind = pod.get("kind", "Pod")  # an item of a List of Pods may leave its kind out
-        found += _containers(pod) if kind == "Pod" else _template(pod, kind)
+        found += pod_containers(pod) if kind == "Pod" else _template(pod, kind)
     return found
 
 
@@ -172,7 +180,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _containers(pod: dict[str, Any]) -> list[PodImage]:
+def pod_containers(pod: dict[str, Any]) -> list[PodImage]:
     """Each container of the pod, init containers first: what its status says runs, and a
     container without a status (not scheduled, not started yet) as its spec asks for it."""
     metadata, spec, status = (_dict(pod.get(key)) for key in ("metadata", "spec", "status"))
