@@ -128,6 +128,9 @@ async def _plan(
     if rules.track is not None and not kind_allowed(to, rules.track):
         to = rules.track
     tag = ref.tag
+    if parse_version(tag) is None and not version_tag:
+        plan.status = "skipped"  # a moving tag: pin's drift, not an upgrade (nothing asked)
+        return plan
     try:
         listed = await run.client.tags_of(ref)
     except WhichtagError as error:
@@ -135,9 +138,6 @@ async def _plan(
         return plan
     try:
         if parse_version(tag) is None:
-            if not version_tag:
-                plan.status = "skipped"  # a moving tag: pin's drift, not an upgrade
-                return plan
             result = await run.client.find_same_tags(dataclasses.replace(ref, digest=None))
             if not result.complete:
                 raise WhichtagError(

@@ -55,9 +55,10 @@ def upgrade_target(
         and version.is_date == current.is_date
     ]
     family.sort(key=lambda version: natural_key(version.tag))  # ties: input order no matter
+    specific = most_specific(family)
     newer = [
         version
-        for version in family
+        for version in specific
         if version.order > current.order
         and _moves(current, version)
         and kind_allowed(update_kind(current, version), to)
@@ -65,7 +66,7 @@ def upgrade_target(
     releases = [version for version in newer if version.pre is None]
     chosen = _newest(current, releases)
     if chosen is None and prerelease is not False and (current.pre is not None or prerelease):
-        released = [version.order for version in family if version.pre is None]
+        released = [version.order for version in specific if version.pre is None]
         candidates = [
             version
             for version in newer
@@ -78,16 +79,36 @@ def upgrade_target(
     return Target(chosen.tag, precise, update_kind(current, chosen))
 
 
+def most_specific(versions: list[Version]) -> list[Version]:
+    """The versions no other one refines with more information: ``1.27.3``, not its alias
+    ``1.27``; and a release-looking alias whose only refinement is a pre-release (traefik's
+    ``v3.1`` while it pointed at ``v3.1.0-rc2``) is no release. Linear: each version's
+    number prefixes are noted once."""
+    most: dict[tuple[int, ...], tuple[object, ...]] = {}
+    for version in versions:
+        for width in range(1, len(version.numbers) + 1):
+            prefix = version.numbers[:width]
+            if prefix not in most or version.information > most[prefix]:
+                most[prefix] = version.information
+    return [
+        version
+        for version in versions
+        if version.pre is not None or most[version.numbers] <= version.information
+    ]
+
+
 def _moves(current: Version, candidate: Version) -> bool:
     """Whether the candidate, at the current tag's precision, says something else: ``1.29``
-    is already ``1.29.5`` at its own precision; ``1.29.3`` is not ``1.29.4``."""
+    is already ``1.29.5`` at its own precision; ``1.29.3`` is not ``1.29.4``; ``7.2-rc2`` is
+    not ``7.2.6``."""
     width = len(current.numbers)
     if len(candidate.numbers) < width:
         return True
     if candidate.numbers[:width] != current.numbers:
         return True
-    # the same numbers at this precision: only a tag as specific as the candidate moves
-    return len(candidate.numbers) == width
+    # the same numbers at this precision: a tag as specific as the candidate moves, and a
+    # pre-release moves to its release (``7.2-rc2`` to ``7.2``, ``16beta1`` to ``16.0``)
+    return len(candidate.numbers) == width or candidate.pre != current.pre
 
 
 def _newest(current: Version, candidates: list[Version]) -> Version | None:
