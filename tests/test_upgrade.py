@@ -151,7 +151,7 @@ def _workspace(seeded: Seeded, folder: Path) -> list[Path]:
         for old, (image, tag) in swaps.items():
             pattern = re.compile(rf"(?m)((?:image:|FROM)\s+){re.escape(old)}$")
             new = seeded.ref(image, tag)
-            text, count = pattern.subn(lambda m, new=new: m[1] + new, text)
+            text, count = pattern.subn(r"\g<1>" + new, text)
             assert count == 1, (name, old)
         path = folder / name.replace("__", "/")
         path.parent.mkdir(parents=True, exist_ok=True)
