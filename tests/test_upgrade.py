@@ -398,7 +398,9 @@ def test_prerelease_policy() -> None:
     # a pre-release in use is offered the newest release first (v3.3.0-rc2 is newer)
     target = upgrade_target("v3.2.0-rc1", december, to="minor")
     assert target is not None and target.full == "v3.2.3" and target.precise == "v3.2.3"
-    # and never a pre-release a release already passed
+    # and never a pre-release a release already passed, even one the limit does not allow
+    assert upgrade_target("v2.11.0-rc1", ["v2.11.0-rc2", "v3.0.0"], to="patch") is None
+    assert upgrade_target("v2.11.0-rc1", ["v2.11.0-rc2"], to="patch") is not None
     assert upgrade_target("v2.11.0-rc1", december, to="patch").full == "v2.11.16"  # type: ignore[union-attr]
     assert upgrade_target("v3.1.0-rc2", december, to="major", prerelease=False).full == "v3.2.3"  # type: ignore[union-attr]
 

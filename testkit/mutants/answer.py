@@ -332,4 +332,29 @@ MUTANTS: list[Mutant] = [
         "a listed tag that cannot be a version outdated asks about is not read by the grammar",
         ("tests/test_verdicts.py::test_tags_that_cannot_matter_are_not_read",),
     ),
+    # -- whichtag upgrade ----------------------------------------------------------------------
+    Mutant(
+        "upgrade-pin-dropped",
+        "src/whichtag/answer/upgrade.py",
+        "        keep_pin = ref.digest is not None and rules.pin is not False",
+        "        keep_pin = False",
+        "a reference pinned by digest stays pinned, to the new tag's digest",
+        ("tests/test_upgrade.py::test_pinned_stays_pinned_with_the_new_digest",),
+    ),
+    Mutant(
+        "upgrade-moving-tag-moved",
+        "src/whichtag/answer/upgrade.py",
+        "    if parse_version(tag) is None and not version_tag:",
+        "    if False:",
+        "moving tags are not upgraded without --version-tag",
+        ("tests/test_upgrade.py::test_moving_tags_are_left_alone_unless_named_by_their_version",),
+    ),
+    Mutant(
+        "upgrade-precision-unchecked",
+        "src/whichtag/answer/upgrade.py",
+        "    return target.precise if precise == full else target.full",
+        "    return target.precise",
+        "the precision tag is written only when it is the same image as the full version",
+        ("tests/test_upgrade.py::test_the_comparison_table_in_the_docs_is_what_upgrade_does",),
+    ),
 ]

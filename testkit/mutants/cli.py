@@ -287,4 +287,29 @@ MUTANTS: list[Mutant] = [
             "tests/test_local.py::test_a_tag_made_locally_is_matched_by_image_id",
         ),
     ),
+    # -- whichtag upgrade ----------------------------------------------------------------------
+    Mutant(
+        "upgrade-check-never-trips",
+        "src/whichtag/cli/upgrade.py",
+        "    if args.check and changed:",
+        "    if False:",
+        "upgrade --check exits 1 when an upgrade is available",
+        ("tests/test_upgrade.py::test_exit_codes",),
+    ),
+    Mutant(
+        "upgrade-writes-despite-failure",
+        "src/whichtag/cli/upgrade.py",
+        "    writing = not (args.check or args.dry_run or failed)",
+        "    writing = not (args.check or args.dry_run)",
+        "a run that could not upgrade every reference writes no file (4)",
+        ("tests/test_upgrade.py::test_exit_codes",),
+    ),
+    Mutant(
+        "upgrade-unknown-is-ok",
+        "src/whichtag/cli/upgrade.py",
+        "    return EXIT_INCOMPLETE if unread or unknown or skipped else EXIT_OK",
+        "    return EXIT_INCOMPLETE if unread or skipped else EXIT_OK",
+        "a repository whose versions could not be read: cannot tell (3)",
+        ("tests/test_upgrade.py::test_exit_codes",),
+    ),
 ]
