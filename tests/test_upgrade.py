@@ -421,6 +421,18 @@ def test_the_library_plans_with_rules(seeded: Seeded) -> None:
     assert plans[0].kind == "patch" and plans[0].status == "available"
     pinned = asyncio.run(_plan(seeded, refs[:1], rules=Rules(pin=True)))
     assert pinned[0].new.endswith("@" + seeded.digests["nginx"]["1.27.3"])
+    # per reference, as a policy gives them per image; a pin already written is kept
+    nginx = seeded.digests["nginx"]
+    both = [f"{refs[0]}@{nginx['1.22.0']}", seeded.ref("redis", "7.0.11")]
+    per_image = asyncio.run(
+        _plan(
+            seeded,
+            both,
+            rules=lambda text: Rules(pin=False, track="patch" if "nginx" in text else None),
+        )
+    )
+    assert per_image[0].new == f"{seeded.ref('nginx', '1.22.1')}@{nginx['1.22.1']}"
+    assert per_image[1].to_version == "7.4.1"
 
 
 def test_copies_of_the_corpus_are_unchanged() -> None:

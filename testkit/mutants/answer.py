@@ -336,7 +336,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "upgrade-pin-dropped",
         "src/whichtag/answer/upgrade.py",
-        "        keep_pin = ref.digest is not None and rules.pin is not False",
+        "        keep_pin = ref.digest is not None  # a pin is never dropped, whatever the rules",
         "        keep_pin = False",
         "a reference pinned by digest stays pinned, to the new tag's digest",
         ("tests/test_upgrade.py::test_pinned_stays_pinned_with_the_new_digest",),

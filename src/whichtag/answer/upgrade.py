@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
 class Rules:
     """Limits on upgrades (the policy file's, per image, when there is one): ``track`` the
     biggest update kind allowed (it caps ``to``), ``prerelease`` (None: the rule; False:
-    never; True: also to releases), ``pin`` (None: as written; True: pin what is upgraded;
-    False: never add a digest)."""
+    never; True: also to releases), ``pin`` (None: as asked; True: pin what is upgraded;
+    False: never add a digest; a digest already written is always kept)."""
 
     track: str | None = None
     prerelease: bool | None = None
@@ -92,18 +93,25 @@ async def plan_upgrades(
     references: list[str],
     *,
     to: str = "minor",
-    rules: Rules | None = None,
+    rules: Rules | Callable[[str], Rules] | None = None,
     pin: bool = False,
     version_tag: bool = False,
 ) -> list[Upgrade]:
     """One :class:`Upgrade` per reference (as written), in the order given; each distinct
-    reference planned once."""
+    reference planned once. ``rules``: one :class:`Rules` for all, or a function giving each
+    reference's (as a policy file gives them per image)."""
     if to not in KINDS:
         raise ValueError(f"to must be one of {', '.join(KINDS)}")
     run = _Run(client)
     distinct = list(dict.fromkeys(references))
+
+    def rules_of(text: str) -> Rules:
+        if rules is None:
+            return Rules()
+        return rules if isinstance(rules, Rules) else rules(text)
+
     plans = await asyncio.gather(
-        *(_plan(run, text, to, rules or Rules(), pin, version_tag) for text in distinct)
+        *(_plan(run, text, to, rules_of(text), pin, version_tag) for text in distinct)
     )
     by_text = dict(zip(distinct, plans, strict=True))
     return [dataclasses.replace(by_text[text]) for text in references]
@@ -139,11 +147,10 @@ async def _plan(
     try:
         if parse_version(tag) is None:
             result = await run.client.find_same_tags(dataclasses.replace(ref, digest=None))
-            if not result.complete:
-                raise WhichtagError(
-                    f"could not ask every tag of {ref.repository} for the version name",
-                    hint="run again, or upgrade without --version-tag",
-                )
+            if not result.complete:  # cannot tell which version it is
+                plan.status, plan.unknown = "error", True
+                plan.error = f"could not ask every tag of {ref.repository} for the version name"
+                return plan
             tag = tag_to_pin(tag, result.version)
             if parse_version(tag) is None:
                 plan.status = "skipped"  # no version tag names it
@@ -157,8 +164,8 @@ async def _plan(
         if written == ref.tag:
             plan.to_version, plan.kind = None, None
             return plan  # current
-        keep_pin = ref.digest is not None and rules.pin is not False
-        add_pin = ref.digest is None and (pin or rules.pin is True)
+        keep_pin = ref.digest is not None  # a pin is never dropped, whatever the rules
+        add_pin = ref.digest is None and rules.pin is not False and (pin or rules.pin is True)
         if keep_pin or add_pin:
             plan.digest = await run.digest_of(dataclasses.replace(ref, tag=written))
             plan.new = pinned_text(text, written, plan.digest)

@@ -139,8 +139,9 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
         if not writing:
             for item in changed:
                 sys.stdout.writelines(unified_diff(item.path, item.text, after(item)))
+        arrow = _arrow()
         for where, plan in _changes(changed, plans):
-            say(sys.stdout, f"{where}: {describe(plan)}")
+            say(sys.stdout, f"{where}: {describe(plan, arrow)}")
         if args.summary == "markdown" and changed:
             sys.stdout.writelines(line + "\n" for line in summary_table(changed, plans))
     sys.stdout.flush()
@@ -158,11 +159,20 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     return EXIT_INCOMPLETE if unread or unknown or skipped else EXIT_OK
 
 
-def describe(plan: Upgrade) -> str:
+def describe(plan: Upgrade, arrow: str = "→") -> str:
     """``nginx:1.27.3 → 1.28.1 (minor)``: the image as written, its tag and the new one."""
     new_tag = _tag(plan.new or plan.reference)
     kind = plan.kind or "version name"
-    return f"{plan.reference.split('@', 1)[0]} → {new_tag} ({kind})"
+    return f"{plan.reference.split('@', 1)[0]} {arrow} {new_tag} ({kind})"
+
+
+def _arrow() -> str:
+    """``→`` where standard output can write it, else ``->`` (an ASCII locale)."""
+    try:
+        "→".encode(sys.stdout.encoding or "ascii")
+    except (LookupError, UnicodeEncodeError):
+        return "->"
+    return "→"
 
 
 def _tag(reference: str) -> str:
