@@ -439,3 +439,32 @@ def test_copies_of_the_corpus_are_unchanged() -> None:
     for name in FILES:
         assert (CORPUS / name).exists()
     assert shutil.which("git")
+
+
+def test_a_hostile_tag_list_keeps_to_the_time_limit(
+    seeded: Seeded, run: Run, tmp_path: Path
+) -> None:
+    """100,000 long tags starting with a number (so they may be versions): the grammar reads
+    them in chunks a deadline stops, as outdated does; the run cannot tell (3)."""
+    import time
+
+    tags = ["1.0", *[(f"1{number}" + "-1" * 64)[:128] for number in range(100_000)]]
+    body = json.dumps({"name": "library/hostile", "tags": tags}).encode()
+
+    def listing(request: Request) -> Reply | None:
+        if "/library/hostile/tags/list" not in request.path:
+            return None
+        return Reply(200, {"Content-Type": "application/json"}, body)
+
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(f"services:\n  a:\n    image: {seeded.ref('hostile', '1.0')}\n")
+    seeded.front.override = listing
+    try:
+        started = time.monotonic()
+        result = run("upgrade", "--check", "--timeout", "2", str(compose))
+        seconds = time.monotonic() - started
+    finally:
+        seeded.front.override = None
+    assert result.code == EXIT_INCOMPLETE, result.err
+    assert seconds < 10, seconds
+    assert "--timeout" in result.err

@@ -357,4 +357,13 @@ MUTANTS: list[Mutant] = [
         "the precision tag is written only when it is the same image as the full version",
         ("tests/test_upgrade.py::test_the_comparison_table_in_the_docs_is_what_upgrade_does",),
     ),
+    Mutant(
+        "upgrade-grammar-unbounded",
+        "src/whichtag/answer/upgrade.py",
+        "        work = read_versions(listed, self.own.get(key, set()))\n"
+        "        return list(await with_deadline(work, self.client.options.timeout))",
+        "        return listed",
+        "a hostile listing is read by the version grammar within the time limit",
+        ("tests/test_upgrade.py::test_a_hostile_tag_list_keeps_to_the_time_limit",),
+    ),
 ]

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from whichtag.answer.connect import with_deadline
+from whichtag.answer.outdated import read_versions
 from whichtag.errors import WhichtagError
 from whichtag.files.pinning import pinned_text
 from whichtag.names.reference import Reference, parse_reference
@@ -75,11 +77,28 @@ class Upgrade:
 
 
 class _Run:
-    """One plan's questions: each repository listed once, each tag asked once."""
+    """One plan's questions: each repository listed once, each tag asked once, each
+    listing read by the version grammar once."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, own: dict[tuple[str, str], set[str]]) -> None:
         self.client = client
+        self.own = own  # the tags the references use, per repository
         self._digests: dict[Reference, asyncio.Future[str]] = {}
+        self._versions: dict[tuple[str, str], asyncio.Future[list[str]]] = {}
+
+    async def version_tags(self, ref: Reference) -> list[str]:
+        """The repository's listed tags that may be versions of the references' variants,
+        read as ``outdated`` reads them: a pre-filter, then the grammar in chunks that a
+        deadline can stop (a hostile listing of long tags)."""
+        key = (ref.registry, ref.repository)
+        if key not in self._versions:
+            self._versions[key] = asyncio.ensure_future(self._read(ref, key))
+        return await asyncio.shield(self._versions[key])
+
+    async def _read(self, ref: Reference, key: tuple[str, str]) -> list[str]:
+        listed = await self.client.tags_of(ref)
+        work = read_versions(listed, self.own.get(key, set()))
+        return list(await with_deadline(work, self.client.options.timeout))
 
     async def digest_of(self, reference: Reference) -> str:
         key = dataclasses.replace(reference, digest=None)
@@ -102,8 +121,15 @@ async def plan_upgrades(
     reference's (as a policy file gives them per image)."""
     if to not in KINDS:
         raise ValueError(f"to must be one of {', '.join(KINDS)}")
-    run = _Run(client)
     distinct = list(dict.fromkeys(references))
+    own: dict[tuple[str, str], set[str]] = {}
+    for text in distinct:
+        try:
+            ref = parse_reference(text)
+        except WhichtagError:
+            continue  # its plan says why
+        own.setdefault((ref.registry, ref.repository), set()).add(ref.tag or "latest")
+    run = _Run(client, own)
 
     def rules_of(text: str) -> Rules:
         if rules is None:
@@ -140,7 +166,7 @@ async def _plan(
         plan.status = "skipped"  # a moving tag: pin's drift, not an upgrade (nothing asked)
         return plan
     try:
-        listed = await run.client.tags_of(ref)
+        listed = await run.version_tags(ref)
     except WhichtagError as error:
         plan.status, plan.error, plan.unknown = "error", _message(error), True
         return plan
