@@ -448,7 +448,7 @@ def test_a_hostile_tag_list_keeps_to_the_time_limit(
     them in chunks a deadline stops, as outdated does; the run cannot tell (3)."""
     import time
 
-    tags = ["1.0", *[(f"1{number}" + "-1" * 64)[:128] for number in range(100_000)]]
+    tags = ["1.0", *[(f"{number}x" + "-1" * 64)[:128] for number in range(100_000)]]
     body = json.dumps({"name": "library/hostile", "tags": tags}).encode()
 
     def listing(request: Request) -> Reply | None:
