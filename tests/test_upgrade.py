@@ -25,6 +25,7 @@ from conftest import CliRun
 from whichtag.answer.upgrade import Rules, plan_upgrades
 from whichtag.cli.upgrade import EXIT_AVAILABLE, EXIT_UPGRADE_FAILED
 from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK
+from whichtag.files.pinning import find_references
 from whichtag.names.upgrades import upgrade_target
 
 Run = Callable[..., CliRun]
@@ -213,6 +214,9 @@ def test_real_files_are_upgraded_to_the_newest_allowed_release(
             _check_written(seeded, old, new, to)
         if path.suffix in (".yaml", ".yml"):
             list(yaml.safe_load_all(path.read_text()))  # still YAML
+        # still read as it was: the same references on the same lines
+        found = [(f.line, f.start) for f in find_references(str(path), path.read_text()).found]
+        assert found == [(f.line, f.start) for f in find_references(str(path), before[path]).found]
         # only the references' characters changed
         assert _strip_refs(path.read_text()) == _strip_refs(before[path])
     changes = [line for line in result.out.splitlines() if " → " in line]

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from whichtag.answer.connect import with_deadline
 from whichtag.answer.outdated import read_versions
 from whichtag.errors import WhichtagError
-from whichtag.files.pinning import pinned_text
 from whichtag.names.reference import Reference, parse_reference
 from whichtag.names.upgrades import Target, kind_allowed, upgrade_target
 from whichtag.names.versions import KINDS, parse_version, tag_to_pin
@@ -193,6 +192,8 @@ async def _plan(
         keep_pin = ref.digest is not None  # a pin is never dropped, whatever the rules
         add_pin = ref.digest is None and rules.pin is not False and (pin or rules.pin is True)
         if keep_pin or add_pin:
+            from whichtag.files.pinning import pinned_text  # lazily: it reads YAML too
+
             plan.digest = await run.digest_of(dataclasses.replace(ref, tag=written))
             plan.new = pinned_text(text, written, plan.digest)
         else:
