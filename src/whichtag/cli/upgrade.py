@@ -118,8 +118,10 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
         progress.clear()
     failed = [plan for plan in plans.values() if plan.status == "error" and not plan.unknown]
     unknown = [plan for plan in plans.values() if plan.status == "error" and plan.unknown]
-    for plan in [*failed, *unknown]:
+    for plan in failed:
         say(sys.stderr, f"whichtag: error: {plan.reference}: {plan.error}")
+    for plan in unknown:  # not checked: the run cannot tell
+        say(sys.stderr, f"whichtag: warning: {plan.reference}: {plan.error}; not checked")
     for item in work:
         for found in item.found:
             new = plans[found.text].new
