@@ -23,6 +23,7 @@ from whichtag.answer.client import (
 from whichtag.answer.options import Options
 from whichtag.answer.outdated import InUse, Outdated, check_outdated
 from whichtag.answer.results import Group, Result, TagError, TagMap
+from whichtag.answer.upgrade import Rules, Upgrade, plan_upgrades
 from whichtag.auth.credentials import Credentials
 from whichtag.errors import WhichtagError
 from whichtag.names.reference import Reference, parse_reference
@@ -39,14 +40,17 @@ __all__ = [
     "Outdated",
     "Reference",
     "Result",
+    "Rules",
     "TagError",
     "TagMap",
+    "Upgrade",
     "WhichtagError",
     "__version__",
     "check_outdated",
     "find_same_tags",
     "find_same_tags_sync",
     "parse_reference",
+    "plan_upgrades",
     "tag_map",
     "tag_map_sync",
     "version_name",

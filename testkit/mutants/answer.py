@@ -349,4 +349,38 @@ MUTANTS: list[Mutant] = [
         "a workload place's pod label is KIND/NAME, so label sets stay unique",
         ("tests/test_outdated.py::test_pods_reads_workloads_through_their_templates",),
     ),
+    # -- whichtag upgrade ----------------------------------------------------------------------
+    Mutant(
+        "upgrade-pin-dropped",
+        "src/whichtag/answer/upgrade.py",
+        "        keep_pin = ref.digest is not None  # a pin is never dropped, whatever the rules",
+        "        keep_pin = False",
+        "a reference pinned by digest stays pinned, to the new tag's digest",
+        ("tests/test_upgrade.py::test_pinned_stays_pinned_with_the_new_digest",),
+    ),
+    Mutant(
+        "upgrade-moving-tag-moved",
+        "src/whichtag/answer/upgrade.py",
+        "    if parse_version(tag) is None and not version_tag:",
+        "    if False:",
+        "moving tags are not upgraded without --version-tag",
+        ("tests/test_upgrade.py::test_moving_tags_are_left_alone_unless_named_by_their_version",),
+    ),
+    Mutant(
+        "upgrade-precision-unchecked",
+        "src/whichtag/answer/upgrade.py",
+        "    return target.precise if precise == full else target.full",
+        "    return target.precise",
+        "the precision tag is written only when it is the same image as the full version",
+        ("tests/test_upgrade.py::test_the_comparison_table_in_the_docs_is_what_upgrade_does",),
+    ),
+    Mutant(
+        "upgrade-grammar-unbounded",
+        "src/whichtag/answer/upgrade.py",
+        "        work = read_versions(listed, self.own.get(key, set()))\n"
+        "        return list(await with_deadline(work, self.client.options.timeout))",
+        "        return listed",
+        "a hostile listing is read by the version grammar within the time limit",
+        ("tests/test_upgrade.py::test_a_hostile_tag_list_keeps_to_the_time_limit",),
+    ),
 ]

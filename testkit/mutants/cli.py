@@ -359,4 +359,29 @@ MUTANTS: list[Mutant] = [
         "a pinned digest without a version name (gone, untagged) is shown short in its drift line",
         ("tests/test_pin_versions.py::test_a_pinned_digest_gone_from_the_registry_is_shown_short",),
     ),
+    # -- whichtag upgrade ----------------------------------------------------------------------
+    Mutant(
+        "upgrade-check-never-trips",
+        "src/whichtag/cli/upgrade.py",
+        "    if args.check and changed:",
+        "    if False:",
+        "upgrade --check exits 1 when an upgrade is available",
+        ("tests/test_upgrade.py::test_exit_codes",),
+    ),
+    Mutant(
+        "upgrade-writes-despite-failure",
+        "src/whichtag/cli/upgrade.py",
+        "    writing = not (args.check or args.dry_run or failed)",
+        "    writing = not (args.check or args.dry_run)",
+        "a run that could not upgrade every reference writes no file (4)",
+        ("tests/test_upgrade.py::test_exit_codes",),
+    ),
+    Mutant(
+        "upgrade-unknown-is-ok",
+        "src/whichtag/cli/upgrade.py",
+        "    return EXIT_INCOMPLETE if unread or unknown or skipped else EXIT_OK",
+        "    return EXIT_INCOMPLETE if unread or skipped else EXIT_OK",
+        "a repository whose versions could not be read: cannot tell (3)",
+        ("tests/test_upgrade.py::test_exit_codes",),
+    ),
 ]

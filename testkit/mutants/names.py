@@ -309,4 +309,46 @@ MUTANTS: list[Mutant] = [
             "tests/test_versions.py::test_build_tags_order_and_name",
         ),
     ),
+    # -- whichtag upgrade ----------------------------------------------------------------------
+    Mutant(
+        "upgrade-precision-dropped",
+        "src/whichtag/names/upgrades.py",
+        "    precise = at_precision(current, chosen, family)",
+        "    precise = None",
+        "upgrade writes the target at the tag's own precision (1.24 -> 1.27)",
+        ("tests/test_upgrade.py::test_the_comparison_table_in_the_docs_is_what_upgrade_does",),
+    ),
+    Mutant(
+        "upgrade-variant-dropped",
+        "src/whichtag/names/upgrades.py",
+        "        and version.family == current.family\n        and version.is_date",
+        "        and version.family[0] == current.family[0]\n        and version.is_date",
+        "upgrade keeps the variant (-alpine stays -alpine)",
+        ("tests/test_upgrade.py::test_the_comparison_table_in_the_docs_is_what_upgrade_does",),
+    ),
+    Mutant(
+        "upgrade-to-off-by-one",
+        "src/whichtag/names/upgrades.py",
+        "    return KINDS.index(kind) <= KINDS.index(to)",
+        "    return KINDS.index(kind) < KINDS.index(to)",
+        "--to minor allows patch and minor updates, --to patch patch ones",
+        ("tests/test_upgrade.py::test_the_comparison_table_in_the_docs_is_what_upgrade_does",),
+    ),
+    Mutant(
+        "upgrade-prerelease-to-release",
+        "src/whichtag/names/upgrades.py",
+        "    releases = [version for version in newer if version.pre is None]",
+        "    releases = newer",
+        "a release in use is never offered a pre-release; a pre-release in use the release first",
+        ("tests/test_upgrade.py::test_prerelease_policy",),
+    ),
+    Mutant(
+        "upgrade-prerelease-past-release",
+        "src/whichtag/names/upgrades.py",
+        "            if version.pre is not None and not any(order >= version.order for order in "
+        "released)",
+        "            if version.pre is not None",
+        "a newer pre-release only where no release at least as new exists",
+        ("tests/test_upgrade.py::test_prerelease_policy",),
+    ),
 ]

@@ -11,6 +11,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "map": ("mapping", "a repository's tag aliases: each digest with its tags, newest first"),
     "pin": ("pin", "pin image references in Dockerfiles, compose files and manifests"),
     "outdated": ("outdated", "which version every image in use is, and which newer ones are out"),
+    "upgrade": ("upgrade", "move version tags in files to the newest release allowed"),
     "completion": ("completion", "a completion script for bash, zsh or fish"),
 }
 COMMAND_NAMES = tuple(COMMANDS)
@@ -26,15 +27,16 @@ The lookup (whichtag REF, whichtag map):
   3  answered, but incomplete: some tags could not be asked (they are listed)
   for many references in one run, the worst of their answers (2, then 1, then 3, then 0)
 
-The verdicts (pin, outdated, whichtag --local IMAGE --fail-on stale):
+The verdicts (pin, outdated, upgrade, whichtag --local IMAGE --fail-on stale):
   0  checked, nothing to report
-  1  a gate you asked for tripped: pin --check found a reference unpinned or drifted, or
-     the --fail-on condition holds
+  1  a gate you asked for tripped: pin --check found a reference unpinned or drifted,
+     upgrade --check found an upgrade available, or the --fail-on condition holds
   2  usage or policy-file error
   3  cannot tell: something was not checked (an unreadable file or folder, an unknown
      version, a registry or engine that failed, an incomplete listing)
-  4  could not pin (pin, in every mode including --check and --dry-run): a reference
-     failed to resolve, or a write was refused or failed; no file was written
+  4  could not pin or upgrade (pin, upgrade, in every mode including --check and
+     --dry-run): a reference failed to resolve, or a write was refused or failed; no file
+     was written
   when several hold: 2, then 4, then 1, then 3 (a tripped gate is reported even when
   other parts are unknown)
 

@@ -40,6 +40,8 @@ def header(name: str) -> str:
 def unified_diff(path: str, before: str, after: str) -> list[str]:
     """The diff from ``before`` to ``after`` of the file at ``path``; a last line without a
     newline is marked ``\\ No newline at end of file``, as diff and git write it."""
+    if not os.path.isabs(path):
+        path = os.path.normpath(path)  # a walk's ./x: git apply refuses a/./x
     lines = []
     for line in difflib.unified_diff(
         before.splitlines(keepends=True),
