@@ -37,5 +37,5 @@ fi
 if [ -n "$DEMO" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e .
 else
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test${WHICHTAG_EXTRAS:-}]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,serve${WHICHTAG_EXTRAS:-}]"
 fi
