@@ -11,6 +11,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "map": ("mapping", "a repository's tag aliases: each digest with its tags, newest first"),
     "pin": ("pin", "pin image references in Dockerfiles, compose files and manifests"),
     "outdated": ("outdated", "which version every image in use is, and which newer ones are out"),
+    "serve": ("serve", "a Prometheus exporter of outdated's answers, with change events"),
     "completion": ("completion", "a completion script for bash, zsh or fish"),
 }
 COMMAND_NAMES = tuple(COMMANDS)

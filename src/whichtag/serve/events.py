@@ -1,0 +1,122 @@
+"""Change events: what changed between two refreshes of ``whichtag serve``.
+
+A refresh's answers are reduced to a :class:`Snapshot` (what each tag in use points at, which
+newer releases are out, which places could be checked); two snapshots give the events. The
+first refresh after a start has nothing to compare with: it is the baseline and says nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from whichtag.answer.outdated import Outdated
+from whichtag.names.versions import KINDS
+
+
+@dataclass
+class Snapshot:
+    """What one refresh learned, keyed so that the next refresh can be compared with it."""
+
+    #: ``registry/repository:tag`` -> (digest, version name) of each tag in use, where known
+    tags: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    #: digest -> the tags known to point at it (the version name first)
+    names: dict[str, list[str]] = field(default_factory=dict)
+    #: (repository, newest release) -> (kind, the images in use it is newer than)
+    releases: dict[tuple[str, str], tuple[str, list[str]]] = field(default_factory=dict)
+    #: place -> (image, checked, first error)
+    checked: dict[str, tuple[str, bool, str]] = field(default_factory=dict)
+
+
+def _repository(answer: Outdated) -> str:
+    return str(dataclasses.replace(answer.reference, tag=None, digest=None))
+
+
+def _place(place: dict[str, Any]) -> str:
+    keys = ("source", "path", "line", "namespace", "pod", "container")
+    return "/".join(str(place.get(key, "")) for key in keys)
+
+
+def snapshot(answers: Iterable[Outdated]) -> Snapshot:
+    """The comparable facts of one refresh's answers."""
+    now = Snapshot()
+    for answer in answers:
+        repository = _repository(answer)
+        for place in answer.where:
+            error = answer.errors[0] if answer.errors else ""
+            now.checked[_place(place)] = (str(answer.reference), answer.complete, error)
+        if not answer.complete or answer.digest is None:
+            continue
+        names = now.names.setdefault(answer.digest, [])
+        if answer.version and answer.version not in names:
+            names.insert(0, answer.version)
+        for tag, moved in answer.moved.items():
+            if not moved:
+                now.tags[f"{repository}:{tag}"] = (answer.digest, answer.version)
+                if tag not in names:
+                    names.append(tag)
+        for kind in KINDS:
+            newest = getattr(answer.updates, kind)
+            if newest is not None:
+                _, images = now.releases.setdefault((repository, newest), (kind, []))
+                if str(answer.reference) not in images:
+                    images.append(str(answer.reference))
+    return now
+
+
+def changes(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
+    """The events between two refreshes: tags that moved, newer releases that appeared,
+    places that stopped (or started again) being checkable."""
+    events: list[dict[str, Any]] = []
+    for tag, (digest, version) in after.tags.items():
+        old = before.tags.get(tag)
+        if old is None or old[0] == digest:
+            continue
+        own = tag.rpartition(":")[2]
+        also = [name for name in after.names.get(digest, []) if name != own]
+        was, now = old[1] or old[0][:19], version or digest[:19]
+        text = f"{tag} {was} → {now}" + (f", also {', '.join(also)}" if also else "")
+        events.append(
+            {
+                "event": "tag_moved",
+                "tag": tag,
+                "from": {"digest": old[0], "version": old[1]},
+                "to": {"digest": digest, "version": version},
+                "also": also,
+                "text": text,
+            }
+        )
+    for (repository, newest), (kind, images) in after.releases.items():
+        if (repository, newest) in before.releases:
+            continue
+        text = f"{repository}: {newest} is out ({kind} update for {', '.join(images)})"
+        events.append(
+            {
+                "event": "release",
+                "repository": repository,
+                "newest": newest,
+                "kind": kind,
+                "images": images,
+                "text": text,
+            }
+        )
+    for place, (image, checked, error) in after.checked.items():
+        old_state = before.checked.get(place)
+        if old_state is None or old_state[1] == checked:
+            continue
+        if checked:
+            text = f"{image} can be checked again"
+        else:
+            text = f"{image} can no longer be checked: {error}"
+        events.append(
+            {
+                "event": "checkable" if checked else "uncheckable",
+                "image": image,
+                "place": place,
+                "error": error or None,
+                "text": text,
+            }
+        )
+    return events
