@@ -55,8 +55,9 @@ def snapshot(answers: Iterable[Outdated]) -> Snapshot:
         for tag, moved in answer.moved.items():
             if not moved:
                 now.tags[f"{repository}:{tag}"] = (answer.digest, answer.version)
-                if tag not in names:
-                    names.append(tag)
+        for tag in [*answer.aliases, *(tag for tag, moved in answer.moved.items() if not moved)]:
+            if tag not in names:
+                names.append(tag)
         for kind in KINDS:
             newest = getattr(answer.updates, kind)
             if newest is not None:
