@@ -239,6 +239,9 @@ def test_a_moved_tag_and_a_new_release_become_events(
     (docker / "config.json").write_text(
         json.dumps({"auths": {history.front.host: {"auth": "dXNlcjpob3VuZHN0b290aA=="}}})
     )
+    netrc = tmp_path / "netrc"  # a credential for every host of the machine, the webhook's too
+    netrc.write_text("machine 127.0.0.1 login user password houndstooth\n")
+    netrc.chmod(0o600)
     dockerfile = _dockerfile(
         tmp_path / "Dockerfile", history.ref("app/web", "stable"), history.ref("app/other", "2.0.0")
     )
@@ -250,7 +253,7 @@ def test_a_moved_tag_and_a_new_release_become_events(
         "json",
         "--webhook",
         receiver.url,
-        env={"DOCKER_CONFIG": str(docker)},
+        env={"DOCKER_CONFIG": str(docker), "NETRC": str(netrc)},
     )
     text = served.scrape()
     web = _sample(text, "whichtag_image_info", 'image="' + history.ref("app/web", "stable"))

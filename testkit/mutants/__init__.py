@@ -9,7 +9,18 @@ the module of the room (``src/whichtag/<room>``) whose rule it breaks.
 
 from __future__ import annotations
 
-from testkit.mutants import answer, auth, cli, errors, files, local, names, net, registry
+from testkit.mutants import (
+    answer,
+    auth,
+    cli,
+    errors,
+    files,
+    local,
+    names,
+    net,
+    registry,
+    serve,
+)
 from testkit.mutants.base import Mutant
 
 MUTANTS: list[Mutant] = [
@@ -22,6 +33,7 @@ MUTANTS: list[Mutant] = [
     *names.MUTANTS,
     *net.MUTANTS,
     *registry.MUTANTS,
+    *serve.MUTANTS,
 ]
 
 __all__ = ["MUTANTS", "Mutant"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,16 @@ def host_of(url: str) -> str:
     return urlsplit(url).hostname or "?"
 
 
+def proxy_for(url: str) -> str | None:
+    """The proxy HTTPS_PROXY / HTTP_PROXY name for ``url``, unless NO_PROXY exempts it."""
+    parts = urlsplit(url)
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if bypass(parts.hostname or ""):
+        return None
+    proxy: str | None = urllib.request.getproxies_environment().get(parts.scheme)
+    return proxy
+
+
 class Webhooks:
     """POSTs each event to every webhook, retried with a bounded backoff."""
 
@@ -35,8 +46,9 @@ class Webhooks:
         if self.urls:
             import aiohttp
 
+            # trust_env would also attach ~/.netrc's credentials: proxies are read below instead
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=TIMEOUT), trust_env=True
+                timeout=aiohttp.ClientTimeout(total=TIMEOUT), trust_env=False
             )
         return self
 
@@ -60,7 +72,9 @@ class Webhooks:
         problem = ""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with self._session.post(url, json=payload, allow_redirects=False) as reply:
+                async with self._session.post(
+                    url, json=payload, allow_redirects=False, proxy=proxy_for(url)
+                ) as reply:
                     if reply.status < 300:
                         return True
                     problem = f"HTTP {reply.status}"
