@@ -1,6 +1,6 @@
-"""``whichtag serve``: a long-running Prometheus exporter of ``outdated``'s answers, with
-change events (see :mod:`whichtag.serve.service`). The arguments and the file sources; the
-rest lives in the ``serve`` room."""
+"""``whichtag serve``'s command line: the arguments and the file sources (read as ``outdated``
+reads them); the service itself is :mod:`whichtag.serve.service`. The room sits above ``cli``
+and reuses its flags, settings and file reading; ``cli.commands`` dispatches here by name."""
 
 from __future__ import annotations
 
