@@ -291,9 +291,9 @@ def test_a_moved_tag_and_a_new_release_become_events(
 def test_a_registry_down_is_unchecked_and_counted(
     history: History, serve: Callable[..., Served], tmp_path: Path
 ) -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        down = f"127.0.0.1:{closed.getsockname()[1]}"
+    closed = socket.socket()  # bound, never listening: refuses connections, and no other
+    closed.bind(("127.0.0.1", 0))  # server can take the port meanwhile
+    down = f"127.0.0.1:{closed.getsockname()[1]}"
     dockerfile = _dockerfile(
         tmp_path / "Dockerfile", f"{down}/app/gone:1.0", history.ref("app/quiet", "3.0.0")
     )
@@ -312,6 +312,7 @@ def test_a_registry_down_is_unchecked_and_counted(
     requests = _sample(text, "whichtag_registry_requests_total", history.front.host)
     assert any('code="200"' in line for line in requests)
     assert served.stop()[0] == 0
+    closed.close()
 
 
 def test_429_retry_after_is_waited_for(
