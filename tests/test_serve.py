@@ -168,10 +168,6 @@ class Served:
                 return event
         raise AssertionError(f"no {kind} event; stdout: {self.stdout}")
 
-    def refreshes(self) -> int:
-        text = self.scrape()
-        return text.count("whichtag_refresh_duration_seconds ")
-
     def stop(self) -> tuple[int, float, str]:
         start = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
@@ -338,6 +334,25 @@ def test_429_retry_after_is_waited_for(
     assert _sample(text, "whichtag_registry_requests_total", 'code="429"')
     remaining = _sample(text, "whichtag_registry_ratelimit_remaining", history.front.host)
     assert remaining and remaining[0].endswith(" 0.0")
+    assert served.stop()[0] == 0
+
+
+def test_an_image_that_stops_being_checkable_and_comes_back(
+    history: History, serve: Callable[..., Served], tmp_path: Path
+) -> None:
+    dockerfile = _dockerfile(tmp_path / "Dockerfile", history.ref("app/quiet", "3.0.0"))
+    served = serve(str(dockerfile), "--interval", "300ms")
+    gone = Reply(404, {"Content-Type": "application/json"}, b'{"errors":[{"code":"NAME_UNKNOWN"}]}')
+    history.holder["/app/quiet/"] = lambda request: gone
+    try:
+        lost = served.event("uncheckable")
+        assert lost["image"] == history.ref("app/quiet", "3.0.0") and lost["error"]
+        checked = _sample(served.scrape(), "whichtag_image_checked", "app/quiet")
+        assert checked[0].endswith(" 0.0")
+    finally:
+        history.holder.clear()
+    back = served.event("checkable")
+    assert back["image"] == history.ref("app/quiet", "3.0.0")
     assert served.stop()[0] == 0
 
 

@@ -55,6 +55,9 @@ def snapshot(answers: Iterable[Outdated]) -> Snapshot:
         for tag, moved in answer.moved.items():
             if not moved:
                 now.tags[f"{repository}:{tag}"] = (answer.digest, answer.version)
+            elif tag == next(filter(None, answer.place_tags), None) and answer.tag_digest:
+                # a running image its tag has moved off: where the tag points now is known
+                now.tags.setdefault(f"{repository}:{tag}", (answer.tag_digest, None))
         for tag in [*answer.aliases, *(tag for tag, moved in answer.moved.items() if not moved)]:
             if tag not in names:
                 names.append(tag)
