@@ -120,7 +120,9 @@ class Service:
             answers = await check_outdated(client, uses) if uses else []
         for answer in answers:
             if answer.errors:
-                self.state.count_error(answer.reference.registry, reason_of(answer.errors[0]))
+                reason = reason_of(answer.errors[0])
+                self.state.count_error(answer.reference.registry, reason)
+                log(logging.WARNING, f"{answer.reference}: {answer.errors[0]}", reason=reason)
         self.state.series = image_series(answers)
         self.state.answers = answers
         self.state.duration = time.monotonic() - started
@@ -190,6 +192,8 @@ class Service:
                 await self.refresh()
             except WhichtagError as error:
                 log(logging.ERROR, f"refresh failed: {error.message}")
+            except Exception as error:  # a long-running service outlives one bad refresh
+                log(logging.ERROR, f"refresh failed: {type(error).__name__}: {error}")
             delay = self.config.interval * random.uniform(1 - JITTER, 1 + JITTER)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
