@@ -36,6 +36,7 @@ from whichtag.answer.outdated import InUse, Outdated
 from whichtag.names.reference import parse_reference
 from whichtag.names.versions import Updates
 from whichtag.serve.collector import version_checker_samples
+from whichtag.serve.events import changes, snapshot
 from whichtag.serve.service import Config, Gathered, Service
 
 SECRET = "T000/B000/webhook-secret-key"
@@ -512,3 +513,35 @@ def test_version_checker_samples_leave_out_what_was_not_checked() -> None:
         ),
         (["docker.io/library/redis", "7.4.2", "7.6.0", "web", "web-1", "nginx", "container"], 0.0),
     ]
+
+
+def _nginx(digest: str, version: str, aliases: list[str], **known: Any) -> Outdated:
+    answer = Outdated(parse_reference("nginx:stable"), digest, version=version, **known)
+    answer.where = [{"source": "file", "path": "Dockerfile", "line": 1}]
+    answer.place_tags = ["stable"]
+    answer.aliases = aliases
+    return answer
+
+
+def test_change_events_between_two_refreshes() -> None:
+    old, new = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    before = snapshot([_nginx(old, "1.27.3", ["1.27.3", "stable"], moved={"stable": False})])
+    after = snapshot(
+        [
+            _nginx(
+                new,
+                "1.27.4",
+                ["1.27.4", "1.27", "stable"],
+                moved={"stable": False},
+                updates=Updates(minor="1.28.0"),
+            )
+        ]
+    )
+    moved, release = changes(before, after)
+    assert moved["text"] == "nginx:stable 1.27.3 → 1.27.4, also 1.27"
+    assert moved["from"] == {"digest": old, "version": "1.27.3"}
+    assert release["text"] == "nginx: 1.28.0 is out (minor update for nginx:stable)"
+    assert changes(after, after) == []
+    # a running image whose tag moved on: the tag is followed where it points now
+    running = _nginx(old, "1.27.3", [], moved={"stable": True}, tag_digest=new)
+    assert snapshot([running]).tags == {"docker.io/library/nginx:stable": (new, None)}

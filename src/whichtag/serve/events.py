@@ -30,6 +30,14 @@ class Snapshot:
     checked: dict[str, tuple[str, bool, str]] = field(default_factory=dict)
 
 
+def familiar(name: str) -> str:
+    """A name as people write it in a message: Docker Hub's prefixes left out."""
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
 def _repository(answer: Outdated) -> str:
     return str(dataclasses.replace(answer.reference, tag=None, digest=None))
 
@@ -79,9 +87,9 @@ def changes(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
         if old is None or old[0] == digest:
             continue
         own = tag.rpartition(":")[2]
-        also = [name for name in after.names.get(digest, []) if name != own]
+        also = [name for name in after.names.get(digest, []) if name not in (own, version)]
         was, now = old[1] or old[0][:19], version or digest[:19]
-        text = f"{tag} {was} → {now}" + (f", also {', '.join(also)}" if also else "")
+        text = f"{familiar(tag)} {was} → {now}" + (f", also {', '.join(also)}" if also else "")
         events.append(
             {
                 "event": "tag_moved",
@@ -95,7 +103,8 @@ def changes(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
     for (repository, newest), (kind, images) in after.releases.items():
         if (repository, newest) in before.releases:
             continue
-        text = f"{repository}: {newest} is out ({kind} update for {', '.join(images)})"
+        users = ", ".join(map(familiar, images))
+        text = f"{familiar(repository)}: {newest} is out ({kind} update for {users})"
         events.append(
             {
                 "event": "release",
@@ -111,9 +120,9 @@ def changes(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
         if old_state is None or old_state[1] == checked:
             continue
         if checked:
-            text = f"{image} can be checked again"
+            text = f"{familiar(image)} can be checked again"
         else:
-            text = f"{image} can no longer be checked: {error}"
+            text = f"{familiar(image)} can no longer be checked: {error}"
         events.append(
             {
                 "event": "checkable" if checked else "uncheckable",
