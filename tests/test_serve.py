@@ -545,3 +545,26 @@ def test_change_events_between_two_refreshes() -> None:
     # a running image whose tag moved on: the tag is followed where it points now
     running = _nginx(old, "1.27.3", [], moved={"stable": True}, tag_digest=new)
     assert snapshot([running]).tags == {"docker.io/library/nginx:stable": (new, None)}
+
+
+def test_webhooks_from_flags_a_file_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from whichtag.errors import UsageError
+    from whichtag.serve.command import _webhooks, build_parser
+
+    listed = tmp_path / "webhooks"
+    listed.write_text("https://hooks.example/from-file\n\n")
+    monkeypatch.setenv("WHICHTAG_WEBHOOK_URL", "https://hooks.example/from-env")
+    args = build_parser().parse_args(
+        [".", "--webhook", "https://hooks.example/flag", "--webhook-file", str(listed)]
+    )
+    assert _webhooks(args) == [
+        "https://hooks.example/flag",
+        "https://hooks.example/from-file",
+        "https://hooks.example/from-env",
+    ]
+    monkeypatch.setenv("WHICHTAG_WEBHOOK_URL", "hooks.example/T0/secret")
+    with pytest.raises(UsageError) as refused:
+        _webhooks(build_parser().parse_args(["."]))
+    assert "secret" not in refused.value.message and "1" in refused.value.message
