@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import io
+import logging
 import os
 import re
 from contextlib import redirect_stderr
@@ -160,7 +161,7 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
             hint="pip install 'whichtag[serve]'",
         ) from None
     from whichtag.cli.settings import build_options
-    from whichtag.serve.logs import setup
+    from whichtag.serve.logs import log, setup
     from whichtag.serve.service import Config, run_service
 
     if not (args.paths or args.engine or args.kubernetes):
@@ -191,6 +192,7 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
         compat_version_checker=args.compat == "version-checker",
     )
     options = build_options(args, None)
+    options.warn = lambda line: log(logging.WARNING, line)  # into the log, in its format
     paths = list(args.paths)
     return run_service(config, options, lambda: read_files(paths))
 
@@ -206,5 +208,5 @@ def read_files(paths: list[str]) -> Gathered:
     with redirect_stderr(warnings):
         places.from_files(paths)
     for line in warnings.getvalue().splitlines():
-        log(30, line.removeprefix("whichtag: "))
+        log(logging.WARNING, line.removeprefix("whichtag: "))
     return Gathered(places.uses, places.skipped)
