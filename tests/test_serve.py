@@ -542,6 +542,7 @@ def test_change_events_between_two_refreshes() -> None:
     assert moved["from"] == {"digest": old, "version": "1.27.3"}
     assert release["text"] == "nginx: 1.28.0 is out (minor update for nginx:stable)"
     assert changes(after, after) == []
+    assert changes(snapshot([]), after) == []  # an image newly in use: its releases are no news
     # a running image whose tag moved on: the tag is followed where it points now
     running = _nginx(old, "1.27.3", [], moved={"stable": True}, tag_digest=new)
     assert snapshot([running]).tags == {"docker.io/library/nginx:stable": (new, None)}

@@ -28,6 +28,8 @@ class Snapshot:
     releases: dict[tuple[str, str], tuple[str, list[str]]] = field(default_factory=dict)
     #: place -> (image, checked, first error)
     checked: dict[str, tuple[str, bool, str]] = field(default_factory=dict)
+    #: the repositories whose images were checked (only there can a release be new)
+    repositories: set[str] = field(default_factory=set)
 
 
 def familiar(name: str) -> str:
@@ -57,6 +59,7 @@ def snapshot(answers: Iterable[Outdated]) -> Snapshot:
             now.checked[_place(place)] = (str(answer.reference), answer.complete, error)
         if not answer.complete or answer.digest is None:
             continue
+        now.repositories.add(repository)
         names = now.names.setdefault(answer.digest, [])
         if answer.version and answer.version not in names:
             names.insert(0, answer.version)
@@ -101,8 +104,8 @@ def changes(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
             }
         )
     for (repository, newest), (kind, images) in after.releases.items():
-        if (repository, newest) in before.releases:
-            continue
+        if (repository, newest) in before.releases or repository not in before.repositories:
+            continue  # known already, or an image newly in use: its releases are not news
         users = ", ".join(map(familiar, images))
         text = f"{familiar(repository)}: {newest} is out ({kind} update for {users})"
         events.append(

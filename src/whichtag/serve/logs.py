@@ -20,7 +20,7 @@ class _JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(getattr(record, "fields", {}))
-        return json.dumps(entry)
+        return json.dumps(entry, default=str)
 
 
 class _TextFormatter(logging.Formatter):
