@@ -6,17 +6,21 @@ from testkit.mutants.base import Mutant
 
 SERVICE = "src/whichtag/serve/service.py"
 COLLECTOR = "src/whichtag/serve/collector.py"
+EVENTS = "src/whichtag/serve/events.py"
 WEBHOOKS = "src/whichtag/serve/webhooks.py"
 TESTS = "tests/test_serve.py::"
 
 MUTANTS: list[Mutant] = [
     Mutant(
         "serve-baseline-speaks",
-        SERVICE,
-        "        events = changes(self._previous, now) if self._previous is not None else []",
-        "        events = changes(self._previous or Snapshot(), now)",
-        "the first refresh after a start is a silent baseline",
-        (TESTS + "test_a_moved_tag_and_a_new_release_become_events",),
+        EVENTS,
+        "in before.releases or repository not in before.repositories:",
+        "in before.releases:",
+        "the first refresh after a start is a silent baseline (what was not known is no news)",
+        (
+            TESTS + "test_a_moved_tag_and_a_new_release_become_events",
+            TESTS + "test_change_events_between_two_refreshes",
+        ),
     ),
     Mutant(
         "serve-ready-before-first-refresh",

@@ -1,8 +1,9 @@
 """Change events: what changed between two refreshes of ``whichtag serve``.
 
 A refresh's answers are reduced to a :class:`Snapshot` (what each tag in use points at, which
-newer releases are out, which places could be checked); two snapshots give the events. The
-first refresh after a start has nothing to compare with: it is the baseline and says nothing.
+newer releases are out, which places could be checked); two snapshots give the events. What
+the earlier snapshot did not know is never news: so the first refresh after a start, compared
+with nothing, is a silent baseline, and an image newly in use announces nothing.
 """
 
 from __future__ import annotations

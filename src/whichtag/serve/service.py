@@ -128,7 +128,8 @@ class Service:
         self.state.duration = time.monotonic() - started
         self.state.last_success = time.time()
         now = snapshot(answers)
-        events = changes(self._previous, now) if self._previous is not None else []
+        # against nothing (the first refresh after a start), nothing is news: the baseline
+        events = changes(self._previous or Snapshot(), now)
         self._previous = now
         self.refreshes += 1
         self.ready = True
