@@ -94,11 +94,11 @@ class Service:
         self._wake = asyncio.Event()
         self._webhooks = Webhooks(config.webhooks)
 
-    def reload(self) -> None:
-        """Re-read the file sources (on SIGHUP); when they cannot be read, the places read
-        before are kept and the error logged."""
+    async def reload(self) -> None:
+        """Re-read the file sources (on SIGHUP), off the event loop as every file read is;
+        when they cannot be read, the places read before are kept and the error logged."""
         try:
-            self.files = self.read_files()
+            self.files = await asyncio.to_thread(self.read_files)
         except WhichtagError as error:
             log(logging.ERROR, f"file sources not re-read: {error.message}")
             self.state.count_error("files", "unreadable")
@@ -200,7 +200,7 @@ class Service:
                 await asyncio.wait_for(self._wake.wait(), delay)
             if self._wake.is_set():
                 self._wake.clear()
-                self.reload()
+                await self.reload()
 
     def wake(self) -> None:
         """Re-read the files and refresh, after any refresh in flight (SIGHUP)."""
