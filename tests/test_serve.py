@@ -292,9 +292,15 @@ def test_a_registry_down_is_unchecked_and_counted(
     closed.bind(("127.0.0.1", 0))  # server can take the port meanwhile
     down = f"127.0.0.1:{closed.getsockname()[1]}"
     dockerfile = _dockerfile(
-        tmp_path / "Dockerfile", f"{down}/app/gone:1.0", history.ref("app/quiet", "3.0.0")
+        tmp_path / "Dockerfile",
+        f"{down}/app/gone:1.0",
+        history.ref("app/quiet", "3.0.0"),
+        history.ref("app/quiet", "3.0"),
     )
+    history.front.seen.clear()
     served = serve(str(dockerfile), "--interval", "1h", "--compat", "version-checker")
+    listings = [seen for seen in history.front.seen if "/app/quiet/tags/list" in seen.path]
+    assert len(listings) == 1  # one listing per repository per refresh, whatever uses it
     text = served.scrape()
     gone = _sample(text, "whichtag_image_checked", "app/gone")
     assert len(gone) == 1 and gone[0].endswith(" 0.0")
@@ -304,7 +310,8 @@ def test_a_registry_down_is_unchecked_and_counted(
     assert errors and 'reason="unreachable"' in errors[0]
     assert _sample(text, "whichtag_image_checked", "app/quiet")[0].endswith(" 1.0")
     latest = _sample(text, "version_checker_is_latest_version")
-    assert len(latest) == 1 and "app/quiet" in latest[0] and latest[0].endswith(" 1.0")
+    assert len(latest) == 2 and all("app/quiet" in line for line in latest)
+    assert all(line.endswith(" 1.0") for line in latest)
     assert 'current_version="3.0.0"' in latest[0] and 'latest_version="3.0.0"' in latest[0]
     requests = _sample(text, "whichtag_registry_requests_total", history.front.host)
     assert any('code="200"' in line for line in requests)
