@@ -576,3 +576,18 @@ def test_webhooks_from_flags_a_file_and_the_environment(
     with pytest.raises(UsageError) as refused:
         _webhooks(build_parser().parse_args(["."]))
     assert "secret" not in refused.value.message and "1" in refused.value.message
+
+
+def test_outdated_needs_no_prometheus_client(
+    history: History, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text renderer and serve's collector read one model; only serve needs the library."""
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)  # as if not installed
+    result = run(
+        "outdated", "-f", "-", "--format", "prometheus", stdin=history.ref("app/quiet", "3.0.0")
+    )
+    assert result.code == 0
+    _promtool(result.out)
+    assert _sample(result.out, "whichtag_image_checked", "app/quiet")[0].endswith(" 1")
+    served = run("serve", ".")
+    assert served.code == 2 and "whichtag[serve]" in served.err
