@@ -158,14 +158,15 @@ class Served:
 
         self.wait(up)
 
-    def event(self, kind: str, seconds: float = 20) -> dict[str, Any]:
+    def event(self, kind: str, seconds: float = 20, **fields: Any) -> dict[str, Any]:
+        """The next event of that kind (with those fields), skipping others."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
                 event = self.events.get(timeout=0.2)
             except queue.Empty:
                 continue
-            if event["event"] == kind:
+            if event["event"] == kind and all(event.get(k) == v for k, v in fields.items()):
                 return event
         raise AssertionError(f"no {kind} event; stdout: {self.stdout}")
 
@@ -262,19 +263,28 @@ def test_a_moved_tag_and_a_new_release_become_events(
     time.sleep(1.5)  # refreshes pass without a change: nothing said, not even the baseline
     assert served.stdout == [] and receiver.got == []
 
-    history.push("app/web", ["1.0.1", "1.0", "stable"], "web-101")
+    # 1.0.1 comes out (news: a patch for the image stable names), then stable moves to it
+    digest = history.push("app/web", ["1.0.1", "1.0"], "web-101")
+    patch = served.event("release", newest="1.0.1")
+    assert patch["kind"] == "patch" and patch["images"] == [history.ref("app/web", "stable")]
+    manifest, media_type = history.pusher.get_manifest("app/web", digest)
+    history.pusher.tag("app/web", ["stable"], manifest, media_type)
     moved = served.event("tag_moved")
     assert moved["tag"] == history.ref("app/web", "stable")
     assert moved["from"]["version"] == "1.0.0" and moved["to"]["version"] == "1.0.1"
     assert "1.0" in moved["also"] and "1.0.0 → 1.0.1" in moved["text"]
     history.push("app/other", ["2.1.0", "2.1"], "other-210")
-    release = served.event("release")
-    assert release["newest"] == "2.1.0" and release["kind"] == "minor"
-    served.wait(lambda: len(receiver.got) >= 2)
+    release = served.event("release", newest="2.1.0")
+    assert release["kind"] == "minor" and release["images"] == [history.ref("app/other", "2.0.0")]
+
+    def posted() -> list[tuple[str, str | None]]:
+        return [(body["event"]["event"], body["event"].get("newest")) for _, body in receiver.got]
+
+    served.wait(lambda: ("release", "2.1.0") in posted())
+    assert posted() == [("release", "1.0.1"), ("tag_moved", None), ("release", "2.1.0")]
     for headers, body in receiver.got:
         assert {key.lower() for key in headers} & {"authorization", "cookie"} == set()
         assert body["text"] and "dXNlcjpob3VuZHN0b290aA" not in json.dumps(body)
-    assert [body["event"]["event"] for _, body in receiver.got] == ["tag_moved", "release"]
     text = served.scrape()
     assert 'version="1.0.1"' in _sample(text, "whichtag_image_info", "app/web")[0]
     code, seconds, stderr = served.stop()
