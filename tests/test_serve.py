@@ -181,7 +181,7 @@ class Served:
 def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     started: list[Served] = []
 
-    def start(*argv: str, env: dict[str, str] | None = None) -> Served:
+    def start(*argv: str, env: dict[str, str] | None = None, ready: bool = True) -> Served:
         port = _free_port()
         stderr_path = tmp_path / f"stderr-{port}"
         process = subprocess.Popen(
@@ -202,7 +202,8 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
 
         threading.Thread(target=read, daemon=True).start()
         started.append(served)
-        served.ready()
+        if ready:
+            served.ready()
         return served
 
     yield start
@@ -372,6 +373,28 @@ def test_an_image_that_stops_being_checkable_and_comes_back(
     back = served.event("checkable")
     assert back["image"] == history.ref("app/quiet", "3.0.0")
     assert served.stop()[0] == 0
+
+
+def test_sigterm_during_a_refresh_stops_within_5_seconds(
+    history: History, serve: Callable[..., Served], tmp_path: Path
+) -> None:
+    asked = threading.Event()
+
+    def stall(request: Request) -> Reply | None:
+        asked.set()
+        time.sleep(8)  # a registry that does not answer while the refresh waits
+        return None
+
+    history.holder["/app/quiet/tags/list"] = stall
+    try:
+        dockerfile = _dockerfile(tmp_path / "Dockerfile", history.ref("app/quiet", "3.0.0"))
+        served = serve(str(dockerfile), "--interval", "1h", ready=False)
+        assert asked.wait(20)
+        assert served.get("/readyz")[0] == 503 and served.get("/healthz")[0] == 200
+        code, seconds, _ = served.stop()
+    finally:
+        history.holder.clear()
+    assert code == 0 and seconds < 5
 
 
 def test_sighup_rereads_the_files(
