@@ -20,6 +20,7 @@ from testkit.mutants import (
     names,
     net,
     registry,
+    serve,
 )
 from testkit.mutants.base import Mutant
 
@@ -34,6 +35,7 @@ MUTANTS: list[Mutant] = [
     *names.MUTANTS,
     *net.MUTANTS,
     *registry.MUTANTS,
+    *serve.MUTANTS,
 ]
 
 __all__ = ["MUTANTS", "Mutant"]

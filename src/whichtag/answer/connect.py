@@ -101,6 +101,7 @@ def transport_options(options: Options) -> TransportOptions:
         read_timeout=options.read_timeout,
         connect_timeout=options.connect_timeout,
         on_event=options.debug,
+        on_response=options.on_response,
         resolve=options.resolve,
         proxies=ProxySettings.from_environment() if options.use_proxy_env else None,
         cert_dirs=options.cert_dirs,

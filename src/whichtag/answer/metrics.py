@@ -1,5 +1,6 @@
-"""Prometheus series of ``whichtag outdated`` answers: pure text building, no library, so the
-CLI's ``--format prometheus`` and a long-running exporter print the same series.
+"""Prometheus series of ``whichtag outdated`` answers: one model, no library, read by the CLI's
+``--format prometheus`` (:meth:`Series.text`) and by ``whichtag serve``'s collector
+(:meth:`Series.families`), so both export the same series.
 
 One series per *place* an image is used (a file line, a pod's container, an engine
 container, a line of a list), so that an alert names where to act. Every per-place series
@@ -11,7 +12,7 @@ or update samples.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -61,25 +62,53 @@ def place_labels(place: dict[str, Any]) -> dict[str, str]:
     }
 
 
+#: the series of each image in use at each place (the rest are a run's)
+IMAGE_SERIES = (
+    "whichtag_image_info",
+    "whichtag_image_checked",
+    "whichtag_image_stale",
+    "whichtag_image_update_available",
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample of a gauge: its labels (in order) and value."""
+
+    labels: dict[str, str]
+    value: float
+
+
 @dataclass
 class Series:
     """Samples by metric name, each label set once (the first sample kept)."""
 
-    samples: dict[str, dict[str, str]] = field(default_factory=lambda: {n: {} for n in HELP})
+    samples: dict[str, dict[str, Sample]] = field(default_factory=lambda: {n: {} for n in HELP})
 
     def add(self, name: str, labels: dict[str, str], value: float) -> None:
         text = ",".join(f'{key}="{label(item)}"' for key, item in labels.items())
-        number = str(int(value)) if float(value).is_integer() else repr(float(value))
-        sample = f"{name}{{{text}}} {number}" if text else f"{name} {number}"
+        sample = Sample(dict(labels), float(value))
         self.samples[name].setdefault(text, sample)
+
+    def families(self, names: Iterable[str] = HELP) -> Iterator[tuple[str, str, list[Sample]]]:
+        """Each metric's name, help text and samples, in a fixed order."""
+        for name in names:
+            yield name, HELP[name], list(self.samples[name].values())
 
     def text(self) -> str:
         """The text exposition format: one ``# HELP`` and ``# TYPE`` per metric."""
         lines: list[str] = []
-        for name, help_text in HELP.items():
+        for name, help_text, samples in self.families():
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-            lines += self.samples[name].values()
+            lines += [_line(name, sample) for sample in samples]
         return "\n".join(lines) + "\n"
+
+
+def _line(name: str, sample: Sample) -> str:
+    text = ",".join(f'{key}="{label(item)}"' for key, item in sample.labels.items())
+    value = sample.value
+    number = str(int(value)) if value.is_integer() else repr(value)
+    return f"{name}{{{text}}} {number}" if text else f"{name} {number}"
 
 
 def image_series(answers: Iterable[Outdated], series: Series | None = None) -> Series:

@@ -10,7 +10,7 @@ from whichtag.auth.credentials import Credentials
 from whichtag.errors import UsageError, WhichtagError
 from whichtag.names.image_ids import normalise_image_id
 from whichtag.names.platforms import parse_platform
-from whichtag.net.transport import DEFAULT_CONCURRENCY
+from whichtag.net.transport import DEFAULT_CONCURRENCY, ResponseObserver
 from whichtag.net.urls import parse_server_url
 from whichtag.registry.distribution import MAX_TAGS
 from whichtag.registry.listers import ProgressCallback
@@ -45,6 +45,7 @@ class Options:
     progress: ProgressCallback | None = None
     debug: Callable[[str], None] | None = None
     warn: Callable[[str], None] | None = None
+    on_response: ResponseObserver | None = None  # told of each response (host, status, headers)
 
     def validate(self) -> None:
         """Refuse settings the command line refuses too, naming the setting."""

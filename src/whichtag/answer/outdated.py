@@ -90,6 +90,9 @@ class Outdated:
     # whether it has moved off the digest in use (absent: not known)
     place_tags: list[str | None] = field(default_factory=list, repr=False)
     moved: dict[str, bool] = field(default_factory=dict, repr=False)
+    # the tags asked that point at the digest in use (a scan's answer: the version tags and
+    # the places' own), so that a change event can say "also 1.27, stable"
+    aliases: list[str] = field(default_factory=list, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -317,6 +320,7 @@ class _Run:
             target = dataclasses.replace(bare, digest=identity)
             result = await self.client.find_same_tags(target, among=among)
         answer.errors += [f"{error.tag}: {error.error}" for error in result.errors]
+        answer.aliases = list(result.tags)
         answer.version = version_name(result.tags, tags[0] if tags else None)
         unknown = {error.tag for error in result.errors}
         answer.moved = {tag: tag not in result.tags for tag in tags if tag not in unknown}

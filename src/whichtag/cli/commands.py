@@ -6,12 +6,17 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-#: name -> (module under whichtag.cli, what it does); the lookup is the default command
+#: name -> (module under whichtag.cli, or a whole module name, what it does); the lookup is
+#: the default command
 COMMANDS: dict[str, tuple[str, str]] = {
     "map": ("mapping", "a repository's tag aliases: each digest with its tags, newest first"),
     "pin": ("pin", "pin image references in Dockerfiles, compose files and manifests"),
     "outdated": ("outdated", "which version every image in use is, and which newer ones are out"),
     "upgrade": ("upgrade", "move version tags in files to the newest release allowed"),
+    "serve": (
+        "whichtag.serve.command",
+        "a Prometheus exporter of outdated's answers, with change events",
+    ),
     "completion": ("completion", "a completion script for bash, zsh or fish"),
 }
 COMMAND_NAMES = tuple(COMMANDS)
@@ -46,11 +51,16 @@ Any command:
 """
 
 
+def command_module(name: str) -> str:
+    """The module of a command: under ``whichtag.cli``, or named whole (``whichtag serve``
+    lives in the room above the CLI, reached by name, never by an import)."""
+    module = COMMANDS[name][0]
+    return module if module.startswith("whichtag.") else f"whichtag.cli.{module}"
+
+
 def command_runner(name: str) -> Callable[[list[str]], int]:
     """A command's ``main``, imported only when that command runs (--help stays fast)."""
-    runner: Callable[[list[str]], int] = importlib.import_module(
-        f"whichtag.cli.{COMMANDS[name][0]}"
-    ).main
+    runner: Callable[[list[str]], int] = importlib.import_module(command_module(name)).main
     return runner
 
 

@@ -7,7 +7,7 @@ import argparse
 import importlib
 import sys
 
-from whichtag.cli.commands import COMMANDS
+from whichtag.cli.commands import COMMANDS, command_module
 from whichtag.cli.flags import Parser, parse
 
 SHELLS = ("bash", "zsh", "fish")
@@ -18,8 +18,8 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     from whichtag.cli import lookup
 
     parsers = {"": lookup.build_parser()}
-    for name, (module, _) in COMMANDS.items():
-        parsers[name] = importlib.import_module(f"whichtag.cli.{module}").build_parser()
+    for name in COMMANDS:
+        parsers[name] = importlib.import_module(command_module(name)).build_parser()
     return parsers
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from whichtag.errors import (
@@ -56,6 +56,9 @@ CONNECT_RETRY_DELAY = 0.2
 
 #: What to send as ``Authorization`` to one URL (None: nothing). Called once per hop.
 Authorize = Callable[[str], "str | None"]
+#: Told of each response: the host it came from, its status and headers (an exporter's
+#: request counters and rate-limit gauges); it must not block.
+ResponseObserver = Callable[[str, int, "CIMultiDictProxy[str]"], None]
 
 
 @dataclass
@@ -73,6 +76,8 @@ class TransportOptions:
     ca_cert: str | None = None
     user_agent: str = "whichtag"
     on_event: Callable[[str], None] | None = None  # debug lines (never secrets)
+    #: told of every response received (each attempt, each hop): host, status, headers
+    on_response: ResponseObserver | None = None
     #: host name -> IP address, used instead of DNS (like curl's ``--resolve``); for tests
     #: that need a public-looking name on loopback, and for pinning a registry's address.
     resolve: Mapping[str, str] | None = None
@@ -375,6 +380,8 @@ class Transport:
                 else:
                     cap = body_cap if raw.status < 300 else MAX_ERROR_BODY
                     body = await _read_capped(raw, cap, truncate=raw.status >= 300, url=url)
+                if self.options.on_response is not None:
+                    self.options.on_response(_host_of(raw.url), raw.status, raw.headers)
                 return Response(raw.status, raw.headers, body, url)
         except aiohttp.ClientConnectorCertificateError as error:
             raise TLSError(
@@ -415,6 +422,12 @@ class Transport:
             ) from None
         except aiohttp.InvalidURL:
             raise ProtocolError(f"invalid URL {redact_url(url)}") from None
+
+
+def _host_of(url: Any) -> str:
+    """``host`` or ``host:port`` (a port other than the scheme's), as registries are named."""
+    host = str(url.host or "")
+    return host if url.is_default_port() else f"{host}:{url.port}"
 
 
 def _connect_failure(error: aiohttp.ClientConnectorError) -> str:
