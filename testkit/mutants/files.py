@@ -138,8 +138,10 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "pod-container-without-image-skipped",
         "src/whichtag/files/pods.py",
-        "            if not image:\n                raise UsageError(",
-        "            if not image:\n                continue\n                raise UsageError(",
+        "            if not image:\n"
+        '                raise UsageError(f"{where}: container {container!r}',
+        "            if not image:\n                continue\n"
+        '                raise UsageError(f"{where}: container {container!r}',
         "a pod container naming no image is an error, not a skipped container",
         (f"{OUTDATED_TESTS}test_a_pod_container_is_never_skipped_quietly",),
     ),
@@ -385,8 +387,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ephemeral-container-statuses-unread",
         "src/whichtag/files/pods.py",
-        '    ("ephemeralContainers", "ephemeralContainerStatuses"),\n',
-        "",
+        '    ("ephemeralContainers", "ephemeralContainerStatuses"),  # kubectl debug',
+        "    # (ephemeral containers left out)  # kubectl debug",
         "a pod's ephemeral containers (kubectl debug) and their statuses are read",
         ("tests/test_outdated.py::test_pods_reads_workloads_through_their_templates",),
     ),
@@ -483,5 +485,46 @@ MUTANTS: list[Mutant] = [
         "    if False:\n",
         "a Helm template named explicitly is a note, never read as a manifest nor counted",
         ("tests/test_pin_variables.py::test_helm_templates_are_never_read_or_counted",),
+    ),
+    # -- pin's writer: rules kept from before it moved to files/writer ----
+    Mutant(
+        "pin-replaces-the-link",
+        "src/whichtag/files/writer.py",
+        "    real = os.path.realpath(path, strict=True)\n",
+        "    real = os.path.abspath(path)\n",
+        "pin writes through a symbolic link: the target is rewritten, the link kept",
+        ("tests/test_pin.py::test_a_symlinked_file_is_pinned_through_the_link",),
+    ),
+    Mutant(
+        "pin-owner-lost",
+        "src/whichtag/files/writer.py",
+        "        os.fchown(descriptor, info.st_uid, info.st_gid)\n",
+        "        pass\n",
+        "pin keeps a file's owner and group",
+        ("tests/test_pin.py::test_owner_group_and_mode_are_kept",),
+    ),
+    Mutant(
+        "pin-splits-hard-links",
+        "src/whichtag/files/writer.py",
+        "    if info.st_nlink > 1:\n",
+        "    if False:\n",
+        "pin keeps hard-linked names one file",
+        ("tests/test_pin.py::test_hard_links_stay_one_file",),
+    ),
+    Mutant(
+        "pin-mode-lost",
+        "src/whichtag/files/writer.py",
+        "        os.fchmod(descriptor, stat.S_IMODE(info.st_mode))  # after fchown",
+        "        pass\n",
+        "pin keeps a file's mode",
+        ("tests/test_pin.py::test_owner_group_and_mode_are_kept",),
+    ),
+    Mutant(
+        "diff-without-no-newline-marker",
+        "src/whichtag/files/diff.py",
+        'lines += [line + "\\n", "\\\\ No newline at end of file\\n"]',
+        "lines.append(line)",
+        "pin's diffs are valid patches (\\ No newline at end of file)",
+        ("tests/test_pin.py::test_the_diff_of_a_file_without_a_final_newline_applies",),
     ),
 ]
