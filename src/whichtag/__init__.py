@@ -25,6 +25,7 @@ from whichtag.answer.outdated import InUse, Outdated, check_outdated
 from whichtag.answer.results import Group, Result, TagError, TagMap
 from whichtag.auth.credentials import Credentials
 from whichtag.errors import WhichtagError
+from whichtag.files.policy import Policy, load_policy
 from whichtag.names.reference import Reference, parse_reference
 from whichtag.names.versions import version_name
 
@@ -37,6 +38,7 @@ __all__ = [
     "InUse",
     "Options",
     "Outdated",
+    "Policy",
     "Reference",
     "Result",
     "TagError",
@@ -46,6 +48,7 @@ __all__ = [
     "check_outdated",
     "find_same_tags",
     "find_same_tags_sync",
+    "load_policy",
     "parse_reference",
     "tag_map",
     "tag_map_sync",
