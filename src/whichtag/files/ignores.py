@@ -87,7 +87,10 @@ def sort_references(text: str, scan: Scan, policy: Policy) -> Kept:
     silenced: set[str] = set()
     for where in scan.unpinnable:
         number = _line_of(where)
-        if number is not None and is_ignored(lines, [number], trailing=trailing):
+        candidates = [number] if number is not None else []
+        if number is not None and not trailing and number < len(lines):
+            candidates += arg_lines(lines, number)
+        if candidates and is_ignored(lines, candidates, trailing=trailing):
             silenced.add(where)
             kept.ignored_unknown += 1
         else:
@@ -98,6 +101,21 @@ def sort_references(text: str, scan: Scan, policy: Policy) -> Kept:
         if not any(warning.startswith(f"{where}: ") for where in silenced)
     ]
     return kept
+
+
+_VARIABLE_RE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_ARG_RE = re.compile(r"\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:[=\s]|$)", re.IGNORECASE)
+
+
+def arg_lines(lines: list[str], number: int) -> list[int]:
+    """The lines (0-based) before Dockerfile line ``number`` declaring an ``ARG`` its
+    variables name: an ignore comment above the ``ARG`` that makes a reference ignores it."""
+    names = set(_VARIABLE_RE.findall(lines[number]))
+    return [
+        index
+        for index in range(number)
+        if (arg := _ARG_RE.match(lines[index])) is not None and arg[1] in names
+    ]
 
 
 def _line_of(where: str) -> int | None:

@@ -20,7 +20,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from whichtag.names.reference import Reference
+from whichtag.names.reference import DOCKER_HUB, Reference
 
 #: characters a pattern may hold: those of references, and ``*``
 _PATTERN_CHARS_RE = re.compile(r"[A-Za-z0-9._\-/:@*\[\]]+")
@@ -71,10 +71,12 @@ def compile_pattern(text: str) -> Pattern:
 
 def forms(reference: Reference, written: str | None, with_tag: bool) -> list[str]:
     """The spellings a pattern is tried on: as written (without its digest), familiar
-    (``nginx``) and normalised (``docker.io/library/nginx``); with the tag
-    (``latest`` where none is written and no digest either) or without it."""
+    (``nginx``), Docker Hub's ``library/nginx``, and normalised (``docker.io/library/nginx``);
+    with the tag (``latest`` where none is written and no digest either) or without it."""
     bare = dataclasses.replace(reference, tag=None, digest=None)
     names = [bare.familiar, bare.name]
+    if reference.registry == DOCKER_HUB:
+        names.insert(1, reference.repository)  # library/nginx, as docker pull reads it
     if written is not None:
         name = written.split("@", 1)[0]
         last = name.rsplit("/", 1)[-1]
