@@ -233,7 +233,9 @@ def test_versioning_reads_its_groups_and_nothing_else() -> None:
     )
     assert grammar.parse("1.2").numbers == (1, 2)  # type: ignore[union-attr]
     assert grammar.parse("latest") is None and grammar.parse("1") is None
-    assert grammar.parse("1." + "1" * MAX_TAG_LENGTH) is None
+    long_variant = "1.2-" + "a" * (MAX_TAG_LENGTH - 4)
+    assert grammar.parse(long_variant) is not None  # 128 characters: read
+    assert grammar.parse(long_variant + "a") is None  # past the registry's limit: never
 
 
 def test_a_hostile_versioning_expression_costs_linear_time() -> None:
@@ -387,6 +389,12 @@ def test_versioning_decides_which_tags_are_versions(
     assert own["updates"] == {"patch": None, "minor": "1.1.0", "major": None}, own
     assert own["policy"]["versioning"].startswith("^(?P<major>")
     assert result.code == EXIT_OK, result.err
+    # a version name the repository's grammar does not read is no version name there: with
+    # version tags listed, its updates cannot be told
+    stray = _outdated(run, tmp_path, rule, f"{plain.host}/policy/stray:5.0", fail_on="patch")
+    [unread] = _answers(stray)
+    assert unread["version"] == "5.0" and unread["updates"]["major"] is None
+    assert stray.code == EXIT_INCOMPLETE, stray.err
 
 
 def test_ignored_references_are_never_asked(
@@ -409,7 +417,11 @@ def test_ignored_references_are_never_asked(
 
 
 def test_pin_json_lists_ignored_and_kept_references_and_check_passes(
-    plain: Seeded, history: dict[str, str], run: Run, tmp_path: Path
+    plain: Seeded,
+    history: dict[str, str],
+    run: Run,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     digest = history["2.0.0"]
     compose = tmp_path / "compose.yaml"
@@ -441,9 +453,13 @@ def test_pin_json_lists_ignored_and_kept_references_and_check_passes(
     assert "image: frontend\n" in after and "2.0.0  # whichtag: ignore\n" in after
     check = run("pin", "--check", "--config", str(config), str(compose))
     assert check.code == EXIT_OK and check.out == "", check.err
+    monkeypatch.chdir(tmp_path)  # the repository's own .whichtag.yaml, found
+    found = run("pin", "--check", str(compose))
+    assert found.code == EXIT_OK and "by .whichtag.yaml and comments" in found.err, found.err
     # without the policy file the placeholder is asked, and does not exist
     bare = run("pin", "--check", "--no-config", str(compose))
     assert bare.code == EXIT_PIN_FAILED, bare.err
+    assert "frontend" in bare.err and "ignored by comments" in bare.err
 
 
 def test_dry_run_and_check_show_what_pin_would_write(

@@ -347,7 +347,8 @@ def _judge(answer: Outdated, tags: list[str], versions: dict[str, Version]) -> N
     rule = answer.rule
     parse = rule.versioning.parse if rule is not None and rule.versioning is not None else None
     prerelease = rule.prerelease if rule is not None else None
-    if answer.version is not None:
+    # a version name the repository's own grammar does not read is judged as no name at all
+    if answer.version is not None and (parse is None or parse(answer.version) is not None):
         family = _family_tags(answer.version, versions, parse)
         answer.newer = newer_releases(answer.version, family, parse, prerelease)
         answer.updates = update_kinds(answer.version, family, parse, prerelease)
