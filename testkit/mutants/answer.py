@@ -332,4 +332,21 @@ MUTANTS: list[Mutant] = [
         "a listed tag that cannot be a version outdated asks about is not read by the grammar",
         ("tests/test_verdicts.py::test_tags_that_cannot_matter_are_not_read",),
     ),
+    # -- policy file, ignores, what a check counts ----
+    Mutant(
+        "track-not-applied",
+        OUTDATED,
+        "        apply_track(answer, rule.track)\n",
+        "        pass\n",
+        "a policy rule's track caps an answer's updates and newer releases",
+        ("tests/test_policy.py::test_track_caps_updates_newer_and_fail_on",),
+    ),
+    Mutant(
+        "versioning-not-used-for-the-listing",
+        OUTDATED,
+        "work = read_versions(listed, set(), rule.versioning.parse)",
+        "work = read_versions(listed, self.own_tags.get(key, set()))",
+        "a repository's own version grammar decides which of its tags are versions",
+        ("tests/test_policy.py::test_versioning_decides_which_tags_are_versions",),
+    ),
 ]

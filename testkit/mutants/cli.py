@@ -170,9 +170,9 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "check-passes-over-unpinnable",
         "src/whichtag/cli/pin.py",
-        "    if args.check and (changed or unpinnable):\n",
-        "    if args.check and changed:\n",
-        "pin --check never passes over a reference it could not pin",
+        "    return EXIT_INCOMPLETE if unread or unknown else EXIT_OK\n",
+        "    return EXIT_INCOMPLETE if unread else EXIT_OK\n",
+        "pin --check never passes over a reference it cannot know (3: cannot tell)",
         ("tests/test_pin.py::test_check_never_passes_over_a_reference_it_cannot_pin",),
     ),
     # -- whichtag outdated -------------------------------------------------------------------------
@@ -286,5 +286,49 @@ MUTANTS: list[Mutant] = [
             "tests/test_verdicts.py::test_local_fail_on_stale_cannot_tell_is_3",
             "tests/test_local.py::test_a_tag_made_locally_is_matched_by_image_id",
         ),
+    ),
+    # -- policy file, ignores, what a check counts ----
+    Mutant(
+        "unknown-reference-looks-like-drift",
+        "src/whichtag/cli/pin.py",
+        "    if args.check and changed:\n",
+        "    if args.check and (changed or unknown):\n",
+        "a reference that cannot be known makes pin --check cannot tell (3), not drift (1)",
+        (
+            "tests/test_pin.py::test_check_never_passes_over_a_reference_it_cannot_pin",
+            "tests/test_pin.py::test_pin_rewrites_exactly_the_references",
+        ),
+    ),
+    Mutant(
+        "diff-shown-when-pin-would-write-nothing",
+        "src/whichtag/cli/pin.py",
+        "    elif args.check or args.dry_run:\n",
+        "    if args.check or args.dry_run:\n",
+        "--check and --dry-run show no diff when a reference fails (pin writes nothing)",
+        ("tests/test_policy.py::test_dry_run_and_check_show_what_pin_would_write",),
+    ),
+    Mutant(
+        "outdated-asks-ignored-references",
+        "src/whichtag/cli/outdated.py",
+        "        if self.policy.ignores(reference, text):\n",
+        "        if False:\n",
+        "outdated never asks a reference the policy file ignores",
+        ("tests/test_policy.py::test_ignored_references_are_never_asked",),
+    ),
+    Mutant(
+        "no-config-reads-the-file",
+        "src/whichtag/cli/policy.py",
+        '    if getattr(args, "no_config", False):\n',
+        "    if False:\n",
+        "--no-config reads no policy file",
+        ("tests/test_policy.py::test_pin_json_lists_ignored_and_kept_references_and_check_passes",),
+    ),
+    Mutant(
+        "pin-false-asked-by-pin",
+        "src/whichtag/cli/pin.py",
+        "        return [found for found in self.found if found not in self.not_pinned]",
+        "        return list(self.found)",
+        "pin leaves a pin: false reference as written",
+        ("tests/test_policy.py::test_pin_json_lists_ignored_and_kept_references_and_check_passes",),
     ),
 ]
