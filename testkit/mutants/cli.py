@@ -331,4 +331,12 @@ MUTANTS: list[Mutant] = [
         "pin leaves a pin: false reference as written",
         ("tests/test_policy.py::test_pin_json_lists_ignored_and_kept_references_and_check_passes",),
     ),
+    Mutant(
+        "engine-ignores-the-policy",
+        "src/whichtag/cli/outdated.py",
+        '            if self.policy.ignores(use.reference, use.place.get("reference")):\n',
+        "            if False:\n",
+        "the policy file's ignore: applies to the engine's running containers too",
+        (f"{OUTDATED_TESTS}test_engine_a_running_container_whose_tag_moved",),
+    ),
 ]

@@ -7,7 +7,8 @@ use) with every place it is used; a table on a terminal, plain lines otherwise, 
 with ``--json``, or the Prometheus text format with ``--format prometheus``; ``--output FILE``
 writes any of them atomically. Exit codes: 0 everything checked and no gate tripped, 1 the
 ``--fail-on`` condition holds for some image (reported even when other parts are unknown),
-2 usage, 3 cannot tell.
+2 usage or a policy file that is not one (``.whichtag.yaml``: ``--config``, ``--no-config``),
+3 cannot tell.
 """
 
 from __future__ import annotations
@@ -276,7 +277,7 @@ async def _check(
     if args.engine:
         from whichtag.local.running import engine_uses
 
-        places.uses += await engine_uses(_note, places.skip)
+        places.add_uses(await engine_uses(_note, places.skip))
     say_ignored(places.ignored, policy)
     if not places.uses:  # an engine running nothing, a folder without images: nothing is old
         say(sys.stderr, "whichtag: no image in use found")
@@ -314,6 +315,14 @@ class _Places:
             self.ignored += 1
             return
         self.uses.append(InUse(reference, {**place, "reference": text}, **known))
+
+    def add_uses(self, uses: list[InUse]) -> None:
+        """Places found already parsed (the engine's containers), less those ignored."""
+        for use in uses:
+            if self.policy.ignores(use.reference, use.place.get("reference")):
+                self.ignored += 1
+            else:
+                self.uses.append(use)
 
     def from_files(self, paths: list[str]) -> None:
         read, unread = read_all(paths, self.policy)  # warns about each entry it cannot read
