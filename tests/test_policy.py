@@ -600,3 +600,19 @@ def test_pin_then_check_agree_on_the_corpus(
     final = run("pin", "--check", ".")
     assert final.code == EXIT_OK and final.out == "", final.err
     assert "warning" not in final.err and final.err.count("note:") == 1
+
+
+def test_ignore_comments_cost_linear_time_on_a_hostile_dockerfile() -> None:
+    """20,000 FROMs built from variables, each under an ignore comment or not, beside 20,000
+    ARGs: the filter looks each warning and ARG up (was a scan of every warning for every
+    ignored place, and of every line above for every ARG: about 10^8 steps)."""
+    count = 20_000
+    text = "".join(f"ARG X{i}\n" for i in range(count)) + "".join(
+        f"# whichtag: ignore\nFROM ${{X{i}}} AS s{i}\nFROM $Q AS t{i}\n" for i in range(count)
+    )
+    scan = find_references("Dockerfile", text)
+    started = time.monotonic()
+    kept = sort_references(text, scan, Policy())
+    assert time.monotonic() - started < 2
+    assert kept.ignored_unknown == count and len(kept.unpinnable) == count
+    assert len(kept.warnings) == count and all("$Q" in warning for warning in kept.warnings)

@@ -377,7 +377,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ignore-comment-above-the-arg-unread",
         "src/whichtag/files/ignores.py",
-        "            candidates += arg_lines(lines, number)\n",
+        "            candidates += arg_lines(lines, number, args)\n",
         "            pass\n",
         "a comment above the ARG that makes a reference ignores it",
         ("tests/test_policy.py::test_ignore_comments_in_each_format",),
@@ -404,8 +404,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ignored-unknown-still-warned",
         "src/whichtag/files/ignores.py",
-        '        if not any(warning.startswith(f"{where}: ") for where in silenced)\n',
-        "        if True\n",
+        "        if warning[:at] in places:\n",
+        "        if False:\n",
         "an ignored reference is silent: its warning is not printed",
         (
             "tests/test_policy.py::test_ignore_comments_in_each_format",
