@@ -275,4 +275,12 @@ MUTANTS: list[Mutant] = [
         "a versioning expression never reads a tag past the registry's 128 characters",
         ("tests/test_policy.py::test_versioning_reads_its_groups_and_nothing_else",),
     ),
+    Mutant(
+        "pattern-on-a-backtracking-engine",
+        "src/whichtag/names/patterns.py",
+        'return Pattern(text, names_tag(text), re2.compile("".join(parts), options))',
+        'return Pattern(text, names_tag(text), re.compile("".join(parts)))',
+        "a pattern runs in linear time (RE2), whatever its stars",
+        ("tests/test_policy.py::test_a_pattern_costs_linear_time",),
+    ),
 ]
