@@ -13,6 +13,8 @@ names a group of tags you already have:
     '25.0.4_7-jdk'
 """
 
+from typing import TYPE_CHECKING, Any
+
 from whichtag.answer.client import (
     Client,
     find_same_tags,
@@ -25,11 +27,24 @@ from whichtag.answer.outdated import InUse, Outdated, check_outdated
 from whichtag.answer.results import Group, Result, TagError, TagMap
 from whichtag.auth.credentials import Credentials
 from whichtag.errors import WhichtagError
-from whichtag.files.policy import Policy, load_policy
 from whichtag.names.reference import Reference, parse_reference
 from whichtag.names.versions import version_name
 
+if TYPE_CHECKING:
+    from whichtag.files.policy import Policy, load_policy
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``load_policy`` and ``Policy``, imported when first asked for (PyYAML and RE2 are not
+    needed for ``whichtag --help``)."""
+    if name in ("Policy", "load_policy"):
+        from whichtag.files import policy
+
+        return getattr(policy, name)
+    raise AttributeError(f"module 'whichtag' has no attribute {name!r}")
+
 
 __all__ = [
     "Client",
