@@ -414,6 +414,7 @@ def test_engine_a_running_container_whose_tag_moved(
     engine: tuple[PodmanService, dict[str, str]],
     run: Run,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     service, digests = engine
     monkeypatch.setenv("DOCKER_HOST", service.docker_host)
@@ -431,6 +432,12 @@ def test_engine_a_running_container_whose_tag_moved(
     assert len(place["id"]) == 64
     failing = run("outdated", "--engine", "--fail-on", "stale")
     assert failing.code == 1 and "--fail-on stale" in failing.err
+    # the policy file's ignore: applies to running containers too: never asked
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(f"ignore: ['{history.registry.host}/app/*']\n")
+    ignored = run("outdated", "--engine", "--json", "--fail-on", "stale", "--config", str(policy))
+    assert ignored.code == 0 and ignored.out == "", ignored.err
+    assert "1 reference(s) ignored by policy.yaml" in ignored.err
 
 
 def test_an_engine_image_that_cannot_be_inspected_is_a_place_not_asked(

@@ -30,7 +30,7 @@ from whichtag.cli.pin import (
     _write_all,
     read_file_work,
 )
-from whichtag.errors import EXIT_OK, EXIT_USAGE
+from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from whichtag.files.pinning import find_references, rewrite
 from whichtag.names.reference import parse_reference
 
@@ -68,6 +68,7 @@ def test_pin_rewrites_exactly_the_references(
     directory, digests = workdir
     paths = [str(directory / name) for name in FILES]
     result = run("pin", *paths)
+    # every reference is known (FROM ${BASE} through its ARG default), so pin exits 0
     assert result.code == EXIT_OK, result.err
     for name in FILES:
         expected = _fill((DATA / "expected" / name).read_text(), plain.host, digests)
@@ -104,7 +105,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(
     directory, digests = workdir
     before = (directory / "Dockerfile").read_bytes()
     result = run("pin", "--dry-run", str(directory / "Dockerfile"))
-    assert result.code == EXIT_OK, result.err
+    assert result.code == EXIT_OK, result.err  # FROM ${BASE} is known by its ARG default
     assert (directory / "Dockerfile").read_bytes() == before
     assert "+FROM --platform=linux/amd64 " in result.out
     assert digests["fluent/fluentd:latest"] in result.out
@@ -353,8 +354,14 @@ def test_compose_image_with_build_names_the_built_image(
     )
     result = run("pin", "--check", str(path))
     assert result.code == 1, result.err  # db is unpinned; app and cache are not errors
-    assert result.err.count("builds; left alone") == 2
-    assert "not found" not in result.err
+    # one note for the run, naming both places; not a warning, and not counted
+    assert result.err.count("note: 2 compose image(s) beside build:") == 1, result.err
+    assert "warning" not in result.err and "not found" not in result.err
+    assert f"{path}:3" in result.err and f"{path}:8" in result.err
+    (tmp_path / "other.yaml").write_text(f"services:\n  app:\n    image: {missing}\n    build: .\n")
+    both = run("pin", "--check", str(path), str(tmp_path / "other.yaml"))
+    assert both.err.count("note:") == 1 and "3 compose image(s)" in both.err, both.err
+    assert run("pin", "--check", str(tmp_path / "other.yaml")).code == EXIT_OK
 
 
 def test_check_tells_drift_from_a_check_that_could_not_run(
@@ -445,18 +452,18 @@ def test_check_never_passes_over_a_reference_it_cannot_pin(
     plain: Seeded, tmp_path: Path, run: Run
 ) -> None:
     """A FROM built from an ARG without a default (only --build-arg gives it) and a reference
-    split over lines are warned about, and --check counts them as unpinned instead of
-    passing."""
+    split over lines are warned about, and --check cannot tell (3) instead of passing, or
+    calling them drift (1)."""
     pinned = f"{plain.host}/fluent/fluentd:latest@{plain.fluentd['latest']}"
     path = tmp_path / "Dockerfile"
     path.write_text(f"ARG BASE\nFROM ${{BASE}}\nFROM {pinned}\n")
     result = run("pin", "--check", str(path))
-    assert result.code == EXIT_UNPINNED, result.err
+    assert result.code == EXIT_INCOMPLETE, result.err
     assert "$BASE has no value here" in result.err and "not pinned" in result.err
     compose = tmp_path / "compose.yaml"
     compose.write_text(f'services:\n  web:\n    image: "{pinned[:20]}\n      {pinned[20:]}"\n')
     folded = run("pin", "--check", str(compose))
-    assert folded.code == EXIT_UNPINNED, folded.err
+    assert folded.code == EXIT_INCOMPLETE, folded.err
     assert "not written on one line" in folded.err
 
 

@@ -19,8 +19,7 @@ from testkit.registry import RegistryProcess
 from testkit.seed import Pusher
 
 from conftest import CliRun, Seeded, named_hosts
-from whichtag.cli.pin import EXIT_UNPINNED
-from whichtag.errors import EXIT_OK
+from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK
 from whichtag.files.pinning import find_references
 from whichtag.names.reference import parse_reference
 
@@ -89,7 +88,7 @@ def test_the_variables_corpus_round_trip_against_a_registry(
         placed = {name: _placed(name, root) for name in EXPECTED}
         with Front(registry.host, override=served.route, port=443, tls=served.context):
             first = run("pin", str(root))
-            assert first.code == EXIT_OK, first.err
+            assert first.code == EXIT_INCOMPLETE, first.err
             assert "kube-prometheus-stack/templates: Helm templates are not read" in first.err
             for name, path in placed.items():
                 source = (CORPUS / name).read_text().splitlines(keepends=True)
@@ -101,10 +100,10 @@ def test_the_variables_corpus_round_trip_against_a_registry(
                 if path.suffix in (".yml", ".yaml"):
                     assert list(yaml.safe_load_all(path.read_text()))
             again = run("pin", str(root))
-            assert again.code == EXIT_OK and again.out == "", again.err  # a no-op
+            assert again.code == EXIT_INCOMPLETE and again.out == "", again.err  # a no-op
             check = run("pin", "--check", str(root))
-            assert check.code == EXIT_UNPINNED and check.out == ""  # kubectl's empty tag only
-            assert "1 reference(s) unpinned" in check.err
+            assert check.code == EXIT_INCOMPLETE and check.out == ""  # kubectl's empty tag only
+            assert "1 reference(s) cannot be known" in check.err
             others = [str(path) for name, path in placed.items() if "prometheus-stack" not in name]
             assert run("pin", "--check", *others).code == EXIT_OK
             outdated = run("outdated", str(root), "--json")
@@ -150,7 +149,7 @@ def test_a_global_arg_default_is_pinned_in_its_arg_line(
         "COPY --from=${LOCAL} /a /b\n"  # not redeclared in this stage: not known
     )
     result = run("pin", str(path))
-    assert result.code == EXIT_OK, result.err
+    assert result.code == EXIT_INCOMPLETE, result.err
     lines = path.read_text().splitlines()
     assert lines[0] == f'ARG BASE="{host}/library/nginx:1.27@{nginx["1.27"]}"'
     assert lines[1:] == [
@@ -167,7 +166,7 @@ def test_a_global_arg_default_is_pinned_in_its_arg_line(
     assert "Dockerfile:6:" in result.err and "Dockerfile:9:" in result.err
     assert "Dockerfile:8:" not in result.err
     check = run("pin", "--check", str(path))
-    assert check.code == EXIT_UNPINNED and "3 reference(s) unpinned" in check.err
+    assert check.code == EXIT_INCOMPLETE and "3 reference(s) cannot be known" in check.err
 
 
 def test_defaults_in_from_lines_expand_as_buildkit_expands_them(
@@ -187,7 +186,7 @@ def test_defaults_in_from_lines_expand_as_buildkit_expands_them(
         f"FROM ${{EMPTY-{host}/library/nginx:latest}} AS d\n"  # EMPTY is set: the image is ""
     )
     result = run("pin", str(path))
-    assert result.code == EXIT_OK, result.err
+    assert result.code == EXIT_INCOMPLETE, result.err
     assert path.read_text().splitlines() == [
         "ARG EMPTY=",
         "ARG UNSET",
@@ -222,9 +221,9 @@ def test_a_version_arg_is_pinned_on_its_one_from_line(
     )
     two.write_text(before)
     shared = run("pin", str(two))
-    assert shared.code == EXIT_OK and two.read_text() == before
+    assert shared.code == EXIT_INCOMPLETE and two.read_text() == before
     assert "ARG VERSION supplies part of" in shared.err and "Dockerfile:3:" in shared.err
-    assert run("pin", "--check", str(two)).code == EXIT_UNPINNED
+    assert run("pin", "--check", str(two)).code == EXIT_INCOMPLETE
 
 
 def test_compose_defaults_hold_the_digest(
@@ -232,7 +231,7 @@ def test_compose_defaults_hold_the_digest(
 ) -> None:
     """``nginx:${TAG:-1.27}`` becomes ``nginx:${TAG:-1.27@sha256:…}`` (setting TAG still
     works), ``${IMAGE:-nginx:1.27}`` gets the digest inside its default, ``${TAG-…}`` too; a
-    variable without a default cannot be known and is counted unpinned."""
+    variable without a default cannot be known: the run cannot tell (3)."""
     host = plain.host
     compose = tmp_path / "compose.yaml"
     compose.write_text(
@@ -257,7 +256,7 @@ def test_compose_defaults_hold_the_digest(
     unknown.parent.mkdir()
     unknown.write_text(f"services:\n  a:\n    image: {host}/library/nginx:${{TAG}}\n")
     check = run("pin", "--check", str(unknown))
-    assert check.code == EXIT_UNPINNED and "no default" in check.err
+    assert check.code == EXIT_INCOMPLETE and "no default" in check.err
 
 
 def _chart(root: Path, values: str, template: str, app: str = "1.27") -> Path:
@@ -296,7 +295,7 @@ def test_helm_values_digest_key_tag_key_and_app_version(
         ),
     )
     result = run("pin", str(tmp_path / "web"))
-    assert result.code == EXIT_OK, result.err
+    assert result.code == EXIT_INCOMPLETE, result.err  # sidecar.other's tag cannot be known
     assert values.read_text().splitlines() == [
         "image:",
         f"  registry: {host}",

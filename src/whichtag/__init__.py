@@ -13,6 +13,8 @@ names a group of tags you already have:
     '25.0.4_7-jdk'
 """
 
+from typing import TYPE_CHECKING, Any
+
 from whichtag.answer.client import (
     Client,
     find_same_tags,
@@ -29,7 +31,21 @@ from whichtag.errors import WhichtagError
 from whichtag.names.reference import Reference, parse_reference
 from whichtag.names.versions import version_name
 
+if TYPE_CHECKING:
+    from whichtag.files.policy import Policy, load_policy
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``load_policy`` and ``Policy``, imported when first asked for (PyYAML and RE2 are not
+    needed for ``whichtag --help``)."""
+    if name in ("Policy", "load_policy"):
+        from whichtag.files import policy
+
+        return getattr(policy, name)
+    raise AttributeError(f"module 'whichtag' has no attribute {name!r}")
+
 
 __all__ = [
     "Client",
@@ -38,6 +54,7 @@ __all__ = [
     "InUse",
     "Options",
     "Outdated",
+    "Policy",
     "Reference",
     "Result",
     "Rules",
@@ -49,6 +66,7 @@ __all__ = [
     "check_outdated",
     "find_same_tags",
     "find_same_tags_sync",
+    "load_policy",
     "parse_reference",
     "plan_upgrades",
     "tag_map",

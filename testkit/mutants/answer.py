@@ -262,8 +262,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "floor-not-used",
         OUTDATED,
-        "    if answer.version_floor is not None:\n        answer.updates",
-        "    if False:\n        answer.updates",
+        "        if answer.version_floor is not None:\n            answer.updates",
+        "        if False:\n            answer.updates",
         "an image of unknown version is judged above the version tag it was pulled as",
         ("tests/test_verdicts.py::test_a_rebuilt_tag_is_judged_above_its_version_floor",),
     ),
@@ -382,5 +382,22 @@ MUTANTS: list[Mutant] = [
         "        return listed",
         "a hostile listing is read by the version grammar within the time limit",
         ("tests/test_upgrade.py::test_a_hostile_tag_list_keeps_to_the_time_limit",),
+    ),
+    # -- policy file, ignores, what a check counts ----
+    Mutant(
+        "track-not-applied",
+        OUTDATED,
+        "        apply_track(answer, rule.track)\n",
+        "        pass\n",
+        "a policy rule's track caps an answer's updates and newer releases",
+        ("tests/test_policy.py::test_track_caps_updates_newer_and_fail_on",),
+    ),
+    Mutant(
+        "versioning-not-used-for-the-listing",
+        OUTDATED,
+        "work = read_versions(listed, set(), rule.versioning.parse)",
+        "work = read_versions(listed, self.own_tags.get(key, set()))",
+        "a repository's own version grammar decides which of its tags are versions",
+        ("tests/test_policy.py::test_versioning_decides_which_tags_are_versions",),
     ),
 ]

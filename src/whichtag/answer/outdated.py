@@ -35,6 +35,7 @@ from whichtag.errors import WhichtagError
 from whichtag.names.reference import Reference
 from whichtag.names.versions import (
     Newer,
+    Parse,
     Updates,
     Version,
     newer_releases,
@@ -47,6 +48,7 @@ from whichtag.names.versions import (
 
 if TYPE_CHECKING:
     from whichtag.answer.client import Client
+    from whichtag.files.policy import ImageRule, Policy
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class Outdated:
     # the tags asked that point at the digest in use (a scan's answer: the version tags and
     # the places' own), so that a change event can say "also 1.27, stable"
     aliases: list[str] = field(default_factory=list, repr=False)
+    # the policy file's rule for this repository (its images: entry), when one matched
+    rule: ImageRule | None = field(default=None, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -137,6 +141,7 @@ class Outdated:
             "where": self.where,
             "complete": self.complete,
             "errors": self.errors,
+            "policy": self.rule.to_json() if self.rule is not None else None,
         }
 
 
@@ -144,9 +149,14 @@ def _message(error: WhichtagError) -> str:
     return error.cli_message or error.message
 
 
-async def check_outdated(client: Client, uses: list[InUse]) -> list[Outdated]:
-    """One answer per distinct image in use, in the order the images were first met."""
-    run = _Run(client)
+async def check_outdated(
+    client: Client, uses: list[InUse], *, policy: Policy | None = None
+) -> list[Outdated]:
+    """One answer per distinct image in use, in the order the images were first met;
+    ``policy`` (a policy file, :func:`whichtag.load_policy`): its ``images:`` rules (track,
+    prerelease, versioning) apply to the answers (its ``ignore:`` is the caller's to apply
+    to ``uses``: an ignored reference is never asked)."""
+    run = _Run(client, policy)
     # every repository's listing starts now, alongside the HEADs that name the images in use
     repositories = {(use.reference.registry, use.reference.repository): use for use in uses}
     listings = [
@@ -199,15 +209,18 @@ def may_matter(tag: str, own: set[str]) -> bool:
     return any(mine[:1] == first for mine in own)
 
 
-async def read_versions(tags: list[str], own: set[str]) -> dict[str, Version]:
+async def read_versions(
+    tags: list[str], own: set[str], parse: Parse | None = None
+) -> dict[str, Version]:
     """The version tags of a listing that may matter (:func:`may_matter`), read in chunks
     that yield to the event loop, so that a deadline can stop a hostile listing (100,000
-    long tags the grammar reads at every dash)."""
+    long tags the grammar reads at every dash). With ``parse`` (a policy file's
+    ``versioning``) every tag it reads is a version, and no other."""
     versions: dict[str, Version] = {}
     for start in range(0, len(tags), PARSE_CHUNK):
         for tag in tags[start : start + PARSE_CHUNK]:
-            if may_matter(tag, own):
-                version = parse_version(tag)
+            if parse is not None or may_matter(tag, own):
+                version = (parse or parse_version)(tag)
                 if version is not None:
                     versions[tag] = version
         await asyncio.sleep(0)
@@ -217,8 +230,9 @@ async def read_versions(tags: list[str], own: set[str]) -> dict[str, Version]:
 class _Run:
     """One run's questions, each tag's digest asked once however many places use it."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, policy: Policy | None = None) -> None:
         self.client = client
+        self.policy = policy
         self._now: dict[Reference, asyncio.Future[str]] = {}
         self._versions: dict[tuple[str, str], asyncio.Future[dict[str, Version]]] = {}
         # every tag the run's places use, per repository: with the version tags, the one set
@@ -237,11 +251,19 @@ class _Run:
         grammar is work a deadline must be able to stop)."""
         key = (reference.registry, reference.repository)
         if key not in self._versions:
-            work = read_versions(listed, self.own_tags.get(key, set()))
+            rule = self.rule(reference)
+            if rule is not None and rule.versioning is not None:
+                work = read_versions(listed, set(), rule.versioning.parse)
+            else:
+                work = read_versions(listed, self.own_tags.get(key, set()))
             self._versions[key] = asyncio.ensure_future(
                 with_deadline(work, self.client.options.timeout)
             )
         return await asyncio.shield(self._versions[key])
+
+    def rule(self, reference: Reference) -> ImageRule | None:
+        """The policy's rule for the reference's repository."""
+        return self.policy.rule_for(reference) if self.policy is not None else None
 
     async def identity(self, use: InUse) -> str | WhichtagError:
         """What names the image in use: its digest (asked of the registry for a bare tag),
@@ -265,6 +287,7 @@ class _Run:
             digest,
             where=[use.place for use in uses],
             place_tags=[use.reference.tag for use in uses],
+            rule=self.rule(first),
         )
         tags = list(dict.fromkeys(use.reference.tag for use in uses if use.reference.tag))
         try:
@@ -352,26 +375,48 @@ class _Run:
 def _judge(answer: Outdated, tags: list[str], versions: dict[str, Version]) -> None:
     """The newer releases: by the version name; without one, above the version tag the
     image was pulled as (its floor); without either, unknown whenever the repository has
-    version tags at all (a ``latest`` whose digest no version tag names any more)."""
-    if answer.version is not None:
-        family = _family_tags(answer.version, versions)
-        answer.newer = newer_releases(answer.version, family)
-        answer.updates = update_kinds(answer.version, family)
-        return
-    answer.version_floor = next(
-        (tag for tag in tags if tag in versions or parse_version(tag)), None
-    )
-    if answer.version_floor is not None:
-        answer.updates = updates_above_floor(
-            answer.version_floor, _family_tags(answer.version_floor, versions)
+    version tags at all (a ``latest`` whose digest no version tag names any more). Then
+    the policy's rule: its grammar and pre-release choice here, its track after."""
+    rule = answer.rule
+    parse = rule.versioning.parse if rule is not None and rule.versioning is not None else None
+    prerelease = rule.prerelease if rule is not None else None
+    # a version name the repository's own grammar does not read is judged as no name at all
+    if answer.version is not None and (parse is None or parse(answer.version) is not None):
+        family = _family_tags(answer.version, versions, parse)
+        answer.newer = newer_releases(answer.version, family, parse, prerelease)
+        answer.updates = update_kinds(answer.version, family, parse, prerelease)
+    else:
+        answer.version_floor = next(
+            (tag for tag in tags if tag in versions or (parse or parse_version)(tag)), None
         )
-    elif versions:
-        answer.updates = Updates(unsure="major")
+        if answer.version_floor is not None:
+            answer.updates = updates_above_floor(
+                answer.version_floor,
+                _family_tags(answer.version_floor, versions, parse),
+                parse,
+                prerelease,
+            )
+        elif versions:
+            answer.updates = Updates(unsure="major")
+    if rule is not None:
+        apply_track(answer, rule.track)
 
 
-def _family_tags(version: str, versions: dict[str, Version]) -> list[str]:
+def apply_track(answer: Outdated, track: str) -> None:
+    """A policy's ``track``: the updates and newer releases beyond it are left out (null in
+    JSON), so ``--fail-on`` never trips on them; ``policy.track`` in JSON says why."""
+    answer.updates = answer.updates.tracked(track)
+    if track != "major":
+        answer.newer = dataclasses.replace(
+            answer.newer, major=None, minor=answer.newer.minor if track == "minor" else None
+        )
+
+
+def _family_tags(
+    version: str, versions: dict[str, Version], parse: Parse | None = None
+) -> list[str]:
     """The listed tags of the variant of ``version`` (cheap: already read)."""
-    current = parse_version(version)
+    current = (parse or parse_version)(version)
     if current is None:
         return []
     return [tag for tag, other in versions.items() if other.family == current.family]

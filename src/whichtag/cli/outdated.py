@@ -7,7 +7,8 @@ use) with every place it is used; a table on a terminal, plain lines otherwise, 
 with ``--json``, or the Prometheus text format with ``--format prometheus``; ``--output FILE``
 writes any of them atomically. Exit codes: 0 everything checked and no gate tripped, 1 the
 ``--fail-on`` condition holds for some image (reported even when other parts are unknown),
-2 usage, 3 cannot tell.
+2 usage or a policy file that is not one (``.whichtag.yaml``: ``--config``, ``--no-config``),
+3 cannot tell.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from whichtag.cli.command import run_command
 from whichtag.cli.flags import Parser, add_common_options
 from whichtag.cli.lookup import read_reference_lines
 from whichtag.cli.pin import read_all
+from whichtag.cli.policy import add_policy_options, policy_from, say_ignored
 from whichtag.cli.progress import Progress
 from whichtag.cli.settings import build_options
 from whichtag.cli.tables import short_digest, write_table
@@ -37,6 +39,7 @@ from whichtag.cli.terminal import say
 from whichtag.errors import EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, UsageError, WhichtagError
 from whichtag.files.guarded import UnsafeFile, read_regular_file
 from whichtag.files.pods import pod_images
+from whichtag.files.policy import Policy
 from whichtag.names.reference import parse_reference
 
 if TYPE_CHECKING:
@@ -55,12 +58,14 @@ EXAMPLES = """examples:
                                                     what the workloads' templates ask for
   whichtag outdated --engine --fail-on minor        exit 1 if a running image has a
                                                     minor or major update
+  whichtag outdated --fail-on minor --config .whichtag.yaml k8s/
+                                                    with a policy file (ignore:, track:)
   whichtag outdated --pods pods.json --format prometheus \\
       --output /var/lib/node_exporter/textfile/whichtag.prom
 
 exit codes: 0 everything checked, no gate tripped; 1 the --fail-on condition holds for some
-image; 2 usage; 3 cannot tell (something not checked). 1 wins over 3. (whichtag help
-exit-codes)
+image; 2 usage or a bad policy file; 3 cannot tell (something not checked). 1 wins over 3.
+(whichtag help exit-codes)
 """
 
 
@@ -96,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or bigger (major: a new major only; patch: any newer release); 3 when that cannot "
         "be told for an image",
     )
+    add_policy_options(parser)
     parser.add_argument(
         "--output",
         metavar="FILE",
@@ -128,7 +134,8 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     if args.output is not None:
         _check_output_folder(args.output)
     options = build_options(args, progress)
-    answers, skipped = asyncio.run(_check(args, options))
+    policy = policy_from(args)
+    answers, skipped = asyncio.run(_check(args, options, policy))
     if progress is not None:
         progress.clear()
     for answer in answers:
@@ -261,24 +268,27 @@ def _failing_words(fail_on: str) -> str:
     return f"with {bigger.get(fail_on, 'a major update')} (--fail-on {fail_on})"
 
 
-async def _check(args: argparse.Namespace, options: Options) -> tuple[list[Outdated], int]:
+async def _check(
+    args: argparse.Namespace, options: Options, policy: Policy
+) -> tuple[list[Outdated], int]:
     """The answers, and how many places could not be asked (each warned about)."""
     from whichtag.answer.client import Client
     from whichtag.answer.outdated import check_outdated
 
-    places = _Places()
+    places = _Places(policy)
     places.from_files(args.paths)
     places.from_list(args.file)
     places.from_pods(args.pods)
     if args.engine:
         from whichtag.local.running import engine_uses
 
-        places.uses += await engine_uses(_note, places.skip)
+        places.add_uses(await engine_uses(_note, places.skip))
+    say_ignored(places.ignored, policy)
     if not places.uses:  # an engine running nothing, a folder without images: nothing is old
         say(sys.stderr, "whichtag: no image in use found")
         return [], places.skipped
     async with Client(options) as client:
-        return await check_outdated(client, places.uses), places.skipped
+        return await check_outdated(client, places.uses, policy=policy), places.skipped
 
 
 def _note(line: str) -> None:
@@ -290,9 +300,11 @@ class _Places:
     parse, one pin's reader cannot resolve (an ARG, a template), a container that could not
     be read. Each is warned about and makes the answer incomplete, never a silent skip."""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: Policy | None = None) -> None:
         self.uses: list[InUse] = []
         self.skipped = 0
+        self.policy = policy or Policy()
+        self.ignored = 0  # by the policy file's ignore: and ignore comments: never asked
 
     def skip(self, line: str) -> None:
         say(sys.stderr, f"whichtag: warning: {line}")
@@ -304,13 +316,25 @@ class _Places:
         except WhichtagError as error:
             self.skip(f"{where_text(place)}: {error.message}")
             return
+        if self.policy.ignores(reference, text):
+            self.ignored += 1
+            return
         self.uses.append(InUse(reference, {**place, "reference": text}, **known))
 
+    def add_uses(self, uses: list[InUse]) -> None:
+        """Places found already parsed (the engine's containers), less those ignored."""
+        for use in uses:
+            if self.policy.ignores(use.reference, use.place.get("reference")):
+                self.ignored += 1
+            else:
+                self.uses.append(use)
+
     def from_files(self, paths: list[str]) -> None:
-        read, unread = read_all(paths)  # warns about each entry it cannot read
+        read, unread = read_all(paths, self.policy)  # warns about each entry it cannot read
         self.skipped += unread
         for work in read:
             self.skipped += len(work.unpinnable)
+            self.ignored += work.ignored_count
             for found in work.found:
                 place = {"source": "file", "path": work.path, "line": found.line + 1}
                 self.add(found.text, place)

@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING
 from whichtag.cli.command import run_command
 from whichtag.cli.failures import report
 from whichtag.cli.flags import Parser, add_common_options
+from whichtag.cli.policy import add_policy_options, policy_from, say_ignored
 from whichtag.cli.progress import Progress
 from whichtag.cli.settings import build_options
 from whichtag.cli.terminal import say
 from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, UsageError, WhichtagError
 from whichtag.files.diff import unified_diff
 from whichtag.files.guarded import UnsafeFile
+from whichtag.files.ignores import sort_references
 from whichtag.files.pinning import (
     Found,
     files_to_read,
@@ -33,6 +35,7 @@ from whichtag.files.pinning import (
     pinned_text,
     rewrite,
 )
+from whichtag.files.policy import Policy
 from whichtag.files.writer import EXIT_NOT_WRITTEN, Original, read_original, write_all
 from whichtag.names.versions import tag_to_pin
 
@@ -57,12 +60,14 @@ EXAMPLES = """examples:
                                                      tag had and has (stable moved
                                                      1.27.3 -> 1.27.4): one scan per
                                                      repository more
+  whichtag pin --check --config ci/.whichtag.yaml .  with that policy file (ignore:, pin:)
 
 exit codes (when several hold, the first of 2, 4, 1, 3):
   0  pinned, or all pins current
   1  --check found a reference unpinned or drifted
-  2  bad usage
-  3  cannot tell (something was not checked)
+  2  bad usage, or a policy file that is not one
+  3  cannot tell (something was not checked: a reference that cannot be known, an ARG
+     without a default, a template; ignore it with a comment: # whichtag: ignore)
   4  could not pin (in every mode, --check and --dry-run too): a reference failed to
      resolve, or a write was refused or failed; no file was changed"""
 
@@ -77,6 +82,18 @@ class FileWork:
     changes: dict[Found, str] = dataclasses.field(default_factory=dict)
     unpinnable: list[str] = dataclasses.field(default_factory=list)  # where, as file:line
     original: Original | None = None  # what was read, checked again before writing
+    not_pinned: list[Found] = dataclasses.field(default_factory=list)  # policy's pin: false
+    ignored: list[Found] = dataclasses.field(default_factory=list)  # never asked or counted
+    ignored_unknown: int = 0  # references that cannot be known, ignored by a comment
+    built: list[str] = dataclasses.field(default_factory=list)  # compose build: images
+
+    def to_pin(self) -> list[Found]:
+        """The references pin asks and rewrites (not those a policy rule keeps as written)."""
+        return [found for found in self.found if found not in self.not_pinned]
+
+    @property
+    def ignored_count(self) -> int:
+        return len(self.ignored) + self.ignored_unknown
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "was_version): one tag scan per repository, where plain pin asks one request per "
         "reference",
     )
+    add_policy_options(parser)
     add_common_options(
         parser,
         "print one JSON object per reference found (JSON Lines): file, line, old, new, "
@@ -121,7 +139,8 @@ def main(argv: list[str]) -> int:
 
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     options = build_options(args, progress)
-    work, unread = read_all(args.files)
+    policy = policy_from(args)
+    work, unread = read_all(args.files, policy)
     names: dict[str, str | None] | None = {} if args.versions else None
     failures = asyncio.run(_resolve(work, options, version_tag=args.version_tag, names=names))
     if progress is not None:
@@ -137,37 +156,60 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
             json.dump(entry, sys.stdout)
             sys.stdout.write("\n")
         sys.stdout.flush()
-    if args.check or args.dry_run:
+    if failures:
+        # All or nothing: a run that could not pin every reference changes no file, and
+        # --check and --dry-run show that (no diff), as they show what pin would write
+        shown = "would be" if args.check or args.dry_run else "was"
+        say(sys.stderr, f"whichtag: no file {shown} changed")
+    elif args.check or args.dry_run:
         for item in changed if not args.json else []:
             sys.stdout.writelines(unified_diff(item.path, item.text, after(item)))
         if names is not None and not args.json:  # after the diff: it still applies
             for line in drift_lines(changed, names):
                 say(sys.stdout, line)
         sys.stdout.flush()
-    elif failures:
-        # All or nothing: a run that could not pin every reference changes no file.
-        say(sys.stderr, "whichtag: no file was changed")
     else:
         for item in changed if not args.json else []:
             for found, new in item.changes.items():
                 named = f" ({version})" if (version := _name_of(names, new)) else ""
                 say(sys.stdout, f"{item.path}:{found.line + 1}: {found.text} -> {new}{named}")
+    say_ignored(sum(item.ignored_count for item in work), policy)
     if unread:
         say(sys.stderr, f"whichtag: {unread} entry(ies) not read (see above): cannot tell")
+    unknown = sum(len(item.unpinnable) for item in work)
+    if unknown:
+        say(
+            sys.stderr,
+            f"whichtag: {unknown} reference(s) cannot be known here (see above): cannot tell; "
+            "say what to leave out with # whichtag: ignore, or ignore: in .whichtag.yaml",
+        )
     if failures:
         return EXIT_PIN_FAILED
-    unpinnable = sum(len(item.unpinnable) for item in work)
-    if args.check and (changed or unpinnable):
-        count = sum(len(item.changes) for item in changed) + unpinnable
+    if args.check and changed:
+        count = sum(len(item.changes) for item in changed)
         say(sys.stderr, f"whichtag: {count} reference(s) unpinned or no longer current")
         return EXIT_UNPINNED
-    return EXIT_INCOMPLETE if unread else EXIT_OK
+    return EXIT_INCOMPLETE if unread or unknown else EXIT_OK
 
 
-def read_all(paths: list[str]) -> tuple[list[FileWork], int]:
-    """The files named and those the folder walk finds, read; and how many entries could not
-    be read, each warned about (the run cannot tell). A file named that cannot be read is an
-    error; one met in a folder is such an entry, and the rest is still read."""
+def say_built(work: list[FileWork]) -> None:
+    """One note a run for the compose images beside ``build:`` (the images compose builds):
+    not references to pin, and never counted."""
+    built = [where for item in work for where in item.built]
+    if built:
+        shown = ", ".join(built[:3]) + (f", +{len(built) - 3} more" if len(built) > 3 else "")
+        say(
+            sys.stderr,
+            f"whichtag: note: {len(built)} compose image(s) beside build: name the image "
+            f"compose builds; left alone ({shown})",
+        )
+
+
+def read_all(paths: list[str], policy: Policy | None = None) -> tuple[list[FileWork], int]:
+    """The files named and those the folder walk finds, read (their references sorted by
+    ignore comments and ``policy``); and how many entries could not be read, each warned
+    about (the run cannot tell). A file named that cannot be read is an error; one met in a
+    folder is such an entry, and the rest is still read."""
     walk = files_to_read(paths)
     for note in walk.notes:
         say(sys.stderr, f"whichtag: note: {note}")
@@ -177,7 +219,7 @@ def read_all(paths: list[str]) -> tuple[list[FileWork], int]:
     work: list[FileWork] = []
     for path, explicit in walk.files:
         try:
-            item = read_file_work(path, explicit)
+            item = read_file_work(path, explicit, policy)
         except UsageError as error:
             if explicit:
                 raise
@@ -186,12 +228,16 @@ def read_all(paths: list[str]) -> tuple[list[FileWork], int]:
             continue
         if item is not None:
             work.append(item)
+    say_built(work)
     return work, unread
 
 
-def read_file_work(path: str, explicit: bool = True) -> FileWork | None:
+def read_file_work(
+    path: str, explicit: bool = True, policy: Policy | None = None
+) -> FileWork | None:
     """A file's references; None for a file met in a folder that is not one pin reads (a
-    YAML file that is neither compose nor Kubernetes), which is skipped without a word."""
+    YAML file that is neither compose nor Kubernetes), which is skipped without a word.
+    References an ignore comment or ``policy`` ignores are set aside, never warned about."""
     try:
         original, raw = read_original(path, MAX_FILE_BYTES)
     except OSError as error:
@@ -209,9 +255,20 @@ def read_file_work(path: str, explicit: bool = True) -> FileWork | None:
         return None
     for note in scan.notes:
         say(sys.stderr, f"whichtag: note: {note}")
-    for warning in scan.warnings:
+    kept = sort_references(text, scan, policy or Policy())
+    for warning in kept.warnings:
         say(sys.stderr, f"whichtag: warning: {warning}")
-    return FileWork(path, text, scan.found, unpinnable=scan.unpinnable, original=original)
+    return FileWork(
+        path,
+        text,
+        kept.found,
+        unpinnable=kept.unpinnable,
+        original=original,
+        not_pinned=kept.not_pinned,
+        ignored=kept.ignored,
+        ignored_unknown=kept.ignored_unknown,
+        built=scan.built,
+    )
 
 
 def _entries(
@@ -222,14 +279,19 @@ def _entries(
     names: dict[str, str | None] | None = None,
 ) -> list[dict[str, object]]:
     """``--json``: one object per reference found: where it is, as written, what it becomes,
-    and its status (pinned, current, unpinned, drifted, error); with ``--versions`` the
+    and its status (pinned, current, unpinned, drifted, error; kept: a policy rule's
+    ``pin: false``; ignored: an ignore comment or ``ignore:``); with ``--versions`` the
     version of the digest it becomes and of the one it had (null when not asked)."""
     entries: list[dict[str, object]] = []
     for item in work:
-        for found in item.found:
+        ignored = set(item.ignored)
+        for found in sorted([*item.found, *item.ignored], key=lambda f: (f.line, f.start)):
             new = item.changes.get(found, found.text)
-            error = pins_failed.get(found.text)
-            if error is not None:
+            error = pins_failed.get(found.text) if found not in ignored else None
+            if found in ignored or found in item.not_pinned:
+                status = "ignored" if found in ignored else "kept"
+                new = found.text
+            elif error is not None:
                 status = "error"
             elif new == found.text:
                 status = "current"
@@ -265,7 +327,7 @@ async def _resolve(
     ``names``, it is filled with the version name of every digest pinned and to pin."""
     from whichtag.answer.client import Client
 
-    written = sorted({found.text for item in work for found in item.found})
+    written = sorted({found.text for item in work for found in item.to_pin()})
     current: dict[str, asyncio.Future[tuple[str, str]]] = {}
     async with Client(options) as client:
         answers = await asyncio.gather(
@@ -277,7 +339,7 @@ async def _resolve(
             names.update(await _version_names(client, pins))
     failures = [(text, pin) for text, pin in pins.items() if isinstance(pin, WhichtagError)]
     for item in work:
-        for found in item.found:
+        for found in item.to_pin():
             new = pins[found.text]
             if isinstance(new, str) and found.form != "reference":
                 # only a digest is written beside a tag held elsewhere (an ARG, a variable's
@@ -298,7 +360,7 @@ async def _warn_about_platforms(
 
     asked: dict[str, list[Platform]] = {}  # each pinned image asked once, however often used
     for item in work:
-        for found in item.found:
+        for found in item.to_pin():
             pinned = pins.get(found.text)
             if found.platform is None or not isinstance(pinned, str):
                 continue

@@ -91,10 +91,14 @@ class Scan:
     kind: str  # dockerfile, compose, kubernetes, or unknown
     found: list[Found] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    #: image references seen but not pinnable as written (an ARG, a template, a reference
-    #: split over lines): warned about, and ``pin --check`` counts them as unpinned
+    #: image references seen that cannot be known as written (a variable without a default,
+    #: a template expression, a reference split over lines): warned about, and the run
+    #: cannot tell (3) until they are ignored
     unpinnable: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said, never counted (Helm templates)
+    #: compose ``image:`` beside ``build:`` (the image compose builds, not one to pin), as
+    #: file:line: a run says so in one note, never a warning per file
+    built: list[str] = field(default_factory=list)
 
     def cannot_pin(self, where: str, why: str) -> None:
         self.warnings.append(f"{where}: {why}; left alone (not pinned)")
@@ -448,17 +452,14 @@ def _yaml(text: str, scan: Scan, path: str, *, kubernetes: bool) -> None:
         services = parsed.get(document, "services")
         if not isinstance(services, yaml.MappingNode):
             continue
-        for name, service in parsed.pairs(services):
+        for _, service in parsed.pairs(services):
             if not isinstance(service, yaml.MappingNode):
                 continue
             image = parsed.get(service, "image")
             if image is None:
                 continue
             if parsed.get(service, "build") is not None:
-                scan.warnings.append(
-                    f"{path}:{image.start_mark.line + 1}: the image service {name.value!r} "
-                    "builds; left alone"
-                )
+                scan.built.append(f"{path}:{image.start_mark.line + 1}")
                 continue
             _take_node(scan, path, text, image, seen, compose=True)
 

@@ -330,11 +330,30 @@ class Newer:
     major: str | None = None  # ... of any major
 
 
-def _newer_of_variant(current: Version, tags: Iterable[str]) -> list[Version]:
+#: reads a tag as a version: the built-in grammar, or a repository's own (a policy file's)
+Parse = Callable[[str], Version | None]
+
+
+def offers_prerelease(candidate: Version, current: Version, prerelease: bool | None) -> bool:
+    """Whether a newer candidate may be offered for its pre-release: a release always; a
+    pre-release only to a pre-release in use (``prerelease`` None, the default), always
+    (True) or never (False), as a policy file's ``prerelease:`` says."""
+    if candidate.pre is None:
+        return True
+    return current.pre is not None if prerelease is None else prerelease
+
+
+def _newer_of_variant(
+    current: Version,
+    tags: Iterable[str],
+    parse: Parse | None = None,
+    prerelease: bool | None = None,
+) -> list[Version]:
     """The tags newer than ``current`` of its variant, in the grammar's order (never push
     time): ``-alpine`` stays ``-alpine``, a dated snapshot is offered only dated snapshots (and
-    a release only releases), a pre-release is offered only to a pre-release."""
-    parsed = [candidate for candidate in map(parse_version, tags) if candidate is not None]
+    a release only releases), a pre-release is offered only to a pre-release (or as
+    ``prerelease`` says: :func:`offers_prerelease`)."""
+    parsed = [candidate for candidate in map(parse or parse_version, tags) if candidate is not None]
     if _is_flavour(current, parsed):  # 10.3.6-dev is offered 10.4.5-dev, never 10.3.6
         flavour = [
             c
@@ -348,7 +367,7 @@ def _newer_of_variant(current: Version, tags: Iterable[str]) -> list[Version]:
         if candidate.order > current.order
         and candidate.family == current.family
         and candidate.is_date == current.is_date
-        and (candidate.pre is None or current.pre is not None)
+        and offers_prerelease(candidate, current, prerelease)
     ]
     newer.sort(key=lambda candidate: natural_key(candidate.tag))  # ties: input order no matter
     return newer
@@ -371,31 +390,46 @@ def _is_flavour(current: Version, published: list[Version]) -> bool:
     return len(spelled & released) >= 2
 
 
-def _newest(current: Version, candidates: list[Version]) -> str | None:
+def _newest(
+    current: Version, candidates: list[Version], prerelease: bool | None = None
+) -> str | None:
     """The newest candidate of a track; a release before any pre-release (a pre-release in
     use, ``v1.19.0-rc.2``, is offered ``v1.19.16`` rather than ``v1.19.17-rc.0``: a newer
-    pre-release only where the track has no newer release)."""
+    pre-release only where the track has no newer release), unless a policy file asks for
+    pre-releases (``prerelease: true``): then simply the newest."""
+    releases_first = prerelease is not True
     best = max(
         candidates,
-        key=lambda c: (c.pre is None, c.order, c.information, c.v == current.v),
+        key=lambda c: (
+            c.pre is None or not releases_first,
+            c.order,
+            c.information,
+            c.v == current.v,
+        ),
         default=None,
     )
     return best.tag if best is not None else None
 
 
-def newer_releases(version: str | None, tags: Iterable[str]) -> Newer:
+def newer_releases(
+    version: str | None,
+    tags: Iterable[str],
+    parse: Parse | None = None,
+    prerelease: bool | None = None,
+) -> Newer:
     """Newer releases of the same variant as ``version`` (a version name) among ``tags``, in
     the grammar's order (never push time): ``1.27.3`` with ``1.27.4``, ``1.28.1`` and
     ``2.0.1`` published gives patch ``1.27.4``, minor ``1.28.1``, major ``2.0.1``.
-    ``-alpine`` stays ``-alpine``; a pre-release is offered only to a pre-release."""
-    current = parse_version(version) if version is not None else None
+    ``-alpine`` stays ``-alpine``; a pre-release is offered only to a pre-release.
+    ``parse`` and ``prerelease``: a policy file's grammar and pre-release rule."""
+    current = (parse or parse_version)(version) if version is not None else None
     if current is None:
         return Newer()
-    newer = _newer_of_variant(current, tags)
+    newer = _newer_of_variant(current, tags, parse, prerelease)
 
     def newest(width: int) -> str | None:
         track = [c for c in newer if c.numbers[:width] == current.numbers[:width]]
-        return _newest(current, track)
+        return _newest(current, track, prerelease)
 
     return Newer(patch=newest(2), minor=newest(1), major=newest(0))
 
@@ -434,6 +468,17 @@ class Updates:
     def to_json(self) -> dict[str, str | None]:
         return {kind: getattr(self, kind) for kind in KINDS}
 
+    def tracked(self, track: str) -> Updates:
+        """The updates a policy's ``track`` looks at: kinds bigger than it are left out (a
+        ``track: minor`` image has no major update, and a gate never trips on one), and
+        what cannot be told is capped at it."""
+        keep = KINDS.index(track)
+        kept = {kind: getattr(self, kind) if KINDS.index(kind) <= keep else None for kind in KINDS}
+        unsure = self.unsure
+        if unsure is not None and KINDS.index(unsure) > keep:
+            unsure = track
+        return Updates(**kept, unsure=unsure)
+
 
 def update_kind(current: Version, newer: Version) -> str:
     """The kind of the update from ``current`` to ``newer`` (a newer version of its
@@ -453,37 +498,47 @@ def update_kind(current: Version, newer: Version) -> str:
     return "patch"
 
 
-def update_kinds(version: str | None, tags: Iterable[str]) -> Updates:
+def update_kinds(
+    version: str | None,
+    tags: Iterable[str],
+    parse: Parse | None = None,
+    prerelease: bool | None = None,
+) -> Updates:
     """The newest newer release of each kind of ``version`` (a version name) among ``tags``
     (see :class:`Updates`): ``1.26.2`` with ``1.26.5``, ``1.28.0`` and ``2.0.1`` published
     gives patch ``1.26.5``, minor ``1.28.0``, major ``2.0.1``; with only ``1.28.0`` there is
     a minor update and no major one."""
-    current = parse_version(version) if version is not None else None
+    current = (parse or parse_version)(version) if version is not None else None
     if current is None:
         return Updates()
     by_kind: dict[str, list[Version]] = {kind: [] for kind in KINDS}
-    for candidate in _newer_of_variant(current, tags):
+    for candidate in _newer_of_variant(current, tags, parse, prerelease):
         by_kind[update_kind(current, candidate)].append(candidate)
-    return Updates(**{kind: _newest(current, found) for kind, found in by_kind.items()})
+    return Updates(**{kind: _newest(current, found, prerelease) for kind, found in by_kind.items()})
 
 
-def updates_above_floor(floor: str, tags: Iterable[str]) -> Updates:
+def updates_above_floor(
+    floor: str,
+    tags: Iterable[str],
+    parse: Parse | None = None,
+    prerelease: bool | None = None,
+) -> Updates:
     """Updates of an image known only to be at least ``floor`` (the version tag it was
     pulled as, ``1.0``, which has moved on since): releases above the floor at its own
     precision (``1.1``, ``2.0``) are newer, of the kind they are from the floor; those
     within it (``1.0.5``) cannot be told from a rebuild, so their kinds are ``unsure``."""
-    current = parse_version(floor)
+    current = (parse or parse_version)(floor)
     if current is None:
         return Updates()
     tags = list(tags)
     width = len(current.numbers)
     above: list[Version] = []
     within: list[Version] = []
-    for candidate in _newer_of_variant(current, tags):
+    for candidate in _newer_of_variant(current, tags, parse, prerelease):
         padded = candidate.numbers + (0,) * max(0, width - len(candidate.numbers))
         (above if padded[:width] > current.numbers else within).append(candidate)
     kinds = {
-        kind: _newest(current, [c for c in above if update_kind(current, c) == kind])
+        kind: _newest(current, [c for c in above if update_kind(current, c) == kind], prerelease)
         for kind in KINDS
     }
     unsure = None
