@@ -472,3 +472,41 @@ def test_a_hostile_tag_list_keeps_to_the_time_limit(
     assert result.code == EXIT_INCOMPLETE, result.err
     assert seconds < 10, seconds
     assert "--timeout" in result.err
+
+
+def test_the_policy_file_and_ignore_comments_limit_upgrades(
+    seeded: Seeded, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``.whichtag.yaml``: ``track: patch`` caps ``--to major`` for its image, ``pin: false``
+    never adds a digest, ``ignore:`` and ``# whichtag: ignore`` leave references unasked."""
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".whichtag.yaml").write_text(
+        "ignore:\n"
+        f"  - '{seeded.host}/library/nginx'\n"
+        "images:\n"
+        f"  - match: '{seeded.host}/library/redis'\n"
+        "    track: patch\n"
+        f"  - match: '{seeded.host}/library/postgres'\n"
+        "    pin: false\n"
+    )
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(
+        "services:\n"
+        f"  a:\n    image: {seeded.ref('redis', '6.2.12')}\n"
+        f"  b:\n    image: {seeded.ref('postgres', '15.3')}\n"
+        f"  c:\n    image: {seeded.ref('nginx', '1.25.2')}\n"
+        f"  d:\n    image: {seeded.ref('redis', '6.2.12')}-alpine  # whichtag: ignore\n"
+    )
+    result = run("upgrade", "--json", "--pin", "--to", "major", str(compose))
+    assert result.code == EXIT_OK, result.err
+    entries = {e["line"]: e for e in map(json.loads, result.out.splitlines())}
+    assert entries[3]["to_version"] == "6.2.16" and entries[3]["kind"] == "patch"  # not 7.x
+    assert entries[5]["kind"] == "major" and "@" not in entries[5]["new"]  # pin: false
+    assert 7 not in entries and 9 not in entries  # ignored: never asked
+    assert "2 reference(s) ignored by .whichtag.yaml and comments" in result.err
+    text = compose.read_text()
+    assert seeded.ref("nginx", "1.25.2") in text and "6.2.12-alpine" in text
+    assert "@sha256:" in text.splitlines()[2]  # --pin pinned redis
+    free = run("upgrade", "--json", "--no-config", "--to", "minor", "--dry-run", str(compose))
+    assert any("nginx" in json.loads(line)["old"] for line in free.out.splitlines())

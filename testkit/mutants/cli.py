@@ -396,4 +396,21 @@ MUTANTS: list[Mutant] = [
         "the policy file's ignore: applies to the engine's running containers too",
         (f"{OUTDATED_TESTS}test_engine_a_running_container_whose_tag_moved",),
     ),
+    # -- upgrade follows the policy file ----
+    Mutant(
+        "upgrade-ignores-the-policy-track",
+        "src/whichtag/cli/upgrade.py",
+        "track=rule.track,",
+        "track=None,",
+        "a policy rule's track caps upgrade --to for its image",
+        ("tests/test_upgrade.py::test_the_policy_file_and_ignore_comments_limit_upgrades",),
+    ),
+    Mutant(
+        "upgrade-reads-no-policy",
+        "src/whichtag/cli/upgrade.py",
+        "    work, unread = read_all(args.files, policy)",
+        "    work, unread = read_all(args.files)",
+        "upgrade never asks a reference the policy file's ignore: names",
+        ("tests/test_upgrade.py::test_the_policy_file_and_ignore_comments_limit_upgrades",),
+    ),
 ]

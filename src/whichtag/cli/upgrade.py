@@ -11,18 +11,22 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 
-from whichtag.answer.upgrade import Upgrade, plan_upgrades
+from whichtag.answer.upgrade import Rules, Upgrade, plan_upgrades
 from whichtag.cli.command import run_command
 from whichtag.cli.flags import Parser, add_common_options
 from whichtag.cli.pin import FileWork, _write_all, after, read_all
+from whichtag.cli.policy import add_policy_options, policy_from, say_ignored
 from whichtag.cli.progress import Progress
 from whichtag.cli.settings import build_options
 from whichtag.cli.terminal import printable, say
-from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK
+from whichtag.errors import EXIT_INCOMPLETE, EXIT_OK, WhichtagError
 from whichtag.files.diff import unified_diff
 from whichtag.files.pinning import rewrite
+from whichtag.files.policy import Policy
 from whichtag.files.writer import EXIT_NOT_WRITTEN
+from whichtag.names.reference import parse_reference
 from whichtag.names.versions import KINDS
 
 EXIT_AVAILABLE = 1  # --check: an upgrade is available
@@ -85,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["markdown"],
         help="also print a table of the upgrades (image, from, to, kind, file:line)",
     )
+    add_policy_options(parser)
     add_common_options(
         parser,
         "print one JSON object per reference found (JSON Lines): file, line, old, new, "
@@ -99,21 +104,46 @@ def main(argv: list[str]) -> int:
 
 
 async def _plan(
-    work: list[FileWork], args: argparse.Namespace, progress: Progress | None
+    work: list[FileWork], args: argparse.Namespace, progress: Progress | None, policy: Policy
 ) -> dict[str, Upgrade]:
     from whichtag.answer.client import Client
 
     written = sorted({found.text for item in work for found in item.found})
     async with Client(build_options(args, progress)) as client:
         plans = await plan_upgrades(
-            client, written, to=args.to, pin=args.pin, version_tag=args.version_tag
+            client,
+            written,
+            to=args.to,
+            rules=rules_of(policy),
+            pin=args.pin,
+            version_tag=args.version_tag,
         )
     return dict(zip(written, plans, strict=True))
 
 
+def rules_of(policy: Policy) -> Callable[[str], Rules]:
+    """Each reference's limits from the policy file's first ``images:`` rule naming it:
+    ``track`` caps ``--to`` (the smaller wins), ``prerelease`` as for outdated, and ``pin:
+    false`` never adds a digest (the tag may still move)."""
+
+    def of(written: str) -> Rules:
+        try:
+            rule = policy.rule_for(parse_reference(written), written)
+        except WhichtagError:
+            return Rules()
+        if rule is None:
+            return Rules()
+        return Rules(
+            track=rule.track, prerelease=rule.prerelease, pin=False if not rule.pin else None
+        )
+
+    return of
+
+
 def _run(args: argparse.Namespace, progress: Progress | None) -> int:
-    work, unread = read_all(args.files)
-    plans = asyncio.run(_plan(work, args, progress))
+    policy = policy_from(args)
+    work, unread = read_all(args.files, policy)
+    plans = asyncio.run(_plan(work, args, progress, policy))
     if progress is not None:
         progress.clear()
     failed = [plan for plan in plans.values() if plan.status == "error" and not plan.unknown]
@@ -149,7 +179,12 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     sys.stdout.flush()
     skipped = sum(len(item.unpinnable) for item in work)
     if skipped:
-        say(sys.stderr, f"whichtag: {skipped} reference(s) written through variables not read")
+        say(
+            sys.stderr,
+            f"whichtag: {skipped} reference(s) cannot be known here (see above): cannot tell; "
+            "say what to leave out with # whichtag: ignore, or ignore: in .whichtag.yaml",
+        )
+    say_ignored(sum(item.ignored_count for item in work), policy)
     if unread:
         say(sys.stderr, f"whichtag: {unread} entry(ies) not read (see above): cannot tell")
     if failed:
