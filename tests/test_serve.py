@@ -53,10 +53,7 @@ class History:
         return f"{self.front.host}/{repo}:{tag}"
 
     def push(self, repo: str, tags: list[str], seed: str) -> str:
-        pushed = self.pusher.push_image(repo, seed, tag=tags[0])
-        body, media_type = self.pusher.get_manifest(repo, pushed.digest)
-        self.pusher.tag(repo, tags[1:], body, media_type)
-        return pushed.digest
+        return self.pusher.push_group(repo, tags, seed)
 
 
 @pytest.fixture(scope="module")
@@ -408,6 +405,32 @@ def test_sighup_rereads_the_files(
     served.wait(lambda: bool(_sample(served.scrape(), "whichtag_image_info", "app/other")))
     code, seconds, _ = served.stop()
     assert code == 0 and seconds < 5
+
+
+def test_sighup_rereads_the_policy_file(
+    history: History, serve: Callable[..., Served], tmp_path: Path
+) -> None:
+    """The policy file is read with the files: an ``ignore:`` added and a SIGHUP later, the
+    image is no longer asked nor exported; a policy file broken meanwhile is logged and the
+    one read before kept, never a crash."""
+    (tmp_path / ".git").mkdir()
+    policy = tmp_path / ".whichtag.yaml"
+    policy.write_text("ignore: []\n")
+    dockerfile = _dockerfile(
+        tmp_path / "Dockerfile", history.ref("app/quiet", "3.0.0"), history.ref("app/other", "2.0")
+    )
+    served = serve(str(dockerfile), "--interval", "1h", "--config", str(policy))
+    assert _sample(served.scrape(), "whichtag_image_info", "app/other")
+    policy.write_text(f"ignore:\n  - '{history.front.host}/app/other'\n")
+    served.process.send_signal(signal.SIGHUP)
+    served.wait(lambda: not _sample(served.scrape(), "whichtag_image_info", "app/other"))
+    assert _sample(served.scrape(), "whichtag_image_info", "app/quiet")
+    policy.write_text("ignore: 7\n")  # not a list: logged, the policy read before is kept
+    served.process.send_signal(signal.SIGHUP)
+    served.wait(lambda: "file sources not re-read" in served.stderr_path.read_text())
+    assert not _sample(served.scrape(), "whichtag_image_info", "app/other")
+    code, _, stderr = served.stop()
+    assert code == 0, stderr
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

@@ -62,4 +62,13 @@ MUTANTS: list[Mutant] = [
         "a webhook URL is a secret: only its host is logged",
         (TESTS + "test_a_moved_tag_and_a_new_release_become_events",),
     ),
+    # -- serve follows the policy file ----
+    Mutant(
+        "serve-policy-read-once",
+        "src/whichtag/serve/command.py",
+        "    policy = policy_from(args) if args is not None else Policy()\n",
+        "    policy = Policy()\n",
+        "serve reads the policy file with the files, so SIGHUP reloads it",
+        ("tests/test_serve.py::test_sighup_rereads_the_policy_file",),
+    ),
 ]

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 
 from whichtag.cli.command import run_command
 from whichtag.cli.flags import Parser, add_common_options
+from whichtag.cli.policy import add_policy_options, policy_from
 from whichtag.cli.terminal import printable
 from whichtag.errors import UsageError
+from whichtag.files.policy import Policy
 
 if TYPE_CHECKING:
     from whichtag.cli.progress import Progress
@@ -119,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-format", choices=["text", "json"], default="text", help="stderr log lines"
     )
+    add_policy_options(parser)
     add_common_options(parser, None, matching=False)
     return parser
 
@@ -194,19 +197,23 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
     options = build_options(args, None)
     options.warn = lambda line: log(logging.WARNING, line)  # into the log, in its format
     paths = list(args.paths)
-    return run_service(config, options, lambda: read_files(paths))
+    policy_from(args)  # a bad policy file is bad usage (2) at the start; on SIGHUP it is logged
+    return run_service(config, options, lambda: read_files(paths, args))
 
 
-def read_files(paths: list[str]) -> Gathered:
-    """The places the files name (as ``outdated FILE|DIR`` reads them); warnings logged."""
+def read_files(paths: list[str], args: argparse.Namespace | None = None) -> Gathered:
+    """The places the files name (as ``outdated FILE|DIR`` reads them), and the policy file
+    (``.whichtag.yaml``, ``--config``) read anew with them, so SIGHUP reloads both; warnings
+    logged."""
     from whichtag.cli.outdated import _Places
     from whichtag.serve.logs import log
     from whichtag.serve.service import Gathered
 
-    places = _Places()
+    policy = policy_from(args) if args is not None else Policy()
+    places = _Places(policy)
     warnings = io.StringIO()
     with redirect_stderr(warnings):
         places.from_files(paths)
     for line in warnings.getvalue().splitlines():
         log(logging.WARNING, line.removeprefix("whichtag: "))
-    return Gathered(places.uses, places.skipped)
+    return Gathered(places.uses, places.skipped, policy)

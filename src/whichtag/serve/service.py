@@ -27,6 +27,7 @@ from whichtag.answer.metrics import image_series
 from whichtag.answer.options import Options
 from whichtag.answer.outdated import InUse
 from whichtag.errors import WhichtagError
+from whichtag.files.policy import Policy
 from whichtag.serve.collector import Collector, State
 from whichtag.serve.events import Snapshot, changes, snapshot
 from whichtag.serve.logs import log
@@ -41,6 +42,7 @@ class Gathered:
 
     uses: list[InUse] = field(default_factory=list)
     skipped: int = 0
+    policy: Policy = field(default_factory=Policy)  # the policy file, read with the files
 
 
 @dataclass
@@ -117,7 +119,7 @@ class Service:
         started = time.monotonic()
         uses = await self._places()
         async with Client(self.options) as client:
-            answers = await check_outdated(client, uses) if uses else []
+            answers = await check_outdated(client, uses, policy=self.files.policy) if uses else []
         for answer in answers:
             if answer.errors:
                 reason = reason_of(answer.errors[0])
@@ -156,7 +158,13 @@ class Service:
             uses += await self._engine()
         if self.config.kubernetes is not None:
             uses += await self._kubernetes()
-        return uses
+        policy = self.files.policy  # the files' places were sorted as they were read
+        return [
+            use
+            for use in uses
+            if use.place.get("source") == "file"
+            or not policy.ignores(use.reference, use.place.get("reference"))
+        ]
 
     async def _engine(self) -> list[InUse]:
         from whichtag.local.running import engine_uses
