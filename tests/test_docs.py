@@ -88,3 +88,18 @@ def test_the_readme_transcript_is_what_the_demo_prints() -> None:
     shown = _first_console_block((ROOT / "README.md").read_text())
     start = printed.index(shown[0])
     assert printed[start : start + len(shown)] == shown
+
+
+def test_the_readme_policy_example_is_a_valid_policy_file() -> None:
+    """The ``.whichtag.yaml`` the README shows reads as it says: two ignores, one rule."""
+    from whichtag.files.policy import parse_policy
+
+    text = (ROOT / "README.md").read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
+    policy = parse_policy(text, ".whichtag.yaml")
+    assert [pattern.text for pattern in policy.ignore] == [
+        "frontend",
+        "registry.corp.example/internal/*",
+    ]
+    assert [(rule.match.text, rule.track) for rule in policy.images] == [
+        ("docker.io/library/nginx", "minor")
+    ]
