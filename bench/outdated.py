@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 from collections import Counter
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from testkit.storage import write_history
 
-from bench.run import counted_registry, run_process
+from bench.run import counted_registry, lookup_seconds, print_ratios, run_process
 
 
 def _references(host: str, repository: str, digests: dict[str, str]) -> list[str]:
@@ -80,7 +79,7 @@ def main() -> int:
         for _ in range(args.repeats):
             front.seen.clear()
             rows.setdefault("largest repository's lookup alone", []).append(
-                _lookup(f"{link.host}/{largest}:latest")
+                lookup_seconds(f"{link.host}/{largest}:latest")
             )
             requests["largest repository's lookup alone"] = len(front.seen)
             front.seen.clear()
@@ -96,23 +95,15 @@ def main() -> int:
                 total += _outdated(single, 1)
             rows.setdefault("60 references, 60 runs", []).append(total)
             requests["60 references, 60 runs"] = len(front.seen)
-    alone = statistics.median(rows["largest repository's lookup alone"])
-    print(f"repositories: {sorted(len(digests) for digests in seeded.values())} tags")
-    for row, runs in rows.items():
-        seconds = statistics.median(runs)
-        print(
-            f"RTT={args.rtt_ms:g}ms {row}: median {seconds:.3f}s ({seconds / alone:.2f}x), "
-            f"{requests[row]} requests"
-        )
-    print(f"tag listings per repository in the one run: {sorted(listings.values())}")
+    print_ratios(
+        args.rtt_ms,
+        rows,
+        requests,
+        "largest repository's lookup alone",
+        [len(digests) for digests in seeded.values()],
+        list(listings.values()),
+    )
     return 0
-
-
-def _lookup(reference: str) -> float:
-    run = run_process([sys.executable, "-m", "whichtag", reference, "--json", "-q", "--plain-http"])
-    if run.returncode != 0 or not json.loads(run.stdout)["tags"]:
-        sys.exit(f"lookup failed ({run.returncode})")
-    return run.seconds
 
 
 def _outdated(refs: Path, expected: int) -> float:

@@ -364,3 +364,34 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def lookup_seconds(reference: str) -> float:
+    """One cold ``whichtag REF --json`` over plain HTTP; its wall time (exits on a failure)."""
+    done = run_process(
+        [sys.executable, "-m", "whichtag", reference, "--json", "-q", "--plain-http"]
+    )
+    if done.returncode != 0 or not json.loads(done.stdout)["tags"]:
+        sys.exit(f"lookup failed ({done.returncode})")
+    return done.seconds
+
+
+def print_ratios(
+    rtt_ms: float,
+    rows: dict[str, list[float]],
+    requests: dict[str, int],
+    alone_row: str,
+    sizes: list[int],
+    listings: list[int],
+) -> None:
+    """Each row's median against the largest repository's lookup alone, as the multi-reference
+    benchmarks (outdated, upgrade) report them."""
+    alone = statistics.median(rows[alone_row])
+    print(f"repositories: {sorted(sizes)} tags")
+    for row, runs in rows.items():
+        seconds = statistics.median(runs)
+        print(
+            f"RTT={rtt_ms:g}ms {row}: median {seconds:.3f}s ({seconds / alone:.2f}x), "
+            f"{requests[row]} requests"
+        )
+    print(f"tag listings per repository in the one run: {sorted(listings)}")

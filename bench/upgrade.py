@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 from collections import Counter
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from testkit.storage import write_history
 
-from bench.run import counted_registry, run_process
+from bench.run import counted_registry, lookup_seconds, print_ratios, run_process
 
 COUNT = 50
 
@@ -85,7 +84,7 @@ def main() -> int:
         upgrade_row = f"{len(references)} references, one upgrade run"
         for _ in range(args.repeats):
             front.seen.clear()
-            rows.setdefault(lookup_row, []).append(_lookup(f"{link.host}/{largest}:latest"))
+            rows.setdefault(lookup_row, []).append(lookup_seconds(f"{link.host}/{largest}:latest"))
             requests[lookup_row] = len(front.seen)
             front.seen.clear()
             rows.setdefault(upgrade_row, []).append(_upgrade(folder, len(references)))
@@ -93,23 +92,15 @@ def main() -> int:
             listings = Counter(
                 seen.path.split("/tags/list")[0] for seen in front.seen if "/tags/list" in seen.path
             )
-    alone = statistics.median(rows[lookup_row])
-    print(f"repositories: {sorted(len(digests) for digests in seeded.values())} tags")
-    for row, runs in rows.items():
-        seconds = statistics.median(runs)
-        print(
-            f"RTT={args.rtt_ms:g}ms {row}: median {seconds:.3f}s ({seconds / alone:.2f}x), "
-            f"{requests[row]} requests"
-        )
-    print(f"tag listings per repository in the one run: {sorted(listings.values())}")
+    print_ratios(
+        args.rtt_ms,
+        rows,
+        requests,
+        lookup_row,
+        [len(digests) for digests in seeded.values()],
+        list(listings.values()),
+    )
     return 0
-
-
-def _lookup(reference: str) -> float:
-    run = run_process([sys.executable, "-m", "whichtag", reference, "--json", "-q", "--plain-http"])
-    if run.returncode != 0 or not json.loads(run.stdout)["tags"]:
-        sys.exit(f"lookup failed ({run.returncode})")
-    return run.seconds
 
 
 def _upgrade(folder: Path, expected: int) -> float:
