@@ -304,7 +304,8 @@ class _Run:
     async def _name(
         self, answer: Outdated, identity: str, tags: list[str], versions: dict[str, Version]
     ) -> None:
-        """Fill in the version name, the tag's digest now and staleness."""
+        """Fill in the version name, the tag's digest now and which places' tags moved
+        (``stale`` is judged from those by :meth:`Outdated.judge_staleness`)."""
         if not identity.startswith("id:"):
             fresh = await self._fresh_version_tag(answer, tags, versions)
             if fresh is not None:
@@ -315,7 +316,6 @@ class _Run:
                 answer.moved = {
                     tag: digest != answer.digest for tag, digest in zip(tags, now, strict=True)
                 }
-                answer.stale = any(answer.moved.values())
                 if fresh not in versions:
                     # it resolves, yet the listing lacks it: newer releases read from that
                     # listing cannot be trusted, as a lookup's answer could not
@@ -349,9 +349,6 @@ class _Run:
         answer.moved = {tag: tag not in result.tags for tag in tags if tag not in unknown}
         if tags:
             answer.tag_digest = result.digests.get(tags[0])
-            answer.stale = True if any(answer.moved.values()) else None
-            if answer.stale is None and len(answer.moved) == len(tags):
-                answer.stale = False
 
     async def _fresh_version_tag(
         self, answer: Outdated, tags: list[str], versions: dict[str, Version]
