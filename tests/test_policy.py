@@ -381,6 +381,30 @@ def test_prerelease_true_offers_them_and_false_never(
     assert _outdated(run, tmp_path, rule % "false", candidate, fail_on="patch").code == EXIT_OK
 
 
+def test_upgrade_reads_versions_by_the_repositorys_own_grammar(
+    plain: Seeded, history: dict[str, str], run: Run, tmp_path: Path
+) -> None:
+    """``versioning`` decides which tags ``upgrade`` may move to: the stray ``5.0`` is a
+    version to the built-in grammar, not to ``major.minor.patch``."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(f"services:\n  a:\n    image: {plain.host}/policy/stray:1.0.0\n")
+    config = tmp_path / "policy.yaml"
+    config.write_text("")
+    free = run(
+        "upgrade", "--json", "--dry-run", "--to", "major", "--config", str(config), str(compose)
+    )
+    assert json.loads(free.out)["to_version"] == "5.0", free.err
+    config.write_text(
+        f"images:\n  - match: '{plain.host}/policy/stray'\n"
+        "    versioning: '^(?P<major>\\d+)\\.(?P<minor>\\d+)\\.(?P<patch>\\d+)$'\n"
+    )
+    own = run(
+        "upgrade", "--json", "--dry-run", "--to", "major", "--config", str(config), str(compose)
+    )
+    entry = json.loads(own.out)
+    assert (entry["to_version"], entry["kind"]) == ("1.1.0", "minor"), own.err
+
+
 def test_versioning_decides_which_tags_are_versions(
     plain: Seeded, history: dict[str, str], run: Run, tmp_path: Path
 ) -> None:

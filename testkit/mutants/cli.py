@@ -413,4 +413,12 @@ MUTANTS: list[Mutant] = [
         "upgrade never asks a reference the policy file's ignore: names",
         ("tests/test_upgrade.py::test_the_policy_file_and_ignore_comments_limit_upgrades",),
     ),
+    Mutant(
+        "upgrade-ignores-versioning",
+        "src/whichtag/cli/upgrade.py",
+        "            parse=rule.versioning.parse if rule.versioning is not None else None,\n",
+        "            parse=None,\n",
+        "a policy rule's versioning decides which tags upgrade may move to",
+        ("tests/test_policy.py::test_upgrade_reads_versions_by_the_repositorys_own_grammar",),
+    ),
 ]

@@ -28,7 +28,7 @@ from whichtag.answer.outdated import read_versions
 from whichtag.errors import WhichtagError
 from whichtag.names.reference import Reference, parse_reference
 from whichtag.names.upgrades import Target, kind_allowed, upgrade_target
-from whichtag.names.versions import KINDS, parse_version, tag_to_pin
+from whichtag.names.versions import KINDS, Parse, parse_version, tag_to_pin
 
 if TYPE_CHECKING:
     from whichtag.answer.client import Client
@@ -44,6 +44,7 @@ class Rules:
     track: str | None = None
     prerelease: bool | None = None
     pin: bool | None = None
+    parse: Parse | None = None  # the repository's own version grammar (``versioning``)
 
 
 @dataclass
@@ -85,18 +86,18 @@ class _Run:
         self._digests: dict[Reference, asyncio.Future[str]] = {}
         self._versions: dict[tuple[str, str], asyncio.Future[list[str]]] = {}
 
-    async def version_tags(self, ref: Reference) -> list[str]:
+    async def version_tags(self, ref: Reference, parse: Parse | None = None) -> list[str]:
         """The repository's listed tags that may be versions of the references' variants,
-        read as ``outdated`` reads them: a pre-filter, then the grammar in chunks that a
-        deadline can stop (a hostile listing of long tags)."""
+        read as ``outdated`` reads them: a pre-filter, then the grammar (``parse``: the
+        repository's own) in chunks that a deadline can stop (a hostile listing)."""
         key = (ref.registry, ref.repository)
         if key not in self._versions:
-            self._versions[key] = asyncio.ensure_future(self._read(ref, key))
+            self._versions[key] = asyncio.ensure_future(self._read(ref, key, parse))
         return await asyncio.shield(self._versions[key])
 
-    async def _read(self, ref: Reference, key: tuple[str, str]) -> list[str]:
+    async def _read(self, ref: Reference, key: tuple[str, str], parse: Parse | None) -> list[str]:
         listed = await self.client.tags_of(ref)
-        work = read_versions(listed, self.own.get(key, set()))
+        work = read_versions(listed, self.own.get(key, set()), parse)
         return list(await with_deadline(work, self.client.options.timeout))
 
     async def digest_of(self, reference: Reference) -> str:
@@ -161,27 +162,28 @@ async def _plan(
     if rules.track is not None and not kind_allowed(to, rules.track):
         to = rules.track
     tag = ref.tag
-    if parse_version(tag) is None and not version_tag:
+    read = rules.parse or parse_version
+    if read(tag) is None and not version_tag:
         plan.status = "skipped"  # a moving tag: pin's drift, not an upgrade (nothing asked)
         return plan
     try:
-        listed = await run.version_tags(ref)
+        listed = await run.version_tags(ref, rules.parse)
     except WhichtagError as error:
         plan.status, plan.error, plan.unknown = "error", _message(error), True
         return plan
     try:
-        if parse_version(tag) is None:
+        if read(tag) is None:
             result = await run.client.find_same_tags(dataclasses.replace(ref, digest=None))
             if not result.complete:  # cannot tell which version it is
                 plan.status, plan.unknown = "error", True
                 plan.error = f"could not ask every tag of {ref.repository} for the version name"
                 return plan
             tag = tag_to_pin(tag, result.version)
-            if parse_version(tag) is None:
+            if read(tag) is None:
                 plan.status = "skipped"  # no version tag names it
                 return plan
         plan.from_version = tag
-        target = upgrade_target(tag, listed, to=to, prerelease=rules.prerelease)
+        target = upgrade_target(tag, listed, to=to, prerelease=rules.prerelease, parse=rules.parse)
         written = tag
         if target is not None:
             written = await _written(run, ref, target)

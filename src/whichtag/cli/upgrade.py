@@ -134,7 +134,10 @@ def rules_of(policy: Policy) -> Callable[[str], Rules]:
         if rule is None:
             return Rules()
         return Rules(
-            track=rule.track, prerelease=rule.prerelease, pin=False if not rule.pin else None
+            track=rule.track,
+            prerelease=rule.prerelease,
+            pin=False if not rule.pin else None,
+            parse=rule.versioning.parse if rule.versioning is not None else None,
         )
 
     return of

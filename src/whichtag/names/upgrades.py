@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from whichtag.names.tagnames import natural_key
-from whichtag.names.versions import KINDS, Version, parse_version, update_kind
+from whichtag.names.versions import KINDS, Parse, Version, parse_version, update_kind
 
 
 @dataclass(frozen=True)
@@ -35,21 +35,28 @@ def kind_allowed(kind: str, to: str) -> bool:
 
 
 def upgrade_target(
-    tag: str, listed: Iterable[str], *, to: str = "minor", prerelease: bool | None = None
+    tag: str,
+    listed: Iterable[str],
+    *,
+    to: str = "minor",
+    prerelease: bool | None = None,
+    parse: Parse | None = None,
 ) -> Target | None:
     """The newest release of ``tag``'s variant among ``listed`` that an upgrade of at most
     ``to`` allows, or None (``tag`` is no version, or nothing newer is allowed).
 
     ``prerelease``: None keeps the rule (only a pre-release in use is offered one, and only
     where no release at least as new exists); False never offers one; True offers them to
-    releases as well.
+    releases as well. ``parse``: a repository's own version grammar (a policy file's
+    ``versioning``) instead of the built-in one.
     """
-    current = parse_version(tag)
+    read = parse or parse_version
+    current = read(tag)
     if current is None:
         return None
     family = [
         version
-        for version in map(parse_version, listed)
+        for version in map(read, listed)
         if version is not None
         and version.family == current.family
         and version.is_date == current.is_date
