@@ -361,7 +361,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "upgrade-moving-tag-moved",
         "src/whichtag/answer/upgrade.py",
-        "    if parse_version(tag) is None and not version_tag:",
+        "    if read(tag) is None and not version_tag:",
         "    if False:",
         "moving tags are not upgraded without --version-tag",
         ("tests/test_upgrade.py::test_moving_tags_are_left_alone_unless_named_by_their_version",),
@@ -377,7 +377,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "upgrade-grammar-unbounded",
         "src/whichtag/answer/upgrade.py",
-        "        work = read_versions(listed, self.own.get(key, set()))\n"
+        "        work = read_versions(listed, self.own.get(key, set()), parse)\n"
         "        return list(await with_deadline(work, self.client.options.timeout))",
         "        return listed",
         "a hostile listing is read by the version grammar within the time limit",
