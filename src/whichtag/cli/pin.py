@@ -173,6 +173,20 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
             for found, new in item.changes.items():
                 named = f" ({version})" if (version := _name_of(names, new)) else ""
                 say(sys.stdout, f"{item.path}:{found.line + 1}: {found.text} -> {new}{named}")
+    unknown = say_not_checked(work, unread, policy)
+    if failures:
+        return EXIT_PIN_FAILED
+    if args.check and changed:
+        count = sum(len(item.changes) for item in changed)
+        say(sys.stderr, f"whichtag: {count} reference(s) unpinned or no longer current")
+        return EXIT_UNPINNED
+    return EXIT_INCOMPLETE if unread or unknown else EXIT_OK
+
+
+def say_not_checked(work: list[FileWork], unread: int, policy: Policy) -> int:
+    """The summary lines on stderr of what a run over files left out: the references
+    ignored, the entries not read and the references that cannot be known (both: cannot
+    tell); how many references cannot be known."""
     say_ignored(sum(item.ignored_count for item in work), policy)
     if unread:
         say(sys.stderr, f"whichtag: {unread} entry(ies) not read (see above): cannot tell")
@@ -183,13 +197,7 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
             f"whichtag: {unknown} reference(s) cannot be known here (see above): cannot tell; "
             "say what to leave out with # whichtag: ignore, or ignore: in .whichtag.yaml",
         )
-    if failures:
-        return EXIT_PIN_FAILED
-    if args.check and changed:
-        count = sum(len(item.changes) for item in changed)
-        say(sys.stderr, f"whichtag: {count} reference(s) unpinned or no longer current")
-        return EXIT_UNPINNED
-    return EXIT_INCOMPLETE if unread or unknown else EXIT_OK
+    return unknown
 
 
 def say_built(work: list[FileWork]) -> None:

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from whichtag.answer.upgrade import Rules, Upgrade, plan_upgrades
 from whichtag.cli.command import run_command
 from whichtag.cli.flags import Parser, add_common_options
-from whichtag.cli.pin import FileWork, _write_all, after, read_all
-from whichtag.cli.policy import add_policy_options, policy_from, say_ignored
+from whichtag.cli.pin import FileWork, _write_all, after, read_all, say_not_checked
+from whichtag.cli.policy import add_policy_options, policy_from
 from whichtag.cli.progress import Progress
 from whichtag.cli.settings import build_options
 from whichtag.cli.terminal import printable, say
@@ -180,16 +180,7 @@ def _run(args: argparse.Namespace, progress: Progress | None) -> int:
         if args.summary == "markdown" and changed:
             sys.stdout.writelines(line + "\n" for line in summary_table(changed, plans))
     sys.stdout.flush()
-    skipped = sum(len(item.unpinnable) for item in work)
-    if skipped:
-        say(
-            sys.stderr,
-            f"whichtag: {skipped} reference(s) cannot be known here (see above): cannot tell; "
-            "say what to leave out with # whichtag: ignore, or ignore: in .whichtag.yaml",
-        )
-    say_ignored(sum(item.ignored_count for item in work), policy)
-    if unread:
-        say(sys.stderr, f"whichtag: {unread} entry(ies) not read (see above): cannot tell")
+    skipped = say_not_checked(work, unread, policy)
     if failed:
         return EXIT_UPGRADE_FAILED
     if args.check and changed:
