@@ -65,7 +65,11 @@ def test_serve_lists_the_cluster_and_counts_a_refused_namespace(
 ) -> None:
     server, api = cluster
     kubeconfig = api.kubeconfig({"token": "token-s"})
+    policy = api.folder / "policy.yaml"
+    policy.write_text("ignore:\n  - redis\n")  # the policy file applies to the cluster too
     served = serve(
+        "--config",
+        str(policy),
         "--kubernetes",
         "--kubeconfig",
         kubeconfig,
@@ -94,7 +98,10 @@ def test_serve_lists_the_cluster_and_counts_a_refused_namespace(
         for pod in PODS
         if pod["metadata"]["namespace"] == "default"
         for container in pod["spec"].get("containers", [])
+        if not container["image"].startswith("redis")
     }
+    assert in_default
+    assert not _sample(text, "whichtag_image_info", 'pod="redis-0"')  # ignored: not asked
     for pod, container in in_default:
         assert _sample(text, "whichtag_image_info", f'pod="{pod}"', f'container="{container}"')
     assert not _sample(text, "whichtag_image_info", 'namespace="locked"')

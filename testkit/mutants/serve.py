@@ -71,4 +71,14 @@ MUTANTS: list[Mutant] = [
         "serve reads the policy file with the files, so SIGHUP reloads it",
         ("tests/test_serve.py::test_sighup_rereads_the_policy_file",),
     ),
+    Mutant(
+        "serve-live-places-not-sorted-by-policy",
+        "src/whichtag/serve/service.py",
+        "            live.add_uses(await self._kubernetes())\n",
+        "            live.uses += await self._kubernetes()\n",
+        "the policy file's ignore: applies to the cluster's containers too",
+        (
+            "tests/test_serve_kubernetes.py::test_serve_lists_the_cluster_and_counts_a_refused_namespace",
+        ),
+    ),
 ]

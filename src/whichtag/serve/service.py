@@ -151,20 +151,18 @@ class Service:
         return events
 
     async def _places(self) -> list[InUse]:
-        uses = list(self.files.uses)
+        from whichtag.cli.outdated import _Places
+
         for _ in range(self.files.skipped):
             self.state.count_error("files", "unreadable")
+        # the files' places were sorted by the policy as they were read; the live ones are
+        # sorted here, by the same rule outdated --engine follows
+        live = _Places(self.files.policy)
         if self.config.engine:
-            uses += await self._engine()
+            live.add_uses(await self._engine())
         if self.config.kubernetes is not None:
-            uses += await self._kubernetes()
-        policy = self.files.policy  # the files' places were sorted as they were read
-        return [
-            use
-            for use in uses
-            if use.place.get("source") == "file"
-            or not policy.ignores(use.reference, use.place.get("reference"))
-        ]
+            live.add_uses(await self._kubernetes())
+        return [*self.files.uses, *live.uses]
 
     async def _engine(self) -> list[InUse]:
         from whichtag.local.running import engine_uses
