@@ -16,16 +16,12 @@ each row's requests and the tag listings per repository. The target: the one run
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
-from testkit.storage import write_history
-
-from bench.run import counted_registry, lookup_seconds, print_ratios, run_process
+from bench.run import counted_registry, history_benchmark, lookup_seconds, print_ratios, run_process
 
 
 def _references(host: str, repository: str, digests: dict[str, str]) -> list[str]:
@@ -52,17 +48,8 @@ def _references(host: str, repository: str, digests: dict[str, str]) -> list[str
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rtt-ms", type=float, default=20.0)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--sizes", default="2000,1000,500,250,100,50", help="tags per repository")
-    args = parser.parse_args()
-    counts = [int(size) for size in args.sizes.split(",")]
-    storage = tempfile.mkdtemp(prefix="whichtag-bench-outdated-")
-    repositories = [f"bench/h{index}-{n}" for index, n in enumerate(counts)]
-    seeded = {
-        name: write_history(storage, name, n) for name, n in zip(repositories, counts, strict=True)
-    }
+    args, seeded = history_benchmark(__doc__.split("\n\n")[0], "outdated")
+    storage = args.storage
     largest = max(seeded, key=lambda name: len(seeded[name]))
     rows: dict[str, list[float]] = {}
     requests: dict[str, int] = {}

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from testkit.front import Front
 from testkit.registry import RegistryProcess
-from testkit.storage import write_many
+from testkit.storage import write_history, write_many
 
 from whichtag.names.tagnames import natural_sorted
 from whichtag.net.transport import DEFAULT_CONCURRENCY
@@ -395,3 +395,24 @@ def print_ratios(
             f"{requests[row]} requests"
         )
     print(f"tag listings per repository in the one run: {sorted(listings)}")
+
+
+def history_benchmark(
+    description: str, prefix: str
+) -> tuple[argparse.Namespace, dict[str, dict[str, str]]]:
+    """The arguments of a benchmark over seeded version histories (``--rtt-ms``,
+    ``--repeats``, ``--sizes``) and its repositories, written straight into a registry's
+    storage (``args.storage``): the set-up ``bench.outdated`` and ``bench.upgrade`` share."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rtt-ms", type=float, default=20.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", default="2000,1000,500,250,100,50", help="tags per repository")
+    args = parser.parse_args()
+    counts = [int(size) for size in args.sizes.split(",")]
+    args.storage = tempfile.mkdtemp(prefix=f"whichtag-bench-{prefix}-")
+    repositories = [f"bench/{prefix[0]}{index}-{n}" for index, n in enumerate(counts)]
+    seeded = {
+        name: write_history(args.storage, name, n)
+        for name, n in zip(repositories, counts, strict=True)
+    }
+    return args, seeded

@@ -16,16 +16,12 @@ repository.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
-from testkit.storage import write_history
-
-from bench.run import counted_registry, lookup_seconds, print_ratios, run_process
+from bench.run import counted_registry, history_benchmark, lookup_seconds, print_ratios, run_process
 
 COUNT = 50
 
@@ -52,17 +48,8 @@ def _references(host: str, repository: str, digests: dict[str, str], count: int)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rtt-ms", type=float, default=20.0)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--sizes", default="2000,1000,500,250,100,50", help="tags per repository")
-    args = parser.parse_args()
-    counts = [int(size) for size in args.sizes.split(",")]
-    storage = tempfile.mkdtemp(prefix="whichtag-bench-upgrade-")
-    repositories = [f"bench/u{index}-{n}" for index, n in enumerate(counts)]
-    seeded = {
-        name: write_history(storage, name, n) for name, n in zip(repositories, counts, strict=True)
-    }
+    args, seeded = history_benchmark(__doc__.split("\n\n")[0], "upgrade")
+    storage = args.storage
     largest = max(seeded, key=lambda name: len(seeded[name]))
     rows: dict[str, list[float]] = {}
     requests: dict[str, int] = {}
