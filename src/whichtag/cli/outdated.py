@@ -275,7 +275,7 @@ async def _check(
     from whichtag.answer.client import Client
     from whichtag.answer.outdated import check_outdated
 
-    places = _Places(policy)
+    places = Places(policy)
     places.from_files(args.paths)
     places.from_list(args.file)
     places.from_pods(args.pods)
@@ -295,7 +295,7 @@ def _note(line: str) -> None:
     say(sys.stderr, f"whichtag: note: {line}")
 
 
-class _Places:
+class Places:
     """The places a run asks about, and how many it could not: a reference that does not
     parse, one pin's reader cannot resolve (an ARG, a template), a container that could not
     be read. Each is warned about and makes the answer incomplete, never a silent skip."""

@@ -205,12 +205,12 @@ def read_files(paths: list[str], args: argparse.Namespace | None = None) -> Gath
     """The places the files name (as ``outdated FILE|DIR`` reads them), and the policy file
     (``.whichtag.yaml``, ``--config``) read anew with them, so SIGHUP reloads both; warnings
     logged."""
-    from whichtag.cli.outdated import _Places
+    from whichtag.cli.outdated import Places
     from whichtag.serve.logs import log
     from whichtag.serve.service import Gathered
 
     policy = policy_from(args) if args is not None else Policy()
-    places = _Places(policy)
+    places = Places(policy)
     warnings = io.StringIO()
     with redirect_stderr(warnings):
         places.from_files(paths)

@@ -151,13 +151,13 @@ class Service:
         return events
 
     async def _places(self) -> list[InUse]:
-        from whichtag.cli.outdated import _Places
+        from whichtag.cli.outdated import Places
 
         for _ in range(self.files.skipped):
             self.state.count_error("files", "unreadable")
         # the files' places were sorted by the policy as they were read; the live ones are
         # sorted here, by the same rule outdated --engine follows
-        live = _Places(self.files.policy)
+        live = Places(self.files.policy)
         if self.config.engine:
             live.add_uses(await self._engine())
         if self.config.kubernetes is not None:
