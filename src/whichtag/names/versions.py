@@ -153,12 +153,6 @@ class Version:
             self.revision is not None,
         )
 
-    @property
-    def specificity(self) -> tuple[object, ...]:
-        """Which of two versions of one image names it more exactly: the information, then
-        the newer."""
-        return (*self.information, self.order)
-
 
 def _build_key(build: str | None) -> tuple[int, ...]:
     return tuple(int(number) for number in _NUMBER_RE.findall(build or ""))

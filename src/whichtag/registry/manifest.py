@@ -111,11 +111,6 @@ class Descriptor:
     digest: str
     media_type: str = ""
 
-    @property
-    def may_be_index(self) -> bool:
-        """An index, or a manifest whose type the registry did not say."""
-        return self.media_type not in IMAGE_TYPES
-
 
 @dataclass(frozen=True)
 class IndexEntry:
