@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from testkit.front import Front, Reply, Request
+from testkit.otheruser import runnable_copy
 
 import whichtag
 from conftest import CliRun, Seeded
@@ -378,20 +379,19 @@ def test_an_owner_that_cannot_be_kept_is_refused(plain: Seeded) -> None:
         os.chown(path, 1000, 1000)
         path.chmod(0o666)
         before = path.read_bytes()
-        library = folder / "library"  # whichtag where uid 65534 can read it (the copy tested)
-        shutil.copytree(Path(SOURCE) / "whichtag", library / "whichtag")
-        os.chmod(library, 0o755)
+        # whichtag where uid 65534 can read it (the copy tested), whatever the checkout's mode
+        python, copy = runnable_copy(folder / "library")
 
         def nobody() -> None:
             os.setgid(65534)
             os.setuid(65534)
 
         done = subprocess.run(
-            [sys.executable, "-m", "whichtag", "pin", "--no-cache", str(path)],
+            [python, "-m", "whichtag", "pin", "--no-cache", str(path)],
             capture_output=True,
             text=True,
             timeout=120,
-            env={**os.environ, "PYTHONPATH": str(library), "HOME": str(folder)},
+            env={**os.environ, **copy, "HOME": str(folder)},
             preexec_fn=nobody,
             cwd=folder,
         )

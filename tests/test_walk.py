@@ -13,14 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from testkit.otheruser import runnable_copy
 
-import whichtag
 from conftest import CliRun, Seeded
 from whichtag.cli.pin import EXIT_PIN_FAILED, EXIT_UNPINNED
 from whichtag.errors import EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK
@@ -64,25 +63,19 @@ class Shared:
 
     def run(self, *argv: str) -> CliRun:
         """``python -m whichtag ARGV`` in the shared folder, as another user when root."""
-        code = self.root.parent / (self.root.name + "-code")
-        if not code.exists():
-            source = Path(whichtag.__file__).parent
-            ignore = shutil.ignore_patterns("__pycache__")
-            shutil.copytree(source, code / "whichtag", ignore=ignore)
-            for folder, _, _ in os.walk(code):
-                os.chmod(folder, 0o755)
+        python, copy = runnable_copy(self.root.parent / (self.root.name + "-code"))
         self._own()
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.root),
-            "PYTHONPATH": str(code),
             "LANG": "C.UTF-8",
+            **copy,
         }
         user: dict[str, object] = {}
         if os.getuid() == 0:
             user = {"user": OTHER_UID, "group": OTHER_UID, "extra_groups": []}
         done = subprocess.run(
-            [sys.executable, "-m", "whichtag", *argv, "--no-cache"],
+            [python, "-m", "whichtag", *argv, "--no-cache"],
             capture_output=True,
             text=True,
             timeout=120,
